@@ -1,0 +1,42 @@
+package sshserver
+
+import (
+	"io"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Session is one authenticated connection's `session` channel after the
+// client's `shell` request. Reads return the client's stdin, writes go to its
+// stdout.
+type Session struct {
+	// User is the SSH user name, taken verbatim.
+	User string
+	// RemoteAddr is the client's ip:port.
+	RemoteAddr string
+	// FromAuthKeyStore is true when the in-memory auth-key store authorized
+	// the connection.
+	FromAuthKeyStore bool
+	// Kind tells whether User is one of the reserved users.
+	Kind UserKind
+
+	ch ssh.Channel
+}
+
+var _ io.ReadWriteCloser = (*Session)(nil)
+
+// Read reads client data from the channel.
+func (s *Session) Read(p []byte) (int, error) { return s.ch.Read(p) }
+
+// Write sends data to the client.
+func (s *Session) Write(p []byte) (int, error) { return s.ch.Write(p) }
+
+// CloseWrite signals EOF to the client while still allowing reads.
+func (s *Session) CloseWrite() error { return s.ch.CloseWrite() }
+
+// Close closes the channel. The server closes the whole connection once the
+// handler returns, so calling Close is optional.
+func (s *Session) Close() error { return s.ch.Close() }
+
+// Prefix is the `user@ip:port` that starts session-related log lines.
+func (s *Session) Prefix() string { return s.User + "@" + s.RemoteAddr }
