@@ -1,0 +1,12 @@
+// Command dgrep is the DTail dgrep client; see internal/cli for its flags.
+package main
+
+import (
+	"os"
+
+	"github.com/dtail-go/dtail/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.RunClient(cli.DGrep, cli.OSEnv()))
+}

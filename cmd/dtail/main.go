@@ -1,0 +1,12 @@
+// Command dtail is the DTail dtail client; see internal/cli for its flags.
+package main
+
+import (
+	"os"
+
+	"github.com/dtail-go/dtail/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.RunClient(cli.DTail, cli.OSEnv()))
+}

@@ -1,0 +1,208 @@
+// Package cli holds the command lines of the DTail binaries: one flag
+// definition per binary (also the source of the man pages and
+// completions), the positional shorthands, and the merge of flags with
+// dtail.json following the reference's precedence rules.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Binary names.
+const (
+	DTail       = "dtail"
+	DCat        = "dcat"
+	DGrep       = "dgrep"
+	DMap        = "dmap"
+	DServer     = "dserver"
+	DTailHealth = "dtailhealth"
+)
+
+// ClientFlags are the flags of dtail, dcat, dgrep and dmap (spec 1.3).
+type ClientFlags struct {
+	AgentKeyIndex    int
+	AuthKeyPath      string
+	Key              string
+	Cfg              string
+	ControlTTY       string
+	CPC              int
+	Discovery        string
+	Files            string
+	InteractiveQuery bool
+	LogPayload       bool
+	LogDir           string
+	LogLevel         string
+	Logger           string
+	NoAuthKey        bool
+	NoColor          bool
+	Plain            bool
+	Port             int
+	PProf            string
+	Quiet            bool
+	Servers          string
+	TrustAllHosts    bool
+	User             string
+	Version          bool
+	CPUProfile       bool
+	MemProfile       bool
+	Profile          bool
+	ProfileDir       string
+
+	// dtail, dgrep
+	Regex  string
+	Grep   string
+	Invert bool
+	Before int
+	After  int
+	Max    int
+	// dtail, dmap
+	Query   string
+	Timeout int
+	// dtail
+	ShutdownAfter  int
+	CheckHealth    bool
+	ColorTable     bool
+	WideColorTable bool
+
+	// Positional are the arguments after the flags.
+	Positional []string
+	// set records which flags were given explicitly.
+	set map[string]bool
+}
+
+// IsSet reports whether a flag was given on the command line.
+func (f *ClientFlags) IsSet(name string) bool { return f.set[name] }
+
+// NewClientFlagSet defines the flags of one client binary on a new set.
+// It is the single definition used for parsing, usage, man pages and
+// completions.
+func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.FlagSet {
+	fs := flag.NewFlagSet(binary, flag.ContinueOnError)
+	fs.IntVar(&f.AgentKeyIndex, "agentKeyIndex", -1, "Use only the n-th (0-based) ssh-agent key; -1 uses all agent keys")
+	fs.StringVar(&f.AuthKeyPath, "auth-key-path", "", "Private key offered first and registered for fast reconnect (default ~/.ssh/id_rsa)")
+	fs.StringVar(&f.Key, "key", "", "Deprecated alias of -auth-key-path")
+	fs.StringVar(&f.Cfg, "cfg", "", "Config file path; 'none' loads no file")
+	fs.StringVar(&f.ControlTTY, "control-tty", "/dev/tty", "TTY used by -interactive-query")
+	fs.IntVar(&f.CPC, "cpc", 10, "Connections per CPU core allowed to be in handshake at once")
+	fs.StringVar(&f.Discovery, "discovery", "", "Server discovery module NAME[:OPTIONS]")
+	fs.StringVar(&f.Files, "files", "", "Comma separated list of files or globs to read")
+	fs.BoolVar(&f.InteractiveQuery, "interactive-query", false, "Enable :reload control of a running session")
+	fs.BoolVar(&f.LogPayload, "log-payload", false, "Also write received payload to the client log file")
+	fs.StringVar(&f.LogDir, "logDir", "~/log", "Client log directory")
+	fs.StringVar(&f.LogLevel, "logLevel", "info", "Log level")
+	fs.StringVar(&f.Logger, "logger", "fout", "Logger: fout, stdout, file or none")
+	fs.BoolVar(&f.NoAuthKey, "no-auth-key", false, "Do not register the auth key (disables fast reconnect)")
+	fs.BoolVar(&f.NoColor, "noColor", false, "Disable ANSI colors")
+	fs.BoolVar(&f.Plain, "plain", false, "Plain output: only the lines, no prefixes, no colors")
+	fs.IntVar(&f.Port, "port", 2222, "Default SSH port of servers given without one")
+	fs.StringVar(&f.PProf, "pprof", "", "Start a pprof HTTP server on this address")
+	fs.BoolVar(&f.Quiet, "quiet", false, "Quiet output: no periodic connection stats")
+	fs.StringVar(&f.Servers, "servers", "", "Servers: comma list, file name, /regex/ filter, or serverless")
+	fs.BoolVar(&f.TrustAllHosts, "trustAllHosts", false, "Trust unknown host keys without asking")
+	fs.StringVar(&f.User, "user", defaultUser, "SSH user name")
+	fs.BoolVar(&f.Version, "version", false, "Print the version and exit")
+	fs.BoolVar(&f.CPUProfile, "cpuprofile", false, "Write a CPU profile")
+	fs.BoolVar(&f.MemProfile, "memprofile", false, "Write memory profiles at exit")
+	fs.BoolVar(&f.Profile, "profile", false, "Write CPU and memory profiles")
+	fs.StringVar(&f.ProfileDir, "profiledir", "profiles", "Profile output directory")
+	switch binary {
+	case DTail, DGrep:
+		fs.StringVar(&f.Regex, "regex", ".", "Regular expression (RE2) lines must match")
+		fs.StringVar(&f.Grep, "grep", "", "Alias of -regex")
+		fs.BoolVar(&f.Invert, "invert", false, "Select lines that do not match")
+		fs.IntVar(&f.Before, "before", 0, "Print N lines before each match")
+		fs.IntVar(&f.After, "after", 0, "Print N lines after each match")
+		fs.IntVar(&f.Max, "max", 0, "Stop after N matches")
+	}
+	switch binary {
+	case DTail, DMap:
+		fs.StringVar(&f.Query, "query", "", "Mapreduce query")
+		fs.IntVar(&f.Timeout, "timeout", 0, "Time limit in seconds (0: none)")
+	}
+	if binary == DTail {
+		fs.IntVar(&f.ShutdownAfter, "shutdownAfter", 86400, "Exit after N seconds")
+		fs.BoolVar(&f.CheckHealth, "checkHealth", false, "Deprecated: use dtailhealth")
+		fs.BoolVar(&f.ColorTable, "colorTable", false, "Print the color table and exit")
+		fs.BoolVar(&f.WideColorTable, "wideColorTable", false, "Print the wide color table and exit")
+	}
+	return fs
+}
+
+// ErrHelp is returned when -h or -help was given; exit 0.
+var ErrHelp = flag.ErrHelp
+
+// UsageError is a bad command line; exit 2.
+type UsageError struct {
+	Msg string
+	// AfterParse marks errors found after flag parsing, which the flag
+	// package has not printed.
+	AfterParse bool
+}
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ParseClient parses a client command line. Usage goes to out.
+func ParseClient(binary string, args []string, defaultUser string, out io.Writer) (*ClientFlags, error) {
+	f := &ClientFlags{}
+	fs := NewClientFlagSet(binary, f, defaultUser)
+	fs.SetOutput(out)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, ErrHelp
+		}
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.Positional = fs.Args()
+	if f.Grep != "" {
+		f.Regex = f.Grep
+	}
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}} {
+		if c.v < 0 {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid value %d for flag -%s: must not be negative", c.v, c.name), AfterParse: true}
+		}
+	}
+	if f.Profile {
+		f.CPUProfile, f.MemProfile = true, true
+	}
+	applyPositional(f)
+	return f, nil
+}
+
+// applyPositional implements spec 1.4: without -files, a positional
+// argument containing "select " is the query, the others are files.
+func applyPositional(f *ClientFlags) {
+	if f.Files != "" {
+		return
+	}
+	var files []string
+	for _, a := range f.Positional {
+		if strings.Contains(strings.ToLower(a), "select ") {
+			if f.Query == "" {
+				f.Query = a
+			}
+			continue
+		}
+		files = append(files, a)
+	}
+	f.Files = strings.Join(files, ",")
+}
+
+// FileList splits -files at commas, trimming and dropping empty items.
+func FileList(files string) []string {
+	var out []string
+	for _, f := range strings.Split(files, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,261 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	_ "net/http/pprof" // served only when -pprof is given
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/client"
+	"github.com/dtail-go/dtail/internal/color"
+	"github.com/dtail-go/dtail/internal/config"
+	"github.com/dtail-go/dtail/internal/version"
+)
+
+// Env is what a binary takes from its process, injectable for tests.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// OSEnv returns the real process environment.
+func OSEnv() Env {
+	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// TestMode reports DTAIL_INTEGRATION_TEST_RUN_MODE=yes (spec 4.17).
+func TestMode(getenv func(string) string) bool {
+	return getenv("DTAIL_INTEGRATION_TEST_RUN_MODE") == "yes"
+}
+
+// Hostnames returns the full and the short host name, honouring the
+// test mode and DTAIL_HOSTNAME_OVERRIDE (spec 1.8).
+func Hostnames(getenv func(string) string) (full, short string) {
+	full, _ = os.Hostname()
+	if o := getenv("DTAIL_HOSTNAME_OVERRIDE"); o != "" {
+		full = o
+	}
+	if TestMode(getenv) {
+		full = "integrationtest"
+	}
+	short, _, _ = strings.Cut(full, ".")
+	return full, short
+}
+
+// Home returns the home directory from $HOME, then the user database.
+func Home(getenv func(string) string) string {
+	if h := getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}
+
+func currentUser(getenv func(string) string) string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	if u := getenv("USER"); u != "" {
+		return u
+	}
+	return fmt.Sprint(os.Getuid())
+}
+
+// LoadConfig loads dtail.json for a binary and prints a one-line error.
+func LoadConfig(prog, path string, env Env) (config.Config, bool) {
+	cfg, _, err := config.Load(path, Home(env.Getenv))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+		return cfg, false
+	}
+	return cfg, true
+}
+
+// Scheme builds the colour scheme from the configuration.
+func Scheme(prog string, cfg config.Config, env Env) (*color.Scheme, bool) {
+	s, err := color.SchemeFromNames(termColorNames(cfg.Client.TermColors))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: Client.TermColors: %v\n", prog, err)
+		return nil, false
+	}
+	return &s, true
+}
+
+// RunClient runs dtail, dcat, dgrep or dmap and returns the exit code.
+func RunClient(binary string, env Env) int {
+	f, err := ParseClient(binary, env.Args, currentUser(env.Getenv), env.Stderr)
+	if errors.Is(err, ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		// The flag package already printed the problem and the usage,
+		// except for the value checks done after parsing.
+		var ue *UsageError
+		if errors.As(err, &ue) && ue.AfterParse {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", binary, err)
+		}
+		return client.ExitFatal
+	}
+	if f.Version {
+		if f.NoColor || f.Plain {
+			fmt.Fprintln(env.Stdout, version.String())
+		} else {
+			fmt.Fprintln(env.Stdout, version.Colored())
+		}
+		return 0
+	}
+	if f.ColorTable || f.WideColorTable {
+		if f.Plain {
+			// The reference ignores the table flags with -plain.
+		} else {
+			color.ColorTable(env.Stdout, f.WideColorTable)
+			return 0
+		}
+	}
+	if f.CheckHealth {
+		fmt.Fprintln(env.Stdout, "WARN: DTail health check has moved to separate binary dtailhealth - please adjust the monitoring scripts!")
+		return 1
+	}
+	cfg, ok := LoadConfig(binary, f.Cfg, env)
+	if !ok {
+		return client.ExitFatal
+	}
+	if f.NoColor || f.Plain {
+		cfg.Client.TermColorsEnable = false
+	}
+	if binary == DGrep && f.Regex == "" {
+		fmt.Fprintf(env.Stderr, "unable to create dgrep client: No regex specified, use '-regex' flag\n")
+		return 1
+	}
+	stopProfiles, perr := startProfiles(binary, f)
+	if perr != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", binary, perr)
+		return client.ExitFatal
+	}
+	defer stopProfiles()
+	if f.PProf != "" {
+		go http.ListenAndServe(f.PProf, nil)
+	}
+
+	serverless := f.Discovery == "" && (f.Servers == "" || f.Servers == "serverless")
+	if !serverless {
+		return runRemote(binary, f, cfg, env)
+	}
+	_, short := Hostnames(env.Getenv)
+	var scheme *color.Scheme
+	if cfg.Client.TermColorsEnable {
+		if scheme, ok = Scheme(binary, cfg, env); !ok {
+			return client.ExitFatal
+		}
+	}
+	maxLine := cfg.Server.MaxLineLength
+	if TestMode(env.Getenv) {
+		maxLine = config.TestModeMaxLineLength
+	}
+	o := client.Options{
+		Prog:               binary,
+		Files:              FileList(f.Files),
+		Regex:              f.Regex,
+		Invert:             f.Invert,
+		Before:             f.Before,
+		After:              f.After,
+		Max:                f.Max,
+		Plain:              f.Plain,
+		Quiet:              f.Quiet || f.Plain,
+		Colors:             scheme,
+		Host:               short,
+		Stdout:             env.Stdout,
+		Stderr:             env.Stderr,
+		Stdin:              env.Stdin,
+		MaxLineLength:      maxLine,
+		MaxGlobTargets:     cfg.Server.MaxGlobTargets,
+		MaxConcurrentCats:  cfg.Server.MaxConcurrentCats,
+		MaxConcurrentTails: cfg.Server.MaxConcurrentTails,
+		ReadRetryInterval:  time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
+	}
+	switch binary {
+	case DCat:
+		o.Mode, o.Regex = client.ModeCat, ""
+	case DGrep:
+		o.Mode = client.ModeGrep
+	case DTail:
+		o.Mode = client.ModeTail
+		o.Timeout = deadline(f)
+	case DMap:
+		fmt.Fprintf(env.Stderr, "%s: mapreduce queries are not supported yet\n", binary)
+		return client.ExitFatal
+	}
+	if f.Query != "" {
+		fmt.Fprintf(env.Stderr, "%s: mapreduce queries are not supported yet\n", binary)
+		return client.ExitFatal
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer stop()
+	return client.RunServerless(ctx, o)
+}
+
+// deadline is dtail's client-side end: the earlier of -timeout and
+// -shutdownAfter (spec 5.8).
+func deadline(f *ClientFlags) time.Duration {
+	d := time.Duration(f.ShutdownAfter) * time.Second
+	if t := time.Duration(f.Timeout) * time.Second; t > 0 && (d <= 0 || t < d) {
+		d = t
+	}
+	return d
+}
+
+func startProfiles(binary string, f *ClientFlags) (func(), error) {
+	if !f.CPUProfile && !f.MemProfile {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(f.ProfileDir, 0o755); err != nil {
+		return nil, err
+	}
+	ts := time.Now().Format("20060102_150405")
+	var stops []func()
+	if f.CPUProfile {
+		out, err := os.Create(filepath.Join(f.ProfileDir, fmt.Sprintf("%s_cpu_%s.prof", binary, ts)))
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			out.Close()
+			return nil, err
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); out.Close() })
+	}
+	if f.MemProfile {
+		stops = append(stops, func() {
+			runtime.GC()
+			for _, p := range []string{"mem", "alloc"} {
+				name := "heap"
+				if p == "alloc" {
+					name = "allocs"
+				}
+				if out, err := os.Create(filepath.Join(f.ProfileDir, fmt.Sprintf("%s_%s_%s.prof", binary, p, ts))); err == nil {
+					pprof.Lookup(name).WriteTo(out, 0)
+					out.Close()
+				}
+			}
+		})
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}, nil
+}

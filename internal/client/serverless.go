@@ -1,0 +1,139 @@
+// Package client runs a DTail client: serverless (an in-process session
+// reading local files or stdin) or against servers over SSH, fanning out
+// to every server and printing what they send.
+package client
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/color"
+	"github.com/dtail-go/dtail/internal/match"
+	"github.com/dtail-go/dtail/internal/session"
+)
+
+// Mode is what the client asks for.
+type Mode int
+
+const (
+	ModeTail Mode = iota
+	ModeCat
+	ModeGrep
+	ModeMap
+	ModeHealth
+)
+
+// Options is a client run, resolved from flags and configuration.
+type Options struct {
+	Mode    Mode
+	Prog    string
+	Files   []string
+	Regex   string
+	Invert  bool
+	Before  int
+	After   int
+	Max     int
+	Plain   bool
+	Quiet   bool
+	Colors  *color.Scheme // nil: no colours
+	Host    string        // short host name for REMOTE headers
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Stdin   io.Reader
+	Timeout time.Duration // client-side deadline; 0 none
+
+	MaxLineLength      int
+	MaxGlobTargets     int
+	MaxConcurrentCats  int
+	MaxConcurrentTails int
+	ReadRetryInterval  time.Duration
+}
+
+// Exit codes (docs/DECISIONS.md): 0 all read, 1 something could not be
+// read or a setup error, 2 usage or fatal errors.
+const (
+	ExitOK      = 0
+	ExitPartial = 1
+	ExitFatal   = 2
+)
+
+// Matcher compiles the client's regex the way the wire would carry it:
+// "", "." and ".*" select everything and ignore -invert (spec 3.4).
+func Matcher(regex string, invert bool) (*match.Matcher, error) {
+	switch regex {
+	case "", ".", ".*":
+		return match.NewAll(), nil
+	}
+	return match.New(regex, invert, false)
+}
+
+// RunServerless runs the read in-process with the same session code as
+// dserver and returns the exit code.
+func RunServerless(ctx context.Context, o Options) int {
+	m, err := Matcher(o.Regex, o.Invert)
+	if err != nil {
+		io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
+		return ExitFatal
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	s := session.New(session.Config{
+		Host:              o.Host,
+		Serverless:        true,
+		Diag:              o.Stderr,
+		Prog:              o.Prog,
+		Colors:            o.Colors,
+		Stdin:             o.Stdin,
+		MaxLineLength:     o.MaxLineLength,
+		MaxGlobTargets:    o.MaxGlobTargets,
+		ReadRetryInterval: o.ReadRetryInterval,
+		Limits:            session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
+	}, o.Stdout)
+	files := o.Files
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	mode := session.Cat
+	switch o.Mode {
+	case ModeGrep:
+		mode = session.Grep
+	case ModeTail:
+		mode = session.Tail
+	}
+	req := func(glob string) session.ReadRequest {
+		return session.ReadRequest{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max, Plain: o.Plain}
+	}
+	if mode == session.Tail {
+		// Every file is followed at once; the run ends with ctx.
+		done := make(chan struct{}, len(files))
+		for _, f := range files {
+			go func() {
+				s.Read(ctx, req(f))
+				done <- struct{}{}
+			}()
+		}
+		for range files {
+			<-done
+		}
+	} else {
+		for _, f := range files {
+			if ctx.Err() != nil {
+				break
+			}
+			s.Read(ctx, req(f))
+		}
+	}
+	werr := s.Close()
+	if werr != nil && !isBrokenPipe(werr) {
+		io.WriteString(o.Stderr, o.Prog+": write output: "+werr.Error()+"\n")
+		return ExitPartial
+	}
+	if s.Stats().FilesFailed > 0 {
+		return ExitPartial
+	}
+	return ExitOK
+}

@@ -1,0 +1,80 @@
+package session
+
+import (
+	"strconv"
+
+	"github.com/dtail-go/dtail/internal/color"
+	"github.com/dtail-go/dtail/internal/protocol"
+)
+
+// lineFormat turns one read line into bytes for the destination. The four
+// shapes are: wire REMOTE (`REMOTE|host|100|n|id|line` + 0xAC), wire plain
+// (`line` + 0xAC), and the local (serverless) forms, which print straight
+// to a terminal or pipe: plain (`line`, newline added if missing) and
+// REMOTE without the protocol delimiter.
+type lineFormat struct {
+	wire   bool
+	plain  bool
+	tail   bool
+	host   string
+	id     string
+	scheme *color.Scheme // local non-plain only; nil = no colours
+	tmp    []byte
+}
+
+// needsLineNumbers reports whether the format prints line numbers.
+func (f *lineFormat) needsLineNumbers() bool { return !f.plain }
+
+// rawBlocks reports whether a block of complete lines can be copied as is.
+func (f *lineFormat) rawBlocks() bool { return !f.wire && f.plain }
+
+// appendLine appends one line. line includes its '\n' when terminated.
+func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
+	if f.wire {
+		if f.tail {
+			// Tail reads send the line without its newline (spec 3.6).
+			line = trimEOL(line)
+		}
+		if !f.plain {
+			dst = append(dst, "REMOTE|"...)
+			dst = append(dst, f.host...)
+			dst = append(dst, "|100|"...)
+			dst = strconv.AppendUint(dst, no, 10)
+			dst = append(dst, '|')
+			dst = append(dst, f.id...)
+			dst = append(dst, '|')
+		}
+		dst = append(dst, line...)
+		return append(dst, protocol.MessageDelimiter)
+	}
+	if f.plain {
+		dst = append(dst, line...)
+		if len(line) == 0 || line[len(line)-1] != '\n' {
+			dst = append(dst, '\n')
+		}
+		return dst
+	}
+	t := f.tmp[:0]
+	t = append(t, "REMOTE|"...)
+	t = append(t, f.host...)
+	t = append(t, "|100|"...)
+	t = strconv.AppendUint(t, no, 10)
+	t = append(t, '|')
+	t = append(t, f.id...)
+	t = append(t, '|')
+	t = append(t, trimEOL(line)...)
+	f.tmp = t
+	if f.scheme != nil {
+		dst = f.scheme.AppendLine(dst, t)
+	} else {
+		dst = append(dst, t...)
+	}
+	return append(dst, '\n')
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		return b[:n-1]
+	}
+	return b
+}

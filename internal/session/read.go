@@ -1,0 +1,418 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/match"
+	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/source"
+)
+
+// Mode is the kind of read a command asks for.
+type Mode int
+
+const (
+	Cat Mode = iota
+	Grep
+	Tail
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Grep:
+		return "grep"
+	case Tail:
+		return "tail"
+	}
+	return "cat"
+}
+
+// ReadRequest is one cat/grep/tail command after parsing.
+type ReadRequest struct {
+	Mode    Mode
+	Glob    string
+	Matcher *match.Matcher
+	Before  int
+	After   int
+	Max     int
+	Plain   bool
+	// LineSink, if set, receives the selected lines instead of the
+	// output (mapreduce reads feed the aggregate).
+	LineSink func(line []byte)
+}
+
+// errNotRegular is reported for directories and other non-files.
+var errNotRegular = errors.New("not a regular file")
+
+// Read runs one read command to completion (cat/grep) or until ctx ends
+// (tail). Per-file problems are reported and counted, not returned.
+func (s *Session) Read(ctx context.Context, req ReadRequest) {
+	if req.Matcher == nil {
+		req.Matcher = match.NewAll()
+	}
+	if s.cfg.Serverless && (req.Glob == "-" || req.Glob == "") {
+		s.readStdin(ctx, req)
+		return
+	}
+	if req.Mode == Tail {
+		s.follow(ctx, req)
+		return
+	}
+	paths := s.expand(req.Glob)
+	if len(paths) == 0 {
+		s.fileFailed(req.Glob, &os.PathError{Op: "open", Path: req.Glob, Err: os.ErrNotExist})
+		return
+	}
+	s.logInfo("Processing files", "count", len(paths), "glob", req.Glob)
+	if s.cfg.Serverless {
+		// Like cat, a local read prints files in the order given.
+		for _, p := range paths {
+			if ctx.Err() != nil {
+				return
+			}
+			s.catFile(ctx, req, p)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for _, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.catFile(ctx, req, p)
+		}()
+	}
+	wg.Wait()
+}
+
+// expand resolves a glob into paths (lexical order), capped at
+// MaxGlobTargets with a warning.
+func (s *Session) expand(glob string) []string {
+	clean := filepath.Clean(glob)
+	paths, err := filepath.Glob(clean)
+	if err != nil || len(paths) == 0 {
+		return nil
+	}
+	sort.Strings(paths)
+	if max := s.cfg.MaxGlobTargets; max > 0 && len(paths) > max {
+		s.notify(s.logWarn("Glob expansion exceeded server limit, only first targets served", "limit", max, "matched", len(paths)),
+			fmt.Sprintf("%s: glob matched %d files, only the first %d are read (MaxGlobTargets)", glob, len(paths), max))
+		paths = paths[:max]
+	}
+	return paths
+}
+
+func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
+	release, err := s.cfg.Limits.acquire(ctx, req.Mode == Tail, func() {
+		s.logInfo("Server limit hit, queueing file", path)
+	})
+	if err != nil {
+		return
+	}
+	defer release()
+	f, err := s.open(path)
+	if err != nil {
+		s.fileFailed(path, err)
+		return
+	}
+	defer f.Close()
+	s.logInfo("Start reading", path, protocol.SourceID(req.Glob, path))
+	if req.Matcher.Kind() == match.Literal {
+		s.logInfo("Using optimized literal string matching for pattern:", req.Matcher.Pattern())
+	} else if req.Matcher.Kind() == match.Regexp {
+		s.logInfo("Using regex matching for pattern:", req.Matcher.Pattern())
+	}
+	var r io.Reader = f.Reader
+	if source.CompressionOf(path) != source.None {
+		ra := source.NewReadAhead(f.Reader, 256<<10, 4)
+		defer ra.Close()
+		r = ra
+	}
+	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
+	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
+	err = sp.Run(&ctxReader{ctx: ctx, r: r}, p.block)
+	p.finish()
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		s.fileFailed(path, err)
+		return
+	}
+	if fi, serr := f.Raw.Stat(); serr == nil && source.CompressionOf(path) == source.None && fi.Size() < sp.Offset {
+		s.fileFailed(path, errors.New("file was truncated while being read"))
+		return
+	}
+	s.stats.addFile(sp.Offset, p.lines)
+	s.logDebug("File processing complete", "path", path)
+}
+
+func (s *Session) readStdin(ctx context.Context, req ReadRequest) {
+	in := s.cfg.Stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	p := s.newPipe(req, "-", "-")
+	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
+	var err error
+	if req.Mode == Tail {
+		// A pipe cannot be followed past its end; it ends the read.
+		sp.Partial = false
+	}
+	err = sp.Run(&ctxReader{ctx: ctx, r: in}, p.block)
+	p.finish()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.fileFailed("-", err)
+		return
+	}
+	s.stats.addFile(sp.Offset, p.lines)
+}
+
+// ctxReader stops a long read when the command is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// follow tails every path of the glob, picking up files that appear later.
+func (s *Session) follow(ctx context.Context, req ReadRequest) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	started := map[string]bool{}
+	first := true
+	warned := false
+	rescan := s.cfg.ReadRetryInterval
+	if rescan <= 0 {
+		rescan = 2 * time.Second
+	}
+	for {
+		paths := s.expand(req.Glob)
+		for _, p := range paths {
+			if started[p] {
+				continue
+			}
+			started[p] = true
+			if source.CompressionOf(p) != source.None {
+				s.notify(s.logWarn("Not following compressed file", p), p+": compressed files are not followed")
+				continue
+			}
+			fromStart := !first
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.tailFile(ctx, req, p, fromStart)
+			}()
+		}
+		if len(paths) == 0 && !warned && first {
+			warned = true
+			s.notify(s.logWarn("Unable to read file(s), check server logs"), req.Glob+": no such file(s) yet, waiting for them to appear")
+		}
+		first = false
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(rescan):
+		}
+	}
+}
+
+func (s *Session) tailFile(ctx context.Context, req ReadRequest, path string, fromStart bool) {
+	release, err := s.cfg.Limits.acquire(ctx, true, func() {
+		s.logInfo("Server limit hit, queueing file", path)
+	})
+	if err != nil {
+		return
+	}
+	defer release()
+	s.logInfo("Start reading", path, protocol.SourceID(req.Glob, path))
+	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
+	fw := source.Follower{
+		Path:          path,
+		FromStart:     fromStart,
+		MaxLineLength: s.cfg.MaxLineLength,
+		OnLongLine:    p.longLine,
+		Open: func(name string) (*os.File, error) {
+			f, err := s.openRaw(name)
+			return f, err
+		},
+		OnEvent: func(ev source.FollowEvent) {
+			switch ev {
+			case source.Rotated:
+				s.stats.rotated()
+				s.logInfo("Reading file again", path, "rotated")
+			case source.Truncated:
+				s.stats.truncated()
+				s.logInfo("Reading file again", path, "truncated")
+			}
+		},
+	}
+	err = fw.Run(ctx, p.block, p.flush)
+	p.finish()
+	if err != nil {
+		s.fileFailed(path, err)
+	}
+}
+
+// pipe carries the lines of one file through matching and formatting.
+type pipe struct {
+	s      *Session
+	req    ReadRequest
+	path   string
+	fmt    lineFormat
+	m      *match.Matcher
+	win    *match.Window
+	batch  []byte
+	lines  uint64
+	stop   bool
+	warned bool
+}
+
+func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
+	p := &pipe{s: s, req: req, path: path, m: req.Matcher}
+	p.fmt = lineFormat{
+		wire:  !s.cfg.Serverless,
+		plain: req.Plain,
+		tail:  req.Mode == Tail,
+		host:  s.cfg.Host,
+		id:    id,
+	}
+	if s.cfg.Serverless && !req.Plain {
+		p.fmt.scheme = s.cfg.Colors
+	}
+	if req.Before > 0 || req.After > 0 || req.Max > 0 {
+		p.win = match.NewWindow(req.Matcher, req.Before, req.After, req.Max)
+	}
+	if req.LineSink == nil {
+		p.batch = s.out.Get()
+	}
+	return p
+}
+
+func (p *pipe) longLine() {
+	p.s.notify(p.s.logWarn(p.path, "Long log line, splitting into multiple lines"),
+		p.path+": line longer than MaxLineLength, split into several lines")
+}
+
+func (p *pipe) emit(line []byte, no uint64) {
+	if p.req.LineSink != nil {
+		p.req.LineSink(line)
+		return
+	}
+	p.batch = p.fmt.appendLine(p.batch, line, no)
+	if len(p.batch) >= batchSize {
+		p.s.out.Send(p.batch)
+		p.batch = p.s.out.Get()
+	}
+}
+
+func (p *pipe) flush() error {
+	if len(p.batch) > 0 {
+		p.s.out.Send(p.batch)
+		p.batch = p.s.out.Get()
+	}
+	return p.s.out.Err()
+}
+
+func (p *pipe) finish() {
+	if p.batch != nil {
+		p.s.out.Send(p.batch)
+		p.batch = nil
+	}
+}
+
+// block handles one Splitter block; it picks the cheapest correct path.
+func (p *pipe) block(data []byte, terminated bool) error {
+	if err := p.s.out.Err(); err != nil {
+		return err
+	}
+	if !terminated || p.win != nil || p.req.LineSink != nil && !p.m.MatchAll() || p.fmt.tail {
+		return p.perLine(data)
+	}
+	switch {
+	case p.m.MatchAll():
+		if p.fmt.rawBlocks() && p.req.LineSink == nil {
+			// Plain local cat: the block is already the output.
+			p.lines += uint64(bytes.Count(data, nl))
+			if len(p.batch)+len(data) > batchSize && len(p.batch) > 0 {
+				p.s.out.Send(p.batch)
+				p.batch = p.s.out.Get()
+			}
+			if len(data) >= batchSize && len(p.batch) == 0 {
+				p.s.out.SendBytes(data)
+				return nil
+			}
+			p.batch = append(p.batch, data...)
+			return nil
+		}
+		return p.perLine(data)
+	case p.m.CanScan():
+		from := 0
+		for {
+			start, end, ok := p.m.NextMatch(data, from)
+			if !ok {
+				p.lines += uint64(bytes.Count(data[from:], nl))
+				return nil
+			}
+			p.lines += uint64(bytes.Count(data[from:start], nl)) + 1
+			p.emit(data[start:end], p.lines)
+			from = end
+		}
+	}
+	return p.perLine(data)
+}
+
+var nl = []byte{'\n'}
+
+func (p *pipe) perLine(data []byte) error {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		var line []byte
+		if i < 0 {
+			line, data = data, nil
+		} else {
+			line, data = data[:i+1], data[i+1:]
+		}
+		p.lines++
+		if p.win != nil {
+			p.win.Feed(line, p.lines, p.emit)
+			if p.win.Done() {
+				return source.ErrStop
+			}
+			continue
+		}
+		if p.m.Match(match.TrimNewline(line)) {
+			p.emit(line, p.lines)
+		}
+	}
+	return nil
+}
+
+// describe renders a file error for a local user in one line.
+func describe(path string, err error) string {
+	msg := err.Error()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+		if errors.Is(pe.Err, os.ErrNotExist) {
+			msg = "no such file or directory"
+		}
+	}
+	if strings.HasPrefix(msg, path+": ") {
+		return msg
+	}
+	return path + ": " + msg
+}

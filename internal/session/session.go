@@ -1,0 +1,289 @@
+// Package session runs DTail commands for one client session: it expands
+// globs, reads and matches files, and formats the output for the wire
+// (dserver) or for a local terminal (serverless clients). dserver and the
+// serverless clients run this same code.
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/color"
+	"github.com/dtail-go/dtail/internal/source"
+)
+
+// Logger is the server log. Each method returns the formatted line, or ""
+// when the level is filtered; DTail sends exactly that text to clients as
+// a SERVER message (spec 3.7).
+type Logger interface {
+	Info(args ...any) string
+	Warn(args ...any) string
+	Error(args ...any) string
+	Debug(args ...any) string
+}
+
+// Opener opens a file for the session's user. The server's opener checks
+// permissions; nil means os.Open.
+type Opener func(path string) (*os.File, error)
+
+// Limits are the server-wide read slots (MaxConcurrentCats/Tails).
+type Limits struct {
+	cats  chan struct{}
+	tails chan struct{}
+}
+
+// NewLimits creates read slots; values ≤ 0 mean unlimited.
+func NewLimits(cats, tails int) *Limits {
+	l := &Limits{}
+	if cats > 0 {
+		l.cats = make(chan struct{}, cats)
+	}
+	if tails > 0 {
+		l.tails = make(chan struct{}, tails)
+	}
+	return l
+}
+
+func (l *Limits) acquire(ctx context.Context, tail bool, queued func()) (func(), error) {
+	if l == nil {
+		return func() {}, nil
+	}
+	ch := l.cats
+	if tail {
+		ch = l.tails
+	}
+	if ch == nil {
+		return func() {}, nil
+	}
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	default:
+	}
+	if queued != nil {
+		queued()
+	}
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Config describes one session.
+type Config struct {
+	// Host is the short host name put into REMOTE and SERVER headers.
+	Host string
+	// LogPrefix is `user@ip:port`, the first field of session log lines.
+	LogPrefix string
+	// Serverless selects local output: payload straight to the writer,
+	// diagnostics to Diag instead of SERVER messages, stdin as a source.
+	Serverless bool
+	// Diag receives one-line local diagnostics in serverless mode.
+	Diag io.Writer
+	// Prog prefixes local diagnostics (the binary name).
+	Prog string
+	// Colors paints local non-plain output; nil prints no colours.
+	Colors *color.Scheme
+	Stdin  io.Reader
+
+	MaxLineLength     int
+	MaxGlobTargets    int
+	ReadRetryInterval time.Duration
+	Limits            *Limits
+	Open              Opener
+	Logger            Logger
+}
+
+// Stats counts what a session read; the serverless exit code and the
+// completeness summary come from it.
+type Stats struct {
+	FilesRead      int64
+	FilesFailed    int64
+	Bytes          int64
+	Lines          int64
+	FilesRotated   int64
+	FilesTruncated int64
+}
+
+type stats struct {
+	filesRead, filesFailed, bytes, lines, rotatedN, truncatedN atomic.Int64
+}
+
+func (s *stats) addFile(bytes int64, lines uint64) {
+	s.filesRead.Add(1)
+	s.bytes.Add(bytes)
+	s.lines.Add(int64(lines))
+}
+func (s *stats) rotated()   { s.rotatedN.Add(1) }
+func (s *stats) truncated() { s.truncatedN.Add(1) }
+
+// Session is one client session.
+type Session struct {
+	cfg   Config
+	out   *Output
+	stats stats
+	diag  sync.Mutex
+}
+
+// New creates a session writing to w. Close must be called to flush.
+func New(cfg Config, w io.Writer) *Session {
+	if cfg.MaxLineLength <= 0 {
+		cfg.MaxLineLength = source.DefaultMaxLineLength
+	}
+	return &Session{cfg: cfg, out: NewOutput(w, 16)}
+}
+
+// Stats returns the counters so far.
+func (s *Session) Stats() Stats {
+	return Stats{
+		FilesRead:      s.stats.filesRead.Load(),
+		FilesFailed:    s.stats.filesFailed.Load(),
+		Bytes:          s.stats.bytes.Load(),
+		Lines:          s.stats.lines.Load(),
+		FilesRotated:   s.stats.rotatedN.Load(),
+		FilesTruncated: s.stats.truncatedN.Load(),
+	}
+}
+
+// Close flushes all output.
+func (s *Session) Close() error { return s.out.Close() }
+
+// Output exposes the session's writer for protocol messages.
+func (s *Session) Output() *Output { return s.out }
+
+func (s *Session) open(path string) (*source.File, error) {
+	raw, err := s.openRaw(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := source.Wrap(path, raw)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func (s *Session) openRaw(path string) (*os.File, error) {
+	var f *os.File
+	var err error
+	if s.cfg.Open != nil {
+		f, err = s.cfg.Open(path)
+	} else {
+		f, err = os.Open(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		if fi.IsDir() {
+			return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("is a directory")}
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: errNotRegular}
+	}
+	return f, nil
+}
+
+// fileFailed records a file that could not be (fully) read. The remote
+// client only learns that something failed (details could reveal other
+// users' files); the server log and a local user get the reason.
+func (s *Session) fileFailed(path string, err error) {
+	s.stats.filesFailed.Add(1)
+	s.logError("No permission to read file", path, err)
+	s.notify(s.logWarn("Unable to read file(s), check server logs"), describe(path, err))
+}
+
+// notify delivers a user-facing message: over the wire the logger's line
+// as a SERVER message; locally a one-line diagnostic.
+func (s *Session) notify(wireText, localText string) {
+	if s.cfg.Serverless {
+		if s.cfg.Diag == nil {
+			return
+		}
+		s.diag.Lock()
+		defer s.diag.Unlock()
+		prog := s.cfg.Prog
+		if prog == "" {
+			prog = "dtail"
+		}
+		// Payload and diagnostics share nothing but the terminal; flush
+		// payload first so the message lands where it happened.
+		fmt.Fprintf(s.cfg.Diag, "%s: %s\n", prog, localText)
+		return
+	}
+	s.SendServer(wireText)
+}
+
+// SendServer queues a SERVER message (spec 3.7).
+func (s *Session) SendServer(text string) {
+	if s.cfg.Serverless {
+		return
+	}
+	plain := false
+	b := s.out.Get()
+	b = appendServer(b, s.cfg.Host, text, plain)
+	s.out.Send(b)
+}
+
+func appendServer(dst []byte, host, text string, plain bool) []byte {
+	if plain {
+		if text == "" || text == "\n" {
+			return dst
+		}
+		dst = append(dst, text...)
+		return append(dst, 0xAC)
+	}
+	dst = append(dst, "SERVER|"...)
+	dst = append(dst, host...)
+	dst = append(dst, '|')
+	dst = append(dst, text...)
+	return append(dst, 0xAC)
+}
+
+func (s *Session) args(args []any) []any {
+	if s.cfg.LogPrefix == "" {
+		return args
+	}
+	return append([]any{s.cfg.LogPrefix}, args...)
+}
+
+func (s *Session) logInfo(args ...any) string {
+	if s.cfg.Logger == nil {
+		return ""
+	}
+	return s.cfg.Logger.Info(s.args(args)...)
+}
+
+func (s *Session) logWarn(args ...any) string {
+	if s.cfg.Logger == nil {
+		return ""
+	}
+	return s.cfg.Logger.Warn(s.args(args)...)
+}
+
+func (s *Session) logError(args ...any) string {
+	if s.cfg.Logger == nil {
+		return ""
+	}
+	return s.cfg.Logger.Error(s.args(args)...)
+}
+
+func (s *Session) logDebug(args ...any) string {
+	if s.cfg.Logger == nil {
+		return ""
+	}
+	return s.cfg.Logger.Debug(s.args(args)...)
+}
