@@ -150,12 +150,17 @@ func TestPruneOtherUsers(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	s := New(time.Hour, 3)
+	// Keys are made up front: t.Fatal must not run on a worker goroutine.
+	keys := make([]ssh.PublicKey, 8*20)
+	for i := range keys {
+		keys[i] = newKey(t)
+	}
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
 			user := fmt.Sprintf("u%d", i%3)
-			for range 20 {
-				k := newKey(t)
+			for j := range 20 {
+				k := keys[i*20+j]
 				s.Add(user, k)
 				s.Has(user, k)
 			}
