@@ -75,7 +75,7 @@ const (
 	FgReset = "\x1b[39m"
 )
 
-// colorNames is shared by Fg and Bg: both use the same schema names.
+// colorNames lists the schema names shared by Fg and Bg for error messages.
 const colorNames = "Black Red Green Yellow Blue Magenta Cyan White Default"
 
 // fgCodes and bgCodes hold the fixed-width (5 byte) escapes back to back,
@@ -149,17 +149,33 @@ func (a Attr) String() string {
 }
 
 func colorName(v uint8) string {
-	names := strings.Fields(colorNames)
-	if int(v) < len(names) {
-		return names[v]
+	switch Fg(v) {
+	case FgBlack:
+		return "Black"
+	case FgRed:
+		return "Red"
+	case FgGreen:
+		return "Green"
+	case FgYellow:
+		return "Yellow"
+	case FgBlue:
+		return "Blue"
+	case FgMagenta:
+		return "Magenta"
+	case FgCyan:
+		return "Cyan"
+	case FgWhite:
+		return "White"
+	case FgDefault:
+		return "Default"
 	}
 	return fmt.Sprintf("Color(%d)", v)
 }
 
 func parseColor(kind, name string) (uint8, error) {
-	for i, n := range strings.Fields(colorNames) {
-		if strings.EqualFold(n, name) {
-			return uint8(i), nil
+	for v := uint8(FgBlack); v <= uint8(FgDefault); v++ {
+		if strings.EqualFold(colorName(v), name) {
+			return v, nil
 		}
 	}
 	return 0, fmt.Errorf("unknown %s colour %q (want one of %s)", kind, name, colorNames)
