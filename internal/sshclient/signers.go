@@ -185,7 +185,7 @@ func loadKeyFile(set *SignerSet, path, passphrase string, mustExist bool) (ssh.S
 		set.warnf("DTAIL_KEY_PASSPHRASE is wrong for private key %s; skipping it", path)
 		return nil, false
 	case err != nil:
-		set.warnf("unable to decrypt private key %s: %v; skipping it", path, err)
+		set.warnf("unable to decrypt private key %s with DTAIL_KEY_PASSPHRASE: %v; skipping it", path, err)
 		return nil, false
 	}
 	return signer, true
