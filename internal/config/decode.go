@@ -65,6 +65,15 @@ func decode(name string, data []byte, cfg *Config) error {
 	d := &decoder{name: name, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
 	d.dec.UseNumber()
 
+	// Syntax is checked up front because the scanner behind json.Unmarshal
+	// reports a consistent offset (just past the offending byte), while the
+	// Decoder's token errors sometimes point before skipped whitespace, which
+	// would give wrong line numbers. Syntax errors therefore win over
+	// type errors that appear earlier in the file.
+	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
+		return d.syntaxError(err)
+	}
+
 	tok, err := d.dec.Token()
 	if err != nil {
 		return d.syntaxError(err)
@@ -103,7 +112,11 @@ func (d *decoder) syntaxError(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return &Error{File: d.name, Line: d.lineAt(se.Offset), Msg: "invalid JSON: " + se.Error()}
+		msg := se.Error()
+		if msg == "unexpected end of JSON input" {
+			msg = "unexpected end of input"
+		}
+		return &Error{File: d.name, Line: d.lineAt(se.Offset), Msg: "invalid JSON: " + msg}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &Error{File: d.name, Line: d.lineAt(int64(len(d.data))), Msg: "invalid JSON: unexpected end of input"}
 	default:
