@@ -326,3 +326,19 @@ func normalizeInts(v, def reflect.Value) {
 		}
 	}
 }
+
+// Names flattens the scheme into "Group.Key" → value (e.g.
+// "Remote.DelimiterFg" → "Cyan"), the form the colour package consumes, so
+// that the binaries need no per-field glue.
+func (t TermColors) Names() map[string]string {
+	names := make(map[string]string, 74)
+	v := reflect.ValueOf(t)
+	for i := range v.NumField() {
+		group := v.Type().Field(i).Name
+		g := v.Field(i)
+		for j := range g.NumField() {
+			names[group+"."+g.Type().Field(j).Name] = g.Field(j).String()
+		}
+	}
+	return names
+}

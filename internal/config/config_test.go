@@ -491,3 +491,25 @@ func TestExpandHome(t *testing.T) {
 		}
 	}
 }
+
+func TestTermColorsNames(t *testing.T) {
+	names := DefaultWithHome("").Client.TermColors.Names()
+	// §5.6.3: 8 Remote, 4 Client, 4 Server, 3 Common, 5 MaprTable triples + 2 single attrs.
+	if want := (8+4+4+3+5)*3 + 2; len(names) != want {
+		t.Fatalf("got %d keys, want %d", len(names), want)
+	}
+	for key, want := range map[string]string{
+		"Remote.DelimiterAttr":         "Dim",
+		"Remote.DelimiterBg":           "Blue",
+		"Remote.DelimiterFg":           "Cyan",
+		"Client.ClientBg":              "Yellow",
+		"Server.ServerFg":              "Black",
+		"Common.SeverityWarnAttr":      "Bold",
+		"MaprTable.HeaderSortKeyAttr":  "Underline",
+		"MaprTable.HeaderGroupKeyAttr": "Reverse",
+	} {
+		if names[key] != want {
+			t.Errorf("%s = %q, want %q", key, names[key], want)
+		}
+	}
+}

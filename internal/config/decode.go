@@ -36,10 +36,10 @@ func (e *Error) Error() string {
 // oneLine escapes line breaks that might come from a file name or from
 // encoding/json's own messages.
 func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n\u2028\u2029\x85") {
+	if !strings.ContainsAny(s, "\r\n\u2028\u2029\u0085") {
 		return s
 	}
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\u2028", `\u2028`, "\u2029", `\u2029`, "\x85", `\x85`).Replace(s)
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\u2028", `\u2028`, "\u2029", `\u2029`, "\u0085", `\u0085`).Replace(s)
 }
 
 // logLevels and loggers are the accepted values of the validated strings
