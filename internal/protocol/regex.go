@@ -86,7 +86,7 @@ func ParseRegex(serialized string) (Regex, error) {
 		return Regex{}, fmt.Errorf("protocol: regex %q does not start with %q", head, regexPrefix)
 	}
 	r := Regex{Pattern: pattern}
-	flag, hints, _ := strings.Cut(flags, ",")
+	flag, hints, hasHints := strings.Cut(flags, ",")
 	switch flag {
 	case "default":
 		r.Flag = RegexDefault
@@ -97,7 +97,7 @@ func ParseRegex(serialized string) (Regex, error) {
 	default:
 		return Regex{}, fmt.Errorf("protocol: unknown regex flag %q", flag)
 	}
-	if hints != "" {
+	if hasHints {
 		for hint := range strings.SplitSeq(hints, ",") {
 			if hint != literalHint {
 				return Regex{}, fmt.Errorf("protocol: unknown regex flag %q", hint)
