@@ -87,7 +87,7 @@ func LoadConfig(prog, path string, env Env) (config.Config, bool) {
 
 // Scheme builds the colour scheme from the configuration.
 func Scheme(prog string, cfg config.Config, env Env) (*color.Scheme, bool) {
-	s, err := color.SchemeFromNames(termColorNames(cfg.Client.TermColors))
+	s, err := color.SchemeFromNames(cfg.Client.TermColors.Names())
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: Client.TermColors: %v\n", prog, err)
 		return nil, false

@@ -10,13 +10,13 @@ import (
 // The caller must call Close to stop the goroutine if it stops reading
 // before EOF.
 type ReadAhead struct {
-	full  chan raChunk
-	free  chan []byte
-	stop  chan struct{}
-	cur   raChunk
-	off   int
-	err   error
-	done  chan struct{}
+	full chan raChunk
+	free chan []byte
+	stop chan struct{}
+	cur  raChunk
+	off  int
+	err  error
+	done chan struct{}
 }
 
 type raChunk struct {

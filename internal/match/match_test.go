@@ -1,0 +1,117 @@
+package match
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestMatcherKinds(t *testing.T) {
+	cases := []struct {
+		pattern string
+		kind    Kind
+		prefix  string
+	}{
+		{"ERROR", Literal, ""},
+		{"status=503", Literal, ""},
+		{"status=5[0-9][0-9]", Regexp, "status=5"},
+		{"(ERROR|WARNING)", Regexp, ""},
+		{"ERROR.*failed", Regexp, "failed"},
+		{"^INFO:", Regexp, "INFO:"},
+		{"(?i)error", Regexp, ""},
+	}
+	for _, tc := range cases {
+		m, err := New(tc.pattern, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Kind() != tc.kind || string(m.prefilter) != tc.prefix {
+			t.Errorf("%q: kind %v prefilter %q, want %v %q", tc.pattern, m.Kind(), m.prefilter, tc.kind, tc.prefix)
+		}
+	}
+}
+
+func TestMatchWithoutNewline(t *testing.T) {
+	m, _ := New("foo$", false, false)
+	if !m.Match([]byte("a foo")) {
+		t.Fatal("foo$ must match a line ending in foo")
+	}
+}
+
+func TestInvalidRegex(t *testing.T) {
+	if _, err := New("(", false, false); err == nil || !strings.Contains(err.Error(), `invalid regex "("`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// scanAll collects the lines NextMatch finds.
+func scanAll(m *Matcher, block []byte) []string {
+	var out []string
+	from := 0
+	for {
+		s, e, ok := m.NextMatch(block, from)
+		if !ok {
+			return out
+		}
+		out = append(out, string(block[s:e]))
+		from = e
+	}
+}
+
+// perLine is the reference: every line tested with regexp alone.
+func perLine(re *regexp.Regexp, block []byte) []string {
+	var out []string
+	for _, l := range bytes.SplitAfter(block, []byte{'\n'}) {
+		if len(l) > 0 && re.Match(bytes.TrimSuffix(l, []byte{'\n'})) {
+			out = append(out, string(l))
+		}
+	}
+	return out
+}
+
+func FuzzNextMatchAgreesWithRegexp(f *testing.F) {
+	f.Add("status=5[0-9][0-9]", "a status=503\nstatus=200\nxstatus=599y\n")
+	f.Add("ERROR.*failed", "ERROR it failed\nfailed ERROR\nERROR\nfailed\n")
+	f.Add("b2", "a1\nb2\nb2b2\n")
+	f.Add("^x", "x\nax\n\nxx\n")
+	f.Fuzz(func(t *testing.T, pattern, text string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		m, err := New(pattern, false, false)
+		if err != nil {
+			t.Fatalf("regexp accepts %q but New fails: %v", pattern, err)
+		}
+		block := []byte(text)
+		if len(block) > 0 && block[len(block)-1] != '\n' {
+			block = append(block, '\n')
+		}
+		want := perLine(re, block)
+		var got []string
+		if m.CanScan() {
+			got = scanAll(m, block)
+		} else {
+			for _, l := range bytes.SplitAfter(block, []byte{'\n'}) {
+				if len(l) > 0 && m.Match(bytes.TrimSuffix(l, []byte{'\n'})) {
+					got = append(got, string(l))
+				}
+			}
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("pattern %q text %q: got %q want %q", pattern, text, got, want)
+		}
+	})
+}
+
+func BenchmarkNextMatchLiteral(b *testing.B) {
+	line := "INFO|20211002-000001|5423|handler.go:120|8|47|6|1.53|400h0m1s|MAPREDUCE:STATS|currentConnections=43|action=GET|status=200\n"
+	block := []byte(strings.Repeat(line, 99) + strings.Replace(line, "200", "503", 1))
+	m, _ := New("status=503", false, false)
+	b.SetBytes(int64(len(block)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		scanAll(m, block)
+	}
+}
