@@ -20,8 +20,7 @@ func ReadAuthKeyPub(path string) (string, error) {
 	}
 	defer f.Close()
 	scanner := bufio.NewScanner(f)
-	// Long RSA keys with options can exceed bufio's 64 KiB default only in
-	// pathological files, but certificates come close; allow 1 MiB.
+	// Certificates with many principals can outgrow bufio's 64 KiB line.
 	scanner.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for scanner.Scan() {
 		line := strings.TrimSpace(scanner.Text())
