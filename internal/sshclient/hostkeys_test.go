@@ -155,10 +155,15 @@ func TestKnownHostsPromptNo(t *testing.T) {
 }
 
 func TestKnownHostsPromptDetailsThenYes(t *testing.T) {
-	k, out := newTestKnownHosts(t, KnownHostsOptions{In: strings.NewReader("d\nwhat\ny\n")})
+	var paused, resumed int
+	k, out := newTestKnownHosts(t, KnownHostsOptions{In: strings.NewReader("d\nwhat\ny\n"),
+		PauseOutput: func() func() { paused++; return func() { resumed++ } }})
 	h := newFakeHost(t, 7)
 	if err := h.check(k); err != nil {
 		t.Fatal(err)
+	}
+	if paused != 1 || resumed != 1 {
+		t.Errorf("logging paused %d and resumed %d times, want once each", paused, resumed)
 	}
 	text := out.String()
 	b64 := strings.Fields(string(ssh.MarshalAuthorizedKey(h.key)))[1]
