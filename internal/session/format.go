@@ -35,17 +35,10 @@ func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
 			// Tail reads send the line without its newline (spec 3.6).
 			line = trimEOL(line)
 		}
-		if !f.plain {
-			dst = append(dst, "REMOTE|"...)
-			dst = append(dst, f.host...)
-			dst = append(dst, "|100|"...)
-			dst = strconv.AppendUint(dst, no, 10)
-			dst = append(dst, '|')
-			dst = append(dst, f.id...)
-			dst = append(dst, '|')
+		if f.plain {
+			return protocol.AppendMessage(dst, line)
 		}
-		dst = append(dst, line...)
-		return append(dst, protocol.MessageDelimiter)
+		return protocol.AppendRemoteLine(dst, f.host, no, f.id, line)
 	}
 	if f.plain {
 		dst = append(dst, line...)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dtail-go/dtail/internal/color"
+	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/source"
 )
 
@@ -130,6 +131,11 @@ type Session struct {
 	out   *Output
 	stats stats
 	diag  sync.Mutex
+
+	mu         sync.Mutex
+	optionsSet bool
+	plain      bool
+	woke       bool
 }
 
 // New creates a session writing to w. Close must be called to flush.
@@ -232,25 +238,10 @@ func (s *Session) SendServer(text string) {
 	if s.cfg.Serverless {
 		return
 	}
-	plain := false
-	b := s.out.Get()
-	b = appendServer(b, s.cfg.Host, text, plain)
-	s.out.Send(b)
-}
-
-func appendServer(dst []byte, host, text string, plain bool) []byte {
-	if plain {
-		if text == "" || text == "\n" {
-			return dst
-		}
-		dst = append(dst, text...)
-		return append(dst, 0xAC)
-	}
-	dst = append(dst, "SERVER|"...)
-	dst = append(dst, host...)
-	dst = append(dst, '|')
-	dst = append(dst, text...)
-	return append(dst, 0xAC)
+	s.mu.Lock()
+	plain := s.plain
+	s.mu.Unlock()
+	s.out.Send(protocol.AppendServerMessage(s.out.Get(), s.cfg.Host, text, plain))
 }
 
 func (s *Session) args(args []any) []any {

@@ -1,0 +1,274 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/authkey"
+	"github.com/dtail-go/dtail/internal/config"
+	"github.com/dtail-go/dtail/internal/logger"
+	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/session"
+	"github.com/dtail-go/dtail/internal/sshserver"
+	"github.com/dtail-go/dtail/internal/version"
+	"golang.org/x/crypto/ssh"
+)
+
+// ServerFlags are the flags of dserver (spec 1.2).
+type ServerFlags struct {
+	BindAddress   string
+	Cfg           string
+	Color         bool
+	LogDir        string
+	LogLevel      string
+	Logger        string
+	Port          int
+	PProf         string
+	ShutdownAfter int
+	Version       bool
+}
+
+// NewServerFlagSet defines dserver's flags.
+func NewServerFlagSet(f *ServerFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(DServer, flag.ContinueOnError)
+	fs.StringVar(&f.BindAddress, "bindAddress", "", "Listen address (overrides Server.SSHBindAddress)")
+	fs.StringVar(&f.Cfg, "cfg", "", "Config file path; 'none' loads no file")
+	fs.BoolVar(&f.Color, "color", false, "Enable ANSI colors")
+	fs.StringVar(&f.LogDir, "logDir", "", "Log directory (overrides Common.LogDir)")
+	fs.StringVar(&f.LogLevel, "logLevel", "info", "Log level")
+	fs.StringVar(&f.Logger, "logger", "file", "Logger: file, stdout, fout or none")
+	fs.IntVar(&f.Port, "port", 2222, "SSH port (overrides Common.SSHPort)")
+	fs.StringVar(&f.PProf, "pprof", "", "Start a pprof HTTP server on this address")
+	fs.IntVar(&f.ShutdownAfter, "shutdownAfter", 0, "Exit after N seconds (0: never)")
+	fs.BoolVar(&f.Version, "version", false, "Print the version and exit")
+	return fs
+}
+
+// RunServer runs dserver and returns its exit code.
+func RunServer(env Env) int {
+	if err := sshserver.RefuseRoot(); err != nil {
+		fmt.Fprintf(env.Stderr, "dserver: %v: start it as an unprivileged user\n", err)
+		return 2
+	}
+	f := &ServerFlags{}
+	fs := NewServerFlagSet(f)
+	fs.SetOutput(env.Stderr)
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if f.Version {
+		if f.Color {
+			fmt.Fprintln(env.Stdout, version.Colored())
+		} else {
+			fmt.Fprintln(env.Stdout, version.String())
+		}
+		return 0
+	}
+	cfg, ok := LoadConfig(DServer, f.Cfg, env)
+	if !ok {
+		return 2
+	}
+	testMode := TestMode(env.Getenv)
+	if f.Port != 2222 {
+		cfg.Common.SSHPort = f.Port
+	}
+	if f.LogLevel != "info" {
+		cfg.Common.LogLevel = f.LogLevel
+	}
+	cfg.Common.Logger = f.Logger
+	if f.LogDir != "" {
+		cfg.Common.LogDir = config.ExpandHome(f.LogDir, Home(env.Getenv))
+	}
+	if f.BindAddress != "" {
+		cfg.Server.SSHBindAddress = f.BindAddress
+	}
+	if testMode {
+		cfg.Server.MaxLineLength = config.TestModeMaxLineLength
+		cfg.Server.HostKeyFile = config.TestModeHostKeyFile
+	}
+	level, err := logger.ParseLevel(cfg.Common.LogLevel)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dserver: -logLevel: %v\n", err)
+		return 2
+	}
+	sink, err := logger.ParseSink(cfg.Common.Logger)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dserver: -logger: %v\n", err)
+		return 2
+	}
+	full, short := Hostnames(env.Getenv)
+	log := logger.New(logger.Options{Level: level, Sink: sink, LogDir: cfg.Common.LogDir,
+		Rotation: cfg.Common.LogRotation, Name: DServer, Role: logger.Server, Hostname: full, Stdout: env.Stdout, Stderr: env.Stderr})
+	defer log.Close()
+
+	fmt.Fprintln(env.Stdout, version.String())
+	log.Info("Starting server", version.String())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.ShutdownAfter > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(f.ShutdownAfter)*time.Second)
+		defer cancel()
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Reopen()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	if f.PProf != "" {
+		runtime.SetMutexProfileFraction(5)
+		runtime.SetBlockProfileRate(100000)
+		go http.ListenAndServe(f.PProf, nil)
+	}
+
+	srv, err := newServer(cfg, log, short, testMode)
+	if err != nil {
+		log.Error("Unable to start server", err)
+		fmt.Fprintf(env.Stderr, "dserver: %v\n", err)
+		return 2
+	}
+	stats := newStatsLogger(log)
+	srv.onStats = stats.write
+	go stats.loop(ctx, srv.ssh)
+	if err := srv.ssh.ListenAndServe(ctx); err != nil {
+		log.Error("Unable to serve", err)
+		fmt.Fprintf(env.Stderr, "dserver: %v\n", err)
+		return 2
+	}
+	log.Info("Server stopped")
+	return 0
+}
+
+type server struct {
+	ssh     *sshserver.Server
+	onStats func(sshserver.Stats)
+}
+
+func newServer(cfg config.Config, log *logger.Logger, host string, testMode bool) (*server, error) {
+	limits := session.NewLimits(cfg.Server.MaxConcurrentCats, cfg.Server.MaxConcurrentTails)
+	var store *authkey.Store
+	if cfg.Server.AuthKeyEnabled {
+		store = authkey.New(time.Duration(cfg.Server.AuthKeyTTLSeconds)*time.Second, cfg.Server.AuthKeyMaxPerUser)
+	}
+	caps := []string{}
+	if _, err := exec.LookPath("journalctl"); err == nil && journalSupported {
+		caps = append(caps, protocol.CapJournalV1)
+	}
+	s := &server{}
+	jobs := func(js []config.Job) []sshserver.Job {
+		var out []sshserver.Job
+		for _, j := range js {
+			out = append(out, sshserver.Job{Name: j.Name, AllowFrom: j.AllowFrom})
+		}
+		return out
+	}
+	sc := sshserver.Config{
+		BindAddress:    cfg.Server.SSHBindAddress,
+		Port:           cfg.Common.SSHPort,
+		HostKeyFile:    cfg.Server.HostKeyFile,
+		HostKeyBits:    cfg.Server.HostKeyBits,
+		MaxConnections: cfg.Server.MaxConnections,
+		KeyExchanges:   cfg.Server.KeyExchanges,
+		Ciphers:        cfg.Server.Ciphers,
+		MACs:           cfg.Server.MACs,
+		CacheDir:       cfg.Common.CacheDir,
+		TestMode:       testMode,
+		AuthKeys:       store,
+		ScheduleJobs:   jobs(cfg.Server.Schedule),
+		ContinuousJobs: jobs(cfg.Server.Continuous),
+		Logger:         log,
+		AcceptChannel: func(user string, kind sshserver.UserKind) error {
+			rules := cfg.Server.Permissions.Default
+			if r, ok := cfg.Server.Permissions.Users[user]; ok && kind == sshserver.UserNormal {
+				rules = r
+			}
+			if len(rules) == 0 {
+				return errors.New("Empty set of permission, user won't be able to open any files")
+			}
+			return nil
+		},
+		OnStatsChange: func(st sshserver.Stats) {
+			if s.onStats != nil {
+				s.onStats(st)
+			}
+		},
+		Handler: func(ctx context.Context, sess *sshserver.Session) {
+			log.Debug(sess.Prefix(), "Creating new server handler")
+			ss := session.New(session.Config{
+				Host:              host,
+				LogPrefix:         sess.Prefix(),
+				MaxLineLength:     cfg.Server.MaxLineLength,
+				MaxGlobTargets:    cfg.Server.MaxGlobTargets,
+				ReadRetryInterval: time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
+				Limits:            limits,
+				Logger:            log,
+			}, sess)
+			opts := session.ServeOptions{
+				Health:       sess.Kind == sshserver.UserHealth,
+				Capabilities: caps,
+				MaxFrameSize: cfg.Server.MaxCommandFrameSize,
+				AuthKey: func(b64 string) string {
+					return registerAuthKey(store, sess, b64)
+				},
+			}
+			ss.Serve(ctx, sess, opts)
+		},
+	}
+	srv, err := sshserver.New(sc)
+	if err != nil {
+		return nil, err
+	}
+	s.ssh = srv
+	return s, nil
+}
+
+// registerAuthKey answers AUTHKEY (spec 3.10). Reserved users never get
+// keys: the store must not widen what a password-authenticated job user
+// can do.
+func registerAuthKey(store *authkey.Store, sess *sshserver.Session, b64 string) string {
+	if store == nil {
+		return protocol.AuthKeyErrFeatureDisabled
+	}
+	if sess.Kind != sshserver.UserNormal {
+		return protocol.AuthKeyErrKeyStoreUnavailable
+	}
+	if strings.TrimSpace(b64) == "" {
+		return protocol.AuthKeyErrMissingPublicKey
+	}
+	raw, err := decodeB64(b64)
+	if err != nil {
+		return protocol.AuthKeyErrInvalidBase64
+	}
+	key, err := ssh.ParsePublicKey(raw)
+	if err != nil {
+		return protocol.AuthKeyErrInvalidPublicKey
+	}
+	store.Add(sess.User, key)
+	return protocol.AuthKeyOK
+}
+
+// journalSupported stays false until journal targets are implemented, so
+// clients are never told about a capability we do not have.
+const journalSupported = false

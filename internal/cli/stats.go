@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/logger"
+	"github.com/dtail-go/dtail/internal/sshserver"
+)
+
+func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// statsLogger writes the server STATS line (spec 4.15) every 10 s and on
+// every connection counter change.
+type statsLogger struct {
+	log   *logger.Logger
+	start time.Time
+}
+
+func newStatsLogger(log *logger.Logger) *statsLogger {
+	return &statsLogger{log: log, start: time.Now()}
+}
+
+func (s *statsLogger) write(st sshserver.Stats) {
+	s.log.LogServerStats(logger.ServerStats{
+		PID:                 os.Getpid(),
+		NumCPU:              runtime.NumCPU(),
+		Goroutines:          runtime.NumGoroutine(),
+		CgoCalls:            runtime.NumCgoCall(),
+		LoadAvg1:            loadavg1(),
+		Uptime:              uptime(s.start),
+		CurrentConnections:  st.Current,
+		LifetimeConnections: st.Lifetime,
+		PreAuthConnections:  st.PreAuth,
+	})
+}
+
+func (s *statsLogger) loop(ctx context.Context, srv *sshserver.Server) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.write(srv.Stats())
+		}
+	}
+}
+
+func loadavg1() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "0"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "0"
+	}
+	return f[0]
+}
+
+func uptime(start time.Time) time.Duration {
+	b, err := os.ReadFile("/proc/uptime")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+				return time.Duration(v) * time.Second
+			}
+		}
+	}
+	return time.Since(start)
+}

@@ -1,0 +1,289 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/match"
+	"github.com/dtail-go/dtail/internal/protocol"
+)
+
+// ServeOptions configure the wire side of a session.
+type ServeOptions struct {
+	// Health selects the DTAIL-HEALTH handler: only `health` and `.ack`.
+	Health bool
+	// Capabilities are announced first on normal sessions.
+	Capabilities []string
+	// MaxFrameSize bounds one client frame (MaxCommandFrameSize).
+	MaxFrameSize int
+	// AuthKey registers a key for the session's user and returns the reply
+	// text (protocol.AuthKey*). Nil answers "feature disabled".
+	AuthKey func(b64 string) string
+	// CloseAckTimeout is how long the server waits for `.ack close
+	// connection` (default 5 s).
+	CloseAckTimeout time.Duration
+	// Map, if set, runs a `map` command; nil answers "not supported".
+	Map func(ctx context.Context, s *Session, cmd protocol.Command) error
+}
+
+type frameResult struct {
+	text string
+	err  error
+}
+
+// Serve speaks the DTail protocol on r (client frames) until the close
+// handshake finished, the client went away or ctx ended. Output goes to
+// the writer given to New. Serve closes the output before returning.
+func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error {
+	if o.CloseAckTimeout <= 0 {
+		o.CloseAckTimeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		s.out.Close()
+	}()
+	if !o.Health {
+		s.hidden(protocol.CapabilitiesMessage(o.Capabilities...))
+	}
+	frames := make(chan frameResult)
+	go func() {
+		defer close(frames)
+		fr := protocol.NewFrameReader(r, o.MaxFrameSize)
+		for {
+			raw, err := fr.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					select {
+					case frames <- frameResult{err: err}:
+					case <-ctx.Done():
+					}
+				}
+				return
+			}
+			text, derr := protocol.DecodeFrame(raw)
+			select {
+			case frames <- frameResult{text: text, err: derr}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	done := make(chan struct{}, 64)
+	active := 0
+	ran := false
+	closing := false
+	var ackTimer <-chan time.Time
+	startClose := func() {
+		if closing || active > 0 || !ran {
+			return
+		}
+		closing = true
+		s.hidden(protocol.SynCloseConnection)
+		ackTimer = time.After(o.CloseAckTimeout)
+	}
+	run := func(f func(ctx context.Context)) {
+		active++
+		ran = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { done <- struct{}{} }()
+			f(ctx)
+		}()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ackTimer:
+			s.logDebug("No close acknowledgement from client")
+			return nil
+		case <-done:
+			active--
+			startClose()
+		case fr, ok := <-frames:
+			if !ok {
+				return nil // client went away
+			}
+			if fr.err != nil {
+				if s.frameError(fr.err) {
+					return fr.err
+				}
+				continue
+			}
+			cmd, err := protocol.ParseCommand(fr.text)
+			if err != nil && cmd.Verb == "" {
+				s.SendServer(s.logError(err.Error()))
+				ran = true
+				startClose()
+				continue
+			}
+			if cmd.Verb == protocol.VerbAck {
+				if closing {
+					return nil
+				}
+				continue
+			}
+			if o.Health {
+				if cmd.Verb == protocol.VerbHealth {
+					s.SendServer("OK")
+				} else {
+					s.SendServer(s.logError("Received unknown health command", cmd.Verb, len(cmd.Tokens), cmd.Tokens))
+				}
+				ran = true
+				startClose()
+				continue
+			}
+			if cmd.HasOptions && err == nil {
+				s.applySessionOptions(cmd.Options)
+			}
+			switch cmd.Verb {
+			case protocol.VerbAuthKey:
+				reply := protocol.AuthKeyErrFeatureDisabled
+				if o.AuthKey != nil {
+					b64 := ""
+					if len(cmd.Args) > 0 {
+						b64 = cmd.Args[0]
+					}
+					reply = o.AuthKey(b64)
+				}
+				s.SendServer(reply + "\n")
+			case protocol.VerbSession:
+				s.hidden(protocol.SessionErrMessage(protocol.SessionErrUnknownAction))
+			case protocol.VerbCat, protocol.VerbGrep, protocol.VerbTail:
+				req, rerr := s.readRequest(cmd, err)
+				if rerr != nil {
+					s.SendServer(rerr.Error())
+					ran = true
+					startClose()
+					continue
+				}
+				s.wake()
+				timeout := cmd.TimeoutDuration()
+				run(func(ctx context.Context) {
+					if timeout > 0 {
+						var c context.CancelFunc
+						ctx, c = context.WithTimeout(ctx, timeout)
+						defer c()
+					}
+					s.Read(ctx, req)
+					s.logDebug("Command finished", cmd.Verb)
+				})
+			case protocol.VerbMap:
+				if o.Map == nil {
+					s.SendServer(s.logError("Mapreduce queries are not supported by this server yet"))
+					ran = true
+					startClose()
+					continue
+				}
+				s.wake()
+				run(func(ctx context.Context) {
+					if err := o.Map(ctx, s, cmd); err != nil {
+						s.SendServer(err.Error())
+					}
+				})
+			default:
+				s.SendServer(s.logError(protocol.UnknownCommandText(cmd)))
+				ran = true
+				startClose()
+			}
+		}
+	}
+}
+
+// frameError answers a bad frame; it reports whether the session must end
+// (a frame over the size limit cannot be resynchronised).
+func (s *Session) frameError(err error) bool {
+	var vm *protocol.VersionMismatchError
+	switch {
+	case errors.As(err, &vm):
+		text := s.logError(vm.Error())
+		if vm.LegacyNewline() && text != "" {
+			text += "\n"
+		}
+		s.SendServer(text)
+		return false
+	case errors.Is(err, protocol.ErrUnknownProtocolVersion), errors.Is(err, protocol.ErrUndecodableMessage):
+		s.SendServer(s.logError(err.Error()))
+		return false
+	}
+	s.logError("Closing session", err)
+	return true
+}
+
+func (s *Session) readRequest(cmd protocol.Command, optErr error) (ReadRequest, error) {
+	if optErr != nil {
+		return ReadRequest{}, fmt.Errorf("%s", s.logWarn("Unable to parse command options", optErr))
+	}
+	glob, err := cmd.Glob()
+	if err != nil {
+		return ReadRequest{}, fmt.Errorf("%s", s.logWarn("Unable to parse command", cmd.Tokens, "argc"))
+	}
+	re, err := cmd.ReadRegex()
+	if err != nil {
+		return ReadRequest{}, fmt.Errorf("%s", s.logError("Unable to parse regex", err))
+	}
+	m := match.NewAll()
+	if re.Flag != protocol.RegexNoop {
+		m, err = match.New(re.Pattern, re.Flag == protocol.RegexInvert, re.Literal)
+		if err != nil {
+			return ReadRequest{}, fmt.Errorf("%s", s.logError("Unable to parse regex", err))
+		}
+	}
+	mode := Cat
+	switch cmd.Verb {
+	case protocol.VerbGrep:
+		mode = Grep
+	case protocol.VerbTail:
+		mode = Tail
+	}
+	s.mu.Lock()
+	plain := s.plain
+	s.mu.Unlock()
+	return ReadRequest{
+		Mode:    mode,
+		Glob:    glob,
+		Matcher: m,
+		Before:  cmd.Options.Before,
+		After:   cmd.Options.After,
+		Max:     cmd.Options.Max,
+		Plain:   plain,
+	}, nil
+}
+
+// applySessionOptions applies quiet/plain once per session, as the
+// reference does: the first command carrying options decides.
+func (s *Session) applySessionOptions(o protocol.Options) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.optionsSet {
+		return
+	}
+	s.optionsSet = true
+	s.plain = o.Plain
+}
+
+func (s *Session) hidden(msg string) {
+	b := s.out.Get()
+	b = append(b, msg...)
+	b = append(b, protocol.MessageDelimiter)
+	s.out.Send(b)
+}
+
+func (s *Session) wake() {
+	s.mu.Lock()
+	woke := s.woke
+	s.woke = true
+	s.mu.Unlock()
+	if !woke {
+		s.hidden(protocol.OutputWake)
+	}
+}
