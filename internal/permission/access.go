@@ -1,0 +1,131 @@
+package permission
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// CanRead reports whether id may read the file at path as the kernel would
+// decide from st (mode, owner, group) and the file's access ACL. If st is nil
+// the file is stat'ed (following symlinks). Parent directories are not
+// considered; Open does that. A non-nil error means the ACL could not be read
+// or parsed, and the answer is then false.
+func CanRead(id *Identity, path string, st *unix.Stat_t) (bool, error) {
+	if id == nil {
+		return false, errors.New("permission: nil identity")
+	}
+	if st == nil {
+		st = new(unix.Stat_t)
+		if err := unix.Stat(path, st); err != nil {
+			return false, &fs.PathError{Op: "stat", Path: path, Err: err}
+		}
+	}
+	a, err := readACL(func(buf []byte) (int, error) { return unix.Getxattr(path, xattrACLAccess, buf) })
+	if err != nil {
+		return false, fmt.Errorf("permission: %s: %w", path, err)
+	}
+	ok, _ := decide(id, st, a, permRead)
+	return ok, nil
+}
+
+// readACL fetches and parses the access ACL with get (one of the getxattr
+// variants). No ACL, or a filesystem without ACL support, yields nil so that
+// the mode bits decide.
+func readACL(get func([]byte) (int, error)) (*acl, error) {
+	buf := make([]byte, 256)
+	for range 8 {
+		n, err := get(buf)
+		switch {
+		case err == nil:
+			return parseACL(buf[:n])
+		case errors.Is(err, unix.ENODATA), errors.Is(err, unix.ENOTSUP):
+			return nil, nil
+		case errors.Is(err, unix.ERANGE):
+			// The ACL grew (or is large); ask for its size and retry.
+			size, serr := get(nil)
+			if serr != nil {
+				if errors.Is(serr, unix.ENODATA) {
+					return nil, nil
+				}
+				return nil, fmt.Errorf("getxattr %s: %w", xattrACLAccess, serr)
+			}
+			buf = make([]byte, size+aclEntryLen)
+		default:
+			return nil, fmt.Errorf("getxattr %s: %w", xattrACLAccess, err)
+		}
+	}
+	return nil, fmt.Errorf("getxattr %s: size keeps changing", xattrACLAccess)
+}
+
+// decide mirrors the kernel's acl_permission_check for one permission bit
+// set: owner class from the mode; otherwise the ACL, but only when the group
+// class bits (which hold the ACL mask) are non-zero, exactly like Linux;
+// otherwise group class if the user is in the file's group, else other. The
+// reason is for the server log and empty when access is granted.
+func decide(id *Identity, st *unix.Stat_t, a *acl, want uint16) (bool, string) {
+	mode := uint16(st.Mode & 0o7777)
+	who := func(detail string) string {
+		return fmt.Sprintf("mode %04o owner %d group %d, user %s %s", mode, st.Uid, st.Gid, id, detail)
+	}
+	if st.Uid == id.UID {
+		if (mode>>6)&want == want {
+			return true, ""
+		}
+		return false, who("is owner, owner class lacks " + permString(want))
+	}
+	if a != nil && mode&0o070 != 0 {
+		if ok, why := a.check(id, st.Gid, want); !ok {
+			return false, who("denied by " + why)
+		}
+		return true, ""
+	}
+	if id.InGroup(st.Gid) {
+		if (mode>>3)&want == want {
+			return true, ""
+		}
+		return false, who("in group, group class lacks " + permString(want))
+	}
+	if mode&want == want {
+		return true, ""
+	}
+	return false, who("not in group")
+}
+
+// checkParents requires search permission for id on every directory from /
+// down to the parent of the absolute, symlink-free path p, as the kernel's
+// path walk would. lstat is used so that a directory swapped for a symlink
+// after resolution is refused instead of followed.
+func checkParents(id *Identity, p string) *Error {
+	dir := filepath.Dir(p)
+	var dirs []string
+	for {
+		dirs = append(dirs, dir)
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		d := dirs[i]
+		var st unix.Stat_t
+		if err := unix.Lstat(d, &st); err != nil {
+			return denied(p, fmt.Sprintf("lstat directory %s: %v", d, err), err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return denied(p, fmt.Sprintf("path component %s is no longer a directory", d), nil)
+		}
+		a, err := readACL(func(buf []byte) (int, error) { return unix.Lgetxattr(d, xattrACLAccess, buf) })
+		if err != nil {
+			return denied(p, fmt.Sprintf("directory %s: %v", d, err), err)
+		}
+		if ok, why := decide(id, &st, a, permSearch); !ok {
+			return denied(p, fmt.Sprintf("no search permission on directory %s: %s", d, why), nil)
+		}
+	}
+	return nil
+}
