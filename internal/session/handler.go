@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -206,7 +207,9 @@ func (s *Session) frameError(err error) bool {
 	switch {
 	case errors.As(err, &vm):
 		text := s.logError(vm.Error())
-		if vm.LegacyNewline() && text != "" {
+		// Old clients split output at newlines; the logger's line already
+		// ends in one, which is all the capture of spec 3.12 shows.
+		if vm.LegacyNewline() && text != "" && !strings.HasSuffix(text, "\n") {
 			text += "\n"
 		}
 		s.SendServer(text)
