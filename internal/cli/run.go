@@ -20,6 +20,7 @@ import (
 	"github.com/dtail-go/dtail/internal/client"
 	"github.com/dtail-go/dtail/internal/color"
 	"github.com/dtail-go/dtail/internal/config"
+	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/version"
 )
 
@@ -187,6 +188,15 @@ func RunClient(binary string, env Env) int {
 		MaxConcurrentTails: cfg.Server.MaxConcurrentTails,
 		ReadRetryInterval:  time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
 	}
+	log, ok := serverlessLogger(binary, f, cfg, env)
+	if !ok {
+		return client.ExitFatal
+	}
+	defer log.Close()
+	o.Logger = log
+	if f.LogPayload || cfg.Client.LogPayload {
+		o.PayloadLog = log.Raw
+	}
 	switch binary {
 	case DCat:
 		o.Mode, o.Regex = client.ModeCat, ""
@@ -258,4 +268,39 @@ func startProfiles(binary string, f *ClientFlags) (func(), error) {
 			s()
 		}
 	}, nil
+}
+
+// serverlessLogger is the client log of a serverless run: the in-process
+// server's lines go to the log file only (never stdout, which carries the
+// data); an unchanged -logLevel info becomes warn (spec 2.1).
+func serverlessLogger(binary string, f *ClientFlags, cfg config.Config, env Env) (*logger.Logger, bool) {
+	lvl := f.LogLevel
+	if lvl == "info" {
+		lvl = "warn"
+	}
+	level, err := logger.ParseLevel(lvl)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: -logLevel: %v\n", binary, err)
+		return nil, false
+	}
+	sink, err := logger.ParseSink(f.Logger)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: -logger: %v\n", binary, err)
+		return nil, false
+	}
+	if sink != logger.Discard {
+		sink = logger.File
+	}
+	full, _ := Hostnames(env.Getenv)
+	return logger.New(logger.Options{
+		Level:    level,
+		Sink:     sink,
+		LogDir:   config.ExpandHome(f.LogDir, Home(env.Getenv)),
+		Rotation: cfg.Common.LogRotation,
+		Name:     binary,
+		Role:     logger.Client,
+		Hostname: full,
+		Stdout:   io.Discard,
+		Stderr:   env.Stderr,
+	}), true
 }

@@ -42,6 +42,12 @@ type Options struct {
 	Stderr  io.Writer
 	Stdin   io.Reader
 	Timeout time.Duration // client-side deadline; 0 none
+	// Logger receives the in-process server's log lines (the client log
+	// file); nil logs nothing.
+	Logger session.Logger
+	// PayloadLog, if set, also receives every output batch
+	// (-log-payload).
+	PayloadLog func([]byte)
 
 	MaxLineLength      int
 	MaxGlobTargets     int
@@ -92,7 +98,8 @@ func RunServerless(ctx context.Context, o Options) int {
 		MaxGlobTargets:    o.MaxGlobTargets,
 		ReadRetryInterval: o.ReadRetryInterval,
 		Limits:            session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
-	}, o.Stdout)
+		Logger:            o.Logger,
+	}, teeWriter(o.Stdout, o.PayloadLog))
 	files := o.Files
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -137,3 +144,18 @@ func RunServerless(ctx context.Context, o Options) int {
 	}
 	return ExitOK
 }
+
+// teeWriter copies every output batch to log as well, for -log-payload.
+func teeWriter(w io.Writer, log func([]byte)) io.Writer {
+	if log == nil {
+		return w
+	}
+	return writerFunc(func(p []byte) (int, error) {
+		log(p)
+		return w.Write(p)
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

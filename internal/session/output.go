@@ -9,6 +9,11 @@ import (
 // the writer. The spec batches per 64 KiB; over SSH that is two packets.
 const batchSize = 64 << 10
 
+// batchCap leaves room for one whole read block (256 KiB) on top of a
+// batch that has not reached batchSize yet, so plain cat appends without
+// growing buffers.
+const batchCap = batchSize + 256<<10 + 1<<10
+
 // Output owns the destination writer. Readers format whole messages into
 // batches and Send them; one goroutine writes them in arrival order, so
 // the SSH channel (or stdout) has a single writer. Send blocks when the
@@ -65,11 +70,11 @@ func (o *Output) Get() []byte {
 	if b, ok := o.free.Get().(*[]byte); ok {
 		return (*b)[:0]
 	}
-	return make([]byte, 0, batchSize+batchSize/4)
+	return make([]byte, 0, batchCap)
 }
 
 func (o *Output) put(b []byte) {
-	if cap(b) > 4*batchSize {
+	if cap(b) > 2*batchCap {
 		return // do not keep buffers grown by huge lines
 	}
 	b = b[:0]

@@ -347,15 +347,11 @@ func (p *pipe) block(data []byte, terminated bool) error {
 		if p.fmt.rawBlocks() && p.req.LineSink == nil {
 			// Plain local cat: the block is already the output.
 			p.lines += uint64(bytes.Count(data, nl))
-			if len(p.batch)+len(data) > batchSize && len(p.batch) > 0 {
+			p.batch = append(p.batch, data...)
+			if len(p.batch) >= batchSize {
 				p.s.out.Send(p.batch)
 				p.batch = p.s.out.Get()
 			}
-			if len(data) >= batchSize && len(p.batch) == 0 {
-				p.s.out.SendBytes(data)
-				return nil
-			}
-			p.batch = append(p.batch, data...)
 			return nil
 		}
 		return p.perLine(data)
