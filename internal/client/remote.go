@@ -1,0 +1,474 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/dtail-go/dtail/internal/logger"
+	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/sshclient"
+)
+
+// Timings of spec §5.7.
+const (
+	// StatsInterval is how often the connected count is compared; a stats
+	// line is logged only when it changed.
+	StatsInterval = 3 * time.Second
+	// InterruptWindow is how long a second Ctrl+C ends the run.
+	InterruptWindow = 3 * time.Second
+	// drainTimeout bounds the wait for the connection goroutines once the
+	// run was told to stop, so a wedged write cannot keep the client alive.
+	drainTimeout = 5 * time.Second
+)
+
+// Remote is what a run against DTail servers needs besides Options.
+type Remote struct {
+	// Servers is the resolved, de-duplicated and shuffled server list.
+	Servers []sshclient.Server
+	// Dialer carries user, signers, known_hosts, connect timeout and the
+	// connect throttle (cpc × NumCPU).
+	Dialer *sshclient.Dialer
+	// AuthKeyPath is the private auth key; "<AuthKeyPath>.pub" is registered
+	// with AUTHKEY on every connection unless NoAuthKey (spec §5.5).
+	AuthKeyPath string
+	NoAuthKey   bool
+	// Logger receives the client diagnostics (CLIENT|host|LEVEL|…). Its
+	// sink also decides where payload goes: stdout for stdout/fout, the log
+	// file for file, nowhere for none (spec §5.6.2). nil logs INFO to
+	// Options.Stdout.
+	Logger *logger.Logger
+	// LogPayload also writes the payload to the log file (-log-payload).
+	LogPayload bool
+	// ShutdownAfter ends the run after this long (0: never); Options.Timeout
+	// does the same, the earlier one wins.
+	ShutdownAfter time.Duration
+	// Signals delivers SIGINT/SIGTERM/SIGHUP/SIGQUIT; nil ignores signals.
+	Signals <-chan os.Signal
+
+	// StatsInterval and InterruptWindow override the spec's 3 s (tests).
+	StatsInterval   time.Duration
+	InterruptWindow time.Duration
+	// ReconnectDelay returns the wait before the attempt-th consecutive
+	// reconnect of a tail run; nil uses sshclient.Backoff (2 s doubling to
+	// 60 s, ±20 %).
+	ReconnectDelay func(attempt int) time.Duration
+}
+
+// serverState is owned by one server's goroutine until the run has
+// collected it after that goroutine ended.
+type serverState struct {
+	srv  sshclient.Server
+	name string
+	// completed: the close handshake was done (cat/grep).
+	completed bool
+	// failed: unreachable, authentication or host key failure, or the
+	// connection ended without the close handshake.
+	failed bool
+	// unreadable counts WARN "Unable to read file(s)" messages.
+	unreadable int
+	// lastErr suppresses repeating the same connect error on reconnects,
+	// so a host is reported once per kind of failure.
+	lastErr string
+}
+
+type remoteRun struct {
+	o        Options
+	r        Remote
+	log      *logger.Logger
+	out      *Output
+	toStdout bool
+	toLog    bool
+	colors   bool
+	// commands are the encoded command frames of every connection.
+	commands []byte
+
+	connected atomic.Int64
+	dialing   atomic.Int64
+	newConns  atomic.Int64
+}
+
+// RunRemote connects to every server of r, sends the read commands of o and
+// prints what the servers send until all of them finished (cat, grep) or
+// ctx, the deadline or a signal ends the run (tail). It returns the exit
+// code: 0 when every server completed without reporting an unreadable
+// file, 1 when a server was unreachable, failed authentication or the host
+// key check, ended without the close handshake or reported an unreadable
+// file, 2 for setup errors.
+func RunRemote(ctx context.Context, o Options, r Remote) int {
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	var verb, regex string
+	switch o.Mode {
+	case ModeCat:
+		verb, regex = protocol.VerbCat, protocol.NoopRegex
+	case ModeGrep:
+		verb, regex = protocol.VerbGrep, protocol.SerializeRegex(o.Regex, o.Invert)
+	case ModeTail:
+		verb, regex = protocol.VerbTail, protocol.SerializeRegex(o.Regex, o.Invert)
+	default:
+		fmt.Fprintf(o.Stderr, "%s: this mode is not supported against servers yet\n", o.Prog)
+		return ExitFatal
+	}
+	if r.Dialer == nil {
+		fmt.Fprintf(o.Stderr, "%s: no SSH dialer configured\n", o.Prog)
+		return ExitFatal
+	}
+	if len(o.Files) == 0 {
+		fmt.Fprintf(o.Stderr, "%s: no files given, use '-files'\n", o.Prog)
+		return ExitFatal
+	}
+	if len(r.Servers) == 0 {
+		fmt.Fprintf(o.Stderr, "%s: no servers given\n", o.Prog)
+		return ExitFatal
+	}
+
+	out, ok := o.Stdout.(*Output)
+	if !ok {
+		out = NewOutput(o.Stdout)
+		defer out.Close()
+	} else {
+		// The caller owns it but the final flush belongs to the run.
+		defer out.Flush()
+	}
+	log := r.Logger
+	if log == nil {
+		log = logger.New(logger.Options{Level: logger.Info, Sink: logger.Stdout, Role: logger.Client, Stdout: out})
+	}
+
+	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Colors != nil && !o.Plain}
+	switch log.Sink() {
+	case logger.Stdout:
+		rn.toStdout = true
+	case logger.FileAndStdout:
+		rn.toStdout, rn.toLog = true, r.LogPayload
+	case logger.File:
+		rn.toLog = true
+	}
+	opts := protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}.Encode()
+	for _, f := range o.Files {
+		rn.commands = protocol.AppendFrame(rn.commands, protocol.ReadCommand(verb, opts, f, regex))
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, d := range []time.Duration{o.Timeout, r.ShutdownAfter} {
+		if d > 0 {
+			var c context.CancelFunc
+			ctx, c = context.WithTimeout(ctx, d)
+			defer c()
+		}
+	}
+
+	states := make([]*serverState, len(r.Servers))
+	var wg sync.WaitGroup
+	for i, srv := range r.Servers {
+		st := &serverState{srv: srv, name: srv.Name}
+		if st.name == "" {
+			st.name = srv.Addr()
+		}
+		states[i] = st
+		wg.Go(func() { rn.serve(ctx, st) })
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	rn.loop(ctx, cancel, done)
+
+	select {
+	case <-done:
+	case <-time.After(drainTimeout):
+		log.Warn("Some connections did not end in time, exiting anyway")
+		// The states may still be written to; report what is certain.
+		return ExitPartial
+	}
+	code := ExitOK
+	for _, st := range states {
+		if st.failed || st.unreadable > 0 {
+			code = ExitPartial
+		}
+		if st.unreadable > 0 {
+			log.Debug(st.name, "servers reported unreadable files", st.unreadable)
+		}
+	}
+	return code
+}
+
+// loop waits for the connections to end while printing the stats line and
+// handling signals; it returns when the run should end.
+func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <-chan struct{}) {
+	interval := orDefault(rn.r.StatsInterval, StatsInterval)
+	window := orDefault(rn.r.InterruptWindow, InterruptWindow)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	var lastConnected int64
+	var lastInterrupt time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-rn.out.Failed():
+			// Nobody reads our output any more (e.g. `dcat … | head`).
+			cancel()
+			return
+		case sig := <-rn.r.Signals:
+			if sig != os.Interrupt && sig != syscall.SIGINT {
+				cancel()
+				return
+			}
+			now := time.Now()
+			if !lastInterrupt.IsZero() && now.Sub(lastInterrupt) <= window {
+				cancel()
+				return
+			}
+			lastInterrupt = now
+			rn.printInterruptHint()
+		case <-ticker.C:
+			c := rn.connected.Load()
+			if c != lastConnected && !rn.o.Quiet {
+				rn.log.Info(rn.stats(true).Args()...)
+			}
+			lastConnected = c
+		}
+	}
+}
+
+// stats samples the connection counters; the periodic line consumes the
+// count of new connections, the Ctrl+C line only shows it.
+func (rn *remoteRun) stats(consumeNew bool) logger.ClientStats {
+	n := rn.newConns.Load()
+	if consumeNew {
+		n = rn.newConns.Swap(0)
+	}
+	return logger.ClientStats{
+		Connected:  int(rn.connected.Load()),
+		Servers:    len(rn.r.Servers),
+		New:        int(n),
+		Throttle:   int(rn.dialing.Load()),
+		Goroutines: runtime.NumGoroutine(),
+		CgoCalls:   runtime.NumCgoCall(),
+		CPU:        runtime.NumCPU(),
+	}
+}
+
+// printInterruptHint prints the two lines of the first Ctrl+C (spec §5.7).
+// Unlike the reference it does not hold the output for 3 s afterwards.
+func (rn *remoteRun) printInterruptHint() {
+	s := rn.stats(false)
+	var b []byte
+	b = append(b, " Hint: Hit Ctrl+C again to exit\n"...)
+	text := "Connection stats: " + s.Pairs()
+	if rn.colors {
+		b = rn.o.Colors.Client.Client.AppendString(b, text)
+	} else {
+		b = append(b, ' ')
+		b = append(b, text...)
+	}
+	b = append(b, '\n')
+	rn.out.Write(b)
+	rn.out.Flush()
+}
+
+// serve runs one server: a single session for cat/grep, sessions with
+// back-off until ctx ends for tail.
+func (rn *remoteRun) serve(ctx context.Context, st *serverState) {
+	var backoff sshclient.Backoff
+	attempt := 0
+	var w sessionWriter
+	for {
+		connected := rn.session(ctx, st, &w)
+		if rn.o.Mode != ModeTail || ctx.Err() != nil {
+			return
+		}
+		if connected {
+			attempt = 0
+			backoff.Reset()
+		}
+		attempt++
+		var d time.Duration
+		if rn.r.ReconnectDelay != nil {
+			d = rn.r.ReconnectDelay(attempt)
+		} else {
+			d = backoff.Next()
+		}
+		rn.log.Debug(st.name, "reconnecting in", d.Round(time.Millisecond))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sessionWriter holds one goroutine's reusable line buffers.
+type sessionWriter struct {
+	line, painted []byte
+}
+
+// session dials, sends the commands and prints the server's stream until
+// the close handshake, the end of the connection or ctx. It reports
+// whether the connection was established.
+func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWriter) bool {
+	rn.dialing.Add(1)
+	conn, err := rn.r.Dialer.Dial(ctx, st.srv)
+	if err != nil {
+		rn.dialing.Add(-1)
+		if ctx.Err() != nil {
+			return false // the run ended; not this server's fault
+		}
+		st.failed = true
+		if msg := err.Error(); msg != st.lastErr {
+			st.lastErr = msg
+			rn.log.Warn(st.name, msg)
+		}
+		return false
+	}
+	st.lastErr = ""
+	rn.connected.Add(1)
+	rn.newConns.Add(1)
+	defer rn.connected.Add(-1)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+
+	frames := rn.commands
+	if !rn.r.NoAuthKey && rn.r.AuthKeyPath != "" {
+		if b64, err := sshclient.ReadAuthKeyPub(rn.r.AuthKeyPath); err == nil {
+			frames = protocol.AppendFrame(nil, protocol.AuthKeyCommand(b64))
+			frames = append(frames, rn.commands...)
+		} else {
+			rn.log.Debug(st.name, "not registering the auth key", err.Error())
+		}
+	}
+	_, werr := conn.Write(frames)
+	conn.Release()
+	rn.dialing.Add(-1)
+	if werr != nil {
+		rn.connectionLost(ctx, st, werr)
+		return true
+	}
+
+	mr := protocol.NewMessageReader(conn, 0)
+	for {
+		msg, err := mr.Next()
+		if err != nil {
+			rn.connectionLost(ctx, st, err)
+			return true
+		}
+		switch protocol.Classify(msg) {
+		case protocol.KindHidden:
+			if protocol.IsCloseConnection(msg) {
+				if _, err := io.WriteString(conn, protocol.AckCloseConnectionFrame); err != nil {
+					rn.log.Debug(st.name, "unable to acknowledge the close", err.Error())
+				}
+				st.completed = true
+				return true
+			}
+		case protocol.KindAuthKeyOK:
+			rn.log.Debug(st.name, "AUTHKEY registered")
+		case protocol.KindAuthKeyErr:
+			detail, _ := protocol.AuthKeyErrDetail(msg)
+			rn.log.Warn(st.name, "AUTHKEY registration failed", detail)
+		default:
+			if unreadableWarning(msg) {
+				st.unreadable++
+			}
+			rn.print(w, msg)
+		}
+	}
+}
+
+// connectionLost handles a session that ended without the close handshake.
+func (rn *remoteRun) connectionLost(ctx context.Context, st *serverState, err error) {
+	if ctx.Err() != nil {
+		return // we closed it
+	}
+	if rn.o.Mode == ModeTail {
+		// Expected to happen now and then; serve reconnects.
+		rn.log.Warn(st.name, "connection lost", errText(err))
+		return
+	}
+	st.failed = true
+	rn.log.Warn(st.name, "connection ended before the server finished", errText(err))
+}
+
+func errText(err error) string {
+	if err == io.EOF {
+		return "EOF"
+	}
+	return err.Error()
+}
+
+// print writes one displayed message as a line: "\n" appended when
+// missing, painted when colours are on, in a single Write so that lines
+// of different servers never mix.
+func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
+	w.line = append(w.line[:0], msg...)
+	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {
+		w.line = append(w.line, '\n')
+	}
+	if rn.toLog {
+		rn.log.Raw(w.line)
+	}
+	if !rn.toStdout {
+		return
+	}
+	b := w.line
+	if rn.colors {
+		w.painted = rn.o.Colors.AppendLine(w.painted[:0], w.line)
+		b = w.painted
+	}
+	rn.out.Write(b)
+	// Long lines would otherwise pin large buffers for the whole run.
+	if cap(w.line) > 1<<20 {
+		w.line, w.painted = nil, nil
+	}
+}
+
+const (
+	unreadableText = "Unable to read file(s)"
+	warnPrefix     = "WARN|"
+	warnField      = "|WARN|"
+)
+
+// unreadableWarning recognises the server's WARN "Unable to read file(s)"
+// both with the SERVER|host| header and in plain mode.
+func unreadableWarning(msg []byte) bool {
+	i := bytes.Index(msg, []byte(unreadableText))
+	if i < 0 {
+		return false
+	}
+	head := msg[:i]
+	if bytes.HasPrefix(head, []byte(warnPrefix)) {
+		return true
+	}
+	if !bytes.HasPrefix(head, []byte(protocol.ServerPrefix)) {
+		return false
+	}
+	// SERVER|host|WARN|… : the level is the third field.
+	rest := head[len(protocol.ServerPrefix):]
+	j := bytes.IndexByte(rest, '|')
+	return j >= 0 && bytes.HasPrefix(rest[j:], []byte(warnField))
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

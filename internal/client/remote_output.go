@@ -1,0 +1,146 @@
+package client
+
+import (
+	"bufio"
+	"io"
+	"sync"
+	"time"
+)
+
+// Output sizes of spec §5.6.2: stdout is 64 KiB buffered and flushed every
+// 100 ms and at exit, so that thousands of small REMOTE lines cost few
+// write calls while a slow trickle still shows up promptly.
+const (
+	OutputBufferSize    = 64 << 10
+	OutputFlushInterval = 100 * time.Millisecond
+)
+
+// Output is the one buffered stdout writer that every server connection and
+// the client logger share. Each Write is appended under a lock, so a
+// message written in one call is never interleaved with another server's.
+type Output struct {
+	mu     sync.Mutex
+	cond   *sync.Cond // signalled when a hold ends
+	w      *bufio.Writer
+	held   int
+	err    error
+	failed chan struct{} // closed on the first write error
+
+	stop      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+}
+
+// NewOutput wraps w with the 64 KiB buffer and starts the periodic flush;
+// Close stops it.
+func NewOutput(w io.Writer) *Output {
+	return newOutput(w, OutputBufferSize, OutputFlushInterval)
+}
+
+func newOutput(w io.Writer, size int, interval time.Duration) *Output {
+	o := &Output{
+		w:       bufio.NewWriterSize(w, size),
+		failed:  make(chan struct{}),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	o.cond = sync.NewCond(&o.mu)
+	go o.flushLoop(interval)
+	return o
+}
+
+func (o *Output) flushLoop(interval time.Duration) {
+	defer close(o.stopped)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+			o.Flush()
+		}
+	}
+}
+
+// Write appends p as one unit. While the output is held (a host key
+// question is on the terminal) writers wait, which lets the SSH channel
+// windows push back on the servers instead of buffering without bound.
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for o.held > 0 {
+		o.cond.Wait()
+	}
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	o.setErr(err)
+	return n, err
+}
+
+// Flush writes out what is buffered (not while held).
+func (o *Output) Flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.held > 0 {
+		return nil
+	}
+	if o.err != nil {
+		return o.err
+	}
+	err := o.w.Flush()
+	o.setErr(err)
+	return err
+}
+
+// setErr records the first write error; the caller holds mu.
+func (o *Output) setErr(err error) {
+	if err != nil && o.err == nil {
+		o.err = err
+		close(o.failed)
+	}
+}
+
+// Failed is closed when writing to the underlying writer failed (e.g. the
+// reader of a pipe went away); the run should end then.
+func (o *Output) Failed() <-chan struct{} { return o.failed }
+
+// Err returns the first write error.
+func (o *Output) Err() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
+// Hold flushes and then blocks further writes until the returned function
+// is called, so that a question printed directly to the terminal is not
+// interleaved with payload. Holds nest.
+func (o *Output) Hold() (release func()) {
+	o.mu.Lock()
+	if o.err == nil {
+		o.setErr(o.w.Flush())
+	}
+	o.held++
+	o.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			o.mu.Lock()
+			o.held--
+			o.mu.Unlock()
+			o.cond.Broadcast()
+		})
+	}
+}
+
+// Close stops the periodic flush and flushes the rest. Writes after Close
+// still work but are only flushed by Flush.
+func (o *Output) Close() error {
+	o.closeOnce.Do(func() {
+		close(o.stop)
+		<-o.stopped
+	})
+	return o.Flush()
+}
