@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestParseClient(t *testing.T) {
+	cases := []struct {
+		name    string
+		binary  string
+		args    []string
+		files   string
+		query   string
+		regex   string
+		wantErr string
+	}{
+		{"positional files", DCat, []string{"a.log", "b.log"}, "a.log,b.log", "", "", ""},
+		{"double dash value", DGrep, []string{"--regex=ERROR", "x.log"}, "x.log", "", "ERROR", ""},
+		{"grep alias wins", DGrep, []string{"-regex", "A", "-grep", "B", "x"}, "x", "", "B", ""},
+		{"positional query", DMap, []string{"from STATS select count($line)", "a.log"}, "a.log", "from STATS select count($line)", "", ""},
+		{"files flag ignores positionals", DTail, []string{"-files", "x.log", "from T select a", "y.log"}, "x.log", "", ".", ""},
+		{"negative max", DGrep, []string{"--max", "-1"}, "", "", "", "invalid value -1 for flag -max"},
+		{"unknown flag", DCat, []string{"-bogus"}, "", "", "", "flag provided but not defined: -bogus"},
+		{"dcat has no regex", DCat, []string{"-regex", "x"}, "", "", "", "flag provided but not defined: -regex"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ParseClient(tc.binary, tc.args, "me", io.Discard)
+			if tc.wantErr != "" {
+				var ue *UsageError
+				if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want usage error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Files != tc.files || f.Query != tc.query || f.Regex != tc.regex {
+				t.Fatalf("files %q query %q regex %q", f.Files, f.Query, f.Regex)
+			}
+		})
+	}
+}
+
+func TestParseClientHelp(t *testing.T) {
+	var out strings.Builder
+	if _, err := ParseClient(DGrep, []string{"-h"}, "me", &out); !errors.Is(err, ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(out.String(), "-regex") {
+		t.Fatal("usage must list the flags")
+	}
+}
+
+func TestFileList(t *testing.T) {
+	got := strings.Join(FileList(" a.log, ,b.log,, "), "|")
+	if got != "a.log|b.log" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func FuzzParseClient(f *testing.F) {
+	f.Add("dgrep", "--regex\x00ERROR\x00--max\x003\x00a.log")
+	f.Add("dtail", "-files\x00x\x00-shutdownAfter=5")
+	f.Add("dmap", "from STATS select count($line)\x00-timeout\x00-3")
+	f.Fuzz(func(t *testing.T, binary, joined string) {
+		switch binary {
+		case DTail, DCat, DGrep, DMap:
+		default:
+			binary = DCat
+		}
+		args := strings.Split(joined, "\x00")
+		f, err := ParseClient(binary, args, "me", io.Discard)
+		if err != nil {
+			if errors.Is(err, ErrHelp) {
+				return
+			}
+			var ue *UsageError
+			if !errors.As(err, &ue) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error must be a one-line usage error: %v", err)
+			}
+			return
+		}
+		if f.Max < 0 || f.Before < 0 || f.After < 0 || f.Timeout < 0 {
+			t.Fatalf("negative values accepted: %+v", f)
+		}
+	})
+}
