@@ -104,13 +104,13 @@ func expectBytes(t *testing.T, what string, got, want []byte) {
 }
 
 var grepPatterns = []string{
-	"error",            // literal
-	"[0-9]{3}",         // character class
-	"error|warn|€uro",  // alternation
-	"^ab",              // anchor at the start
-	"abc$",             // anchor at the end (CRLF lines end in \r, as for grep)
-	"^$",               // empty lines
-	"日本語 [a-z]+ab?c", // UTF-8 literal with classes
+	"error",           // literal
+	"[0-9]{3}",        // character class
+	"error|warn|€uro", // alternation
+	"^ab",             // anchor at the start
+	"abc$",            // anchor at the end (CRLF lines end in \r, as for grep)
+	"^$",              // empty lines
+	"日本語 [a-z]+ab?c",  // UTF-8 literal with classes
 }
 
 // TestServerlessCatGrepMatchCoreutils: dcat --plain equals cat and dgrep
