@@ -1,13 +1,243 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/dtail-go/dtail/internal/client"
+	"github.com/dtail-go/dtail/internal/color"
 	"github.com/dtail-go/dtail/internal/config"
+	"github.com/dtail-go/dtail/internal/logger"
+	"github.com/dtail-go/dtail/internal/sshclient"
 )
 
+// runRemote runs dtail, dcat or dgrep against the servers given by
+// -servers/-discovery.
 func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
-	fmt.Fprintf(env.Stderr, "%s: server mode is not available in this build yet\n", binary)
-	return client.ExitFatal
+	if binary == DMap || f.Query != "" {
+		fmt.Fprintf(env.Stderr, "%s: mapreduce queries (dmap, -query) against servers are not implemented yet\n", binary)
+		return client.ExitFatal
+	}
+	home := Home(env.Getenv)
+	full, short := Hostnames(env.Getenv)
+	testMode := TestMode(env.Getenv)
+
+	var scheme *color.Scheme
+	if cfg.Client.TermColorsEnable {
+		var ok bool
+		if scheme, ok = Scheme(binary, cfg, env); !ok {
+			return client.ExitFatal
+		}
+	}
+	out := client.NewOutput(env.Stdout)
+	defer out.Close()
+	log, ok := clientLogger(binary, f, cfg, env, home, full, out, scheme)
+	if !ok {
+		return client.ExitFatal
+	}
+	defer log.Close()
+
+	port := cfg.Common.SSHPort
+	if f.Port != 2222 {
+		port = f.Port
+	}
+	servers, err := sshclient.ServerList(f.Servers, f.Discovery, port)
+	if err != nil {
+		// A bad -discovery value is a construction error (exit 1) in the
+		// reference; anything else (bad host:port, unreadable server
+		// file) was a panic there.
+		if strings.HasPrefix(err.Error(), "unable to parse discovery module") {
+			fmt.Fprintln(env.Stderr, constructionError(binary, err))
+			return 1
+		}
+		fatal(log, env, binary, err.Error())
+		return client.ExitFatal
+	}
+	if len(servers) == 0 {
+		log.Warn("No servers to connect to", f.Servers)
+		return client.ExitPartial
+	}
+
+	lookupEnv := func(k string) (string, bool) {
+		v := env.Getenv(k)
+		return v, v != ""
+	}
+	authKeyPath := resolveAuthKeyPath(f, cfg, env, home, lookupEnv)
+	noAuthKey := f.NoAuthKey || cfg.Client.AuthKeyDisable
+	if authKeyPath == "" && !noAuthKey {
+		fmt.Fprintln(env.Stderr, "WARN: cannot determine home directory; auth-key fast reconnect disabled. Set DTAIL_AUTH_KEY_PATH explicitly to re-enable it.")
+		noAuthKey = true
+	}
+	so := sshclient.SignerOptions{AuthKeyPath: authKeyPath, AgentKeyIndex: f.AgentKeyIndex, Home: home, LookupEnv: lookupEnv}
+	if testMode {
+		so.LeadingKeyPaths = []string{"./id_rsa"}
+	}
+	signers, err := sshclient.LoadSigners(so)
+	if err != nil {
+		fatal(log, env, binary, err.Error())
+		return client.ExitFatal
+	}
+	defer signers.Close()
+	for _, w := range signers.Warnings {
+		log.Warn(w)
+	}
+
+	kho := sshclient.KnownHostsOptions{
+		Home:     home,
+		TrustAll: f.TrustAllHosts,
+		In:       env.Stdin,
+		Out:      env.Stdout,
+		Logf:     func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) },
+		PauseOutput: func() func() {
+			// Logger first: once it is paused it no longer writes to out,
+			// so holding out cannot block a log call that holds the
+			// logger's lock.
+			log.Pause()
+			release := out.Hold()
+			return func() {
+				release()
+				log.Resume()
+			}
+		},
+	}
+	if testMode {
+		kho.Path = "./known_hosts"
+	}
+	kh, err := sshclient.NewKnownHosts(kho)
+	if err != nil {
+		fatal(log, env, binary, err.Error())
+		return client.ExitFatal
+	}
+	dialer, err := sshclient.NewDialer(sshclient.DialerConfig{
+		User:              f.User,
+		Signers:           signers.Signers,
+		KnownHosts:        kh,
+		ConnectTimeout:    time.Duration(cfg.Common.SSHConnectTimeoutMs) * time.Millisecond,
+		ConnectionsPerCPU: f.CPC,
+	})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, constructionError(binary, err))
+		return 1
+	}
+
+	o := client.Options{
+		Prog:    binary,
+		Files:   FileList(f.Files),
+		Regex:   f.Regex,
+		Invert:  f.Invert,
+		Before:  f.Before,
+		After:   f.After,
+		Max:     f.Max,
+		Plain:   f.Plain,
+		Quiet:   f.Quiet || f.Plain,
+		Colors:  scheme,
+		Host:    short,
+		Stdout:  out,
+		Stderr:  env.Stderr,
+		Stdin:   env.Stdin,
+		Timeout: 0,
+	}
+	switch binary {
+	case DCat:
+		o.Mode, o.Regex = client.ModeCat, ""
+	case DGrep:
+		o.Mode = client.ModeGrep
+	case DTail:
+		o.Mode = client.ModeTail
+		o.Timeout = deadline(f)
+	}
+	if len(o.Files) == 0 {
+		fmt.Fprintln(env.Stderr, constructionError(binary, errors.New("No files specified, use '-files'")))
+		return 1
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	return client.RunRemote(context.Background(), o, client.Remote{
+		Servers:     servers,
+		Dialer:      dialer,
+		AuthKeyPath: authKeyPath,
+		NoAuthKey:   noAuthKey,
+		Logger:      log,
+		LogPayload:  f.LogPayload || cfg.Client.LogPayload,
+		Signals:     sigs,
+	})
+}
+
+// resolveAuthKeyPath applies spec §1.8: -auth-key-path > -key >
+// DTAIL_AUTH_KEY_PATH > DTAIL_SSH_PRIVATE_KEYFILE_PATH > Client.AuthKeyPath
+// (whose default is ~/.ssh/id_rsa).
+func resolveAuthKeyPath(f *ClientFlags, cfg config.Config, env Env, home string, lookupEnv func(string) (string, bool)) string {
+	p := f.AuthKeyPath
+	if p != "" && f.Key != "" {
+		fmt.Fprintln(env.Stderr, "WARN: -key is deprecated; ignoring it because -auth-key-path was also set")
+	}
+	if p == "" {
+		p = f.Key
+	}
+	if p == "" && env.Getenv("DTAIL_AUTH_KEY_PATH") == "" && env.Getenv("DTAIL_SSH_PRIVATE_KEYFILE_PATH") == "" {
+		p = cfg.Client.AuthKeyPath
+	}
+	return sshclient.ResolveAuthKeyPath(p, home, lookupEnv)
+}
+
+// clientLogger builds the client diagnostics logger from -logger,
+// -logLevel and -logDir (spec §2.1: the level flag only counts when it is
+// not "info"; -logDir always wins and has "~/" expanded).
+func clientLogger(binary string, f *ClientFlags, cfg config.Config, env Env, home, full string, out *client.Output, scheme *color.Scheme) (*logger.Logger, bool) {
+	levelName := cfg.Common.LogLevel
+	if f.LogLevel != "info" {
+		levelName = f.LogLevel
+	}
+	level, err := logger.ParseLevel(levelName)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", binary, err)
+		return nil, false
+	}
+	sink, err := logger.ParseSink(f.Logger)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", binary, err)
+		return nil, false
+	}
+	logDir := cfg.Common.LogDir
+	if f.LogDir != "" {
+		logDir = f.LogDir
+	}
+	return logger.New(logger.Options{
+		Level:    level,
+		Sink:     sink,
+		LogDir:   config.ExpandHome(logDir, home),
+		Rotation: cfg.Common.LogRotation,
+		Name:     binary,
+		Role:     logger.Client,
+		Hostname: full,
+		Stdout:   out,
+		Stderr:   env.Stderr,
+		Colors:   scheme,
+	}), true
+}
+
+// fatal reports a fatal setup error as a CLIENT FATAL log line and, when
+// that line would not reach the terminal, on stderr as well.
+func fatal(log *logger.Logger, env Env, binary, msg string) {
+	log.Fatal(msg)
+	if !log.Enabled(logger.Fatal) || log.Sink() == logger.File || log.Sink() == logger.Discard {
+		fmt.Fprintf(env.Stderr, "%s: %s\n", binary, msg)
+	}
+}
+
+// constructionError words a client construction failure like the
+// reference (spec §1.9).
+func constructionError(binary string, err error) string {
+	if binary == DTail {
+		return "unable to initialize dtail client: " + err.Error()
+	}
+	return fmt.Sprintf("unable to create %s client: %v", binary, err)
 }
