@@ -17,6 +17,7 @@ import (
 	"github.com/dtail-go/dtail/internal/authkey"
 	"github.com/dtail-go/dtail/internal/config"
 	"github.com/dtail-go/dtail/internal/logger"
+	"github.com/dtail-go/dtail/internal/permission"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/sshserver"
@@ -200,12 +201,9 @@ func newServer(cfg config.Config, log *logger.Logger, host string, testMode bool
 		ContinuousJobs: jobs(cfg.Server.Continuous),
 		Logger:         log,
 		AcceptChannel: func(user string, kind sshserver.UserKind) error {
-			rules := cfg.Server.Permissions.Default
-			if r, ok := cfg.Server.Permissions.Users[user]; ok && kind == sshserver.UserNormal {
-				rules = r
-			}
-			if len(rules) == 0 {
-				return errors.New("Empty set of permission, user won't be able to open any files")
+			_, err := permission.CompileRules(permission.RulesFor(user, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
+			if errors.Is(err, permission.ErrNoRules) {
+				return err
 			}
 			return nil
 		},
@@ -216,7 +214,9 @@ func newServer(cfg config.Config, log *logger.Logger, host string, testMode bool
 		},
 		Handler: func(ctx context.Context, sess *sshserver.Session) {
 			log.Debug(sess.Prefix(), "Creating new server handler")
+			open := opener(cfg, log, sess)
 			ss := session.New(session.Config{
+				Open:              open,
 				Host:              host,
 				LogPrefix:         sess.Prefix(),
 				MaxLineLength:     cfg.Server.MaxLineLength,
@@ -272,3 +272,31 @@ func registerAuthKey(store *authkey.Store, sess *sshserver.Session, b64 string) 
 // journalSupported stays false until journal targets are implemented, so
 // clients are never told about a capability we do not have.
 const journalSupported = false
+
+// opener returns the file opener of one session: every file is opened
+// through the permission package, which checks the SSH user's own UNIX
+// permissions and ACLs, the regex rules and path safety. Job users bypass
+// the user checks as in DTail 4.x (spec 4.6); everyone else is checked
+// even when dserver itself could read more (CAP_DAC_READ_SEARCH).
+func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) session.Opener {
+	rules, rerr := permission.CompileRules(permission.RulesFor(sess.User, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
+	if rerr != nil && !errors.Is(rerr, permission.ErrNoRules) {
+		log.Error(sess.Prefix(), "Invalid permission rule", rerr)
+	}
+	var opts []permission.Option
+	if sess.Kind == sshserver.UserSchedule || sess.Kind == sshserver.UserContinuous {
+		opts = append(opts, permission.Skip)
+	}
+	var id *permission.Identity
+	var idErr error
+	if len(opts) == 0 {
+		id, idErr = permission.LookupUser(sess.User)
+	}
+	return func(path string) (*os.File, error) {
+		if idErr != nil {
+			return nil, fmt.Errorf("%w: %s: no such OS user %q: %v", permission.ErrDenied, path, sess.User, idErr)
+		}
+		f, _, err := permission.Open(id, rules, path, opts...)
+		return f, err
+	}
+}
