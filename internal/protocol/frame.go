@@ -83,10 +83,12 @@ func (e *VersionMismatchError) LegacyNewline() bool {
 	return major <= 3
 }
 
-// parseVersion reads "major[.minor…]"; unparsable parts count as 0 so that
-// garbage is treated as an old client.
+// parseVersion reads "major[.minor]" with everything after the first dot as
+// the minor number; unparsable parts count as 0. So "4.2.1" is (4, 0) and an
+// old client, while "5.1.1" is (5, 0) and a newer one, as the reference
+// server decides.
 func parseVersion(v string) (major, minor int) {
-	parts := strings.Split(v, ".")
+	parts := strings.SplitN(v, ".", 2)
 	major, _ = strconv.Atoi(parts[0])
 	if len(parts) > 1 {
 		minor, _ = strconv.Atoi(parts[1])
@@ -97,6 +99,8 @@ func parseVersion(v string) (major, minor int) {
 // DecodeFrame checks one frame (without its ';') the way the reference server
 // does and returns the decoded command text. Errors are
 // ErrUnknownProtocolVersion, *VersionMismatchError or ErrUndecodableMessage.
+// The reference sends their text after its logger prefix with no trailing
+// newline (only LegacyNewline adds one), unlike most other SERVER errors.
 func DecodeFrame(frame []byte) (string, error) {
 	// Fields are split at single blanks with empty fields kept, so
 	// "protocol  4.1 …" is a version mismatch with version "".

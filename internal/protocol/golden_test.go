@@ -256,6 +256,18 @@ func TestGolden_UnknownVerb(t *testing.T) {
 	}
 }
 
+// Observed from a reference 4.3.2-ng dserver: a "timeout" prefix without a
+// command behind it is just an unknown verb.
+func TestGolden_TimeoutWithoutCommand(t *testing.T) {
+	cmd, err := ParseCommand("timeout 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := UnknownCommandText(cmd); got != "Received unknown user command|timeout|2|[timeout 5]" {
+		t.Errorf("got %q", got)
+	}
+}
+
 func TestGolden_VersionMismatch(t *testing.T) {
 	_, err := DecodeFrame([]byte("protocol 3 base64 Zm9v"))
 	var vm *VersionMismatchError

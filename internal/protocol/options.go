@@ -88,26 +88,27 @@ func escapeOptionValue(v string) string {
 	return v
 }
 
-// DecodeOptions parses an option string as produced by Options.Encode. Empty
-// pairs (as in "" or "a=1::b=2") are skipped; a pair without '=', a bad
-// base64% value or a non-integer context value is an error.
+// DecodeOptions parses an option string as produced by Options.Encode. The
+// empty string means no options. Error texts are the reference server's,
+// which sends them as SERVER errors: "Unable to parse options: [pair]" for a
+// pair without '=' (including an empty pair, printed "[]"), and the bare
+// strconv or base64 error for bad values. Boolean keys are true only for the
+// exact value "true"; anything else silently means false, as in the
+// reference.
 func DecodeOptions(s string) (Options, error) {
 	var o Options
 	if s == "" {
 		return o, nil
 	}
 	for pair := range strings.SplitSeq(s, ":") {
-		if pair == "" {
-			continue
-		}
 		k, v, ok := strings.Cut(pair, "=")
 		if !ok {
-			return Options{}, fmt.Errorf("protocol: option %q is not key=value", pair)
+			return Options{}, fmt.Errorf("Unable to parse options: %v", []string{pair})
 		}
 		if enc, found := strings.CutPrefix(v, base64ValuePrefix); found {
 			dec, err := base64.StdEncoding.DecodeString(enc)
 			if err != nil {
-				return Options{}, fmt.Errorf("protocol: option %q: %w", k, err)
+				return Options{}, err
 			}
 			v = string(dec)
 		}
@@ -132,7 +133,7 @@ func DecodeOptions(s string) (Options, error) {
 			o.Extra[k] = v
 		}
 		if err != nil {
-			return Options{}, fmt.Errorf("protocol: option %q: %w", k, err)
+			return Options{}, err
 		}
 	}
 	return o, nil

@@ -137,6 +137,9 @@ func TestDecodeFrame(t *testing.T) {
 		{"protocol 4.0 base64 Zm9v", "", "the DTail server protocol version '4.1' does not match client protocol version '4.0', please update DTail client"},
 		{"protocol 4.1.0 base64 Zm9v", "", "the DTail server protocol version '4.1' does not match client protocol version '4.1.0', please update DTail client"},
 		{"protocol  4.1 base64 Zm9v", "", "the DTail server protocol version '4.1' does not match client protocol version '', please update DTail client"},
+		{"protocol 4.2.1 base64 Zm9v", "", "the DTail server protocol version '4.1' does not match client protocol version '4.2.1', please update DTail client"},
+		{"protocol 5.1.1 base64 Zm9v", "", "the DTail server protocol version '4.1' does not match client protocol version '5.1.1', please update DTail server"},
+		{"protocol 5.x base64 Zm9v", "", "the DTail server protocol version '4.1' does not match client protocol version '5.x', please update DTail server"},
 		{"protocol x base64", "", "the DTail server protocol version '4.1' does not match client protocol version 'x', please update DTail client"},
 	}
 	for _, tc := range tests {
@@ -180,7 +183,11 @@ func TestParseCommand(t *testing.T) {
 			Options: Options{Max: 3, Quiet: true}, Tokens: []string{"grep:max=3:quiet=true", "f", "r"}, Args: []string{"f", "r"}}},
 		{text: "session START abc", want: Command{Verb: "SESSION", Tokens: []string{"session", "START", "abc"}, Args: []string{"START", "abc"}}},
 		{text: ".ack close connection", want: Command{Verb: ".ack", Tokens: []string{".ack", "close", "connection"}, Args: []string{"close", "connection"}}},
-		{text: "grep:before=x f r", err: `protocol: option "before": strconv.Atoi: parsing "x": invalid syntax`},
+		// Option error texts observed from a reference dserver.
+		{text: "grep:before=x f r", err: `strconv.Atoi: parsing "x": invalid syntax`},
+		{text: "cat:quiet f r", err: `Unable to parse options: [quiet]`},
+		{text: "cat:quiet=true: f r", err: `Unable to parse options: []`},
+		{text: "cat:a=base64%!! f r", err: `illegal base64 data at input byte 0`},
 	}
 	for _, tc := range tests {
 		got, err := ParseCommand(tc.text)
@@ -265,12 +272,16 @@ func TestOptions(t *testing.T) {
 	if got := (Options{Extra: map[string]string{"quiet": "true", "max": "9"}}).Encode(); got != "" {
 		t.Errorf("shadowed extras encoded as %q", got)
 	}
-	for _, bad := range []string{"quiet", "a=base64%!!", "max=1.5", "before="} {
+	for _, bad := range []string{"quiet", "a=base64%!!", "max=1.5", "before=", "plain=true::quiet=true", ":"} {
 		if _, err := DecodeOptions(bad); err == nil {
 			t.Errorf("DecodeOptions(%q) accepted", bad)
 		}
 	}
-	if o, err := DecodeOptions("plain=yes:quiet=true::"); err != nil || o.Plain || !o.Quiet {
+	// Accepted by the reference server: non-"true" booleans are false, '='
+	// inside a value, an empty key, base64% on a typed key.
+	o, err := DecodeOptions("plain=yes:quiet=true:a=b=c:=x:before=base64%MQ==")
+	want := Options{Quiet: true, Before: 1, Extra: map[string]string{"a": "b=c", "": "x"}}
+	if err != nil || !reflect.DeepEqual(o, want) {
 		t.Errorf("lenient decode = %+v, %v", o, err)
 	}
 }
@@ -301,9 +312,40 @@ func TestRegex(t *testing.T) {
 			t.Errorf("ParseRegex(%q) = %+v, %v", got, r, err)
 		}
 	}
-	for _, bad := range []string{"", "ERROR", "regex:", "regex:DEFAULT x", "regex:default,fast x", "regex:default, x", "re:default x"} {
-		if r, err := ParseRegex(bad); err == nil {
-			t.Errorf("ParseRegex(%q) = %+v, want error", bad, r)
+	errTests := []struct{ in, err string }{
+		{"ERROR x", `unable to deserialize regex 'ERROR x': should start with string 'regex'`},
+		{"REGEX:default x", `unable to deserialize regex 'REGEX:default x': should start with string 'regex'`},
+		{"", `unable to deserialize regex '': should start with string 'regex'`},
+		{"regex: x", `unknown regex flag "": unknown regex flag '', setting to 'undefined'`},
+		{"regex:default, x", `unknown regex flag "": unknown regex flag '', setting to 'undefined'`},
+		{"regex:default,fast x", `unknown regex flag "fast": unknown regex flag 'fast', setting to 'undefined'`},
+		{"regex:bogus x", `unknown regex flag "bogus": unknown regex flag 'bogus', setting to 'undefined'`},
+		{"regex:default:x y", `unknown regex flag "default:x": unknown regex flag 'default:x', setting to 'undefined'`},
+		{"regex:DEFAULT x", `unknown regex flag "DEFAULT": unknown regex flag 'DEFAULT', setting to 'undefined'`},
+	}
+	for _, tc := range errTests {
+		if r, err := ParseRegex(tc.in); err == nil || err.Error() != tc.err {
+			t.Errorf("ParseRegex(%q) = %+v, %v; want error %q", tc.in, r, err, tc.err)
+		}
+	}
+	// Lenient forms the reference server accepts (observed by what it sent back).
+	lenient := []struct {
+		in   string
+		want Regex
+	}{
+		{"regex h", Regex{Flag: RegexDefault, Pattern: "h"}},
+		{"regexp:default x", Regex{Flag: RegexDefault, Pattern: "x"}},
+		{"regex:literal h", Regex{Flag: RegexDefault, Literal: true, Pattern: "h"}},
+		{"regex:literal,invert h", Regex{Flag: RegexInvert, Literal: true, Pattern: "h"}},
+		{"regex:invert,noop h", Regex{Flag: RegexInvert, Pattern: "h"}},
+		{"regex:noop,invert h", Regex{Flag: RegexNoop, Pattern: "h"}},
+		{"regex:default,default,literal h.llo", Regex{Flag: RegexDefault, Literal: true, Pattern: "h.llo"}},
+		{"regex:noop,literal x", Regex{Flag: RegexNoop, Literal: true, Pattern: "x"}},
+		{"regex:default", Regex{Flag: RegexDefault}},
+	}
+	for _, tc := range lenient {
+		if r, err := ParseRegex(tc.in); err != nil || r != tc.want {
+			t.Errorf("ParseRegex(%q) = %+v, %v; want %+v", tc.in, r, err, tc.want)
 		}
 	}
 }
@@ -483,15 +525,22 @@ func TestParseSessionCommand(t *testing.T) {
 		{"SESSION", 0, "invalid SESSION command"},
 		{"SESSION STOP " + good, 0, "unknown action"},
 		{"SESSION UPDATE x " + good, 0, "invalid session generation"},
-		{"SESSION UPDATE 0 " + good, 0, "invalid session generation"},
+		{"SESSION UPDATE 0 " + good, 0, ""},
+		{"SESSION Start " + good, 0, ""},
+		{"SESSION START " + good + " extra", 0, ""},
+		{"SESSION UPDATE 3 " + good + " extra", 3, ""},
+		{"SESSION UPDATE !!", 0, "invalid session payload"},
 		{"SESSION UPDATE -1 " + good, 0, "invalid session generation"},
 		{"SESSION START !!", 0, "invalid session payload"},
 		{"SESSION START " + enc("{"), 0, "invalid session spec"},
 		{"SESSION START " + enc(`{"mode":"x"}`), 0, "invalid session spec"},
-		{"SESSION START " + enc(`{"mode":1,"files":null}`), 0, "invalid session spec"},
-		{"SESSION START " + enc(`{"mode":7,"files":null}`), 0, "invalid session spec"},
-		{"SESSION START " + enc(`{"mode":3,"files":null,"query":"q"}`), 0, "invalid session spec"},
-		{"SESSION START " + enc(`{"mode":5,"files":null}`), 0, "invalid session spec"},
+		{"SESSION START " + enc(`{}`), 0, "unsupported session mode"},
+		{"SESSION START " + enc(`{"mode":1,"files":null}`), 0, "unsupported session mode"},
+		{"SESSION START " + enc(`{"mode":7,"files":null}`), 0, "unsupported session mode"},
+		{"SESSION UPDATE " + enc(`{"mode":7,"files":null}`), 0, "unsupported session mode"},
+		{"SESSION START " + enc(`{"mode":3,"files":null,"query":"q"}`), 0, "query sessions require map or tail mode"},
+		{"SESSION START " + enc(`{"mode":5,"files":null}`), 0, "missing session query"},
+		{"SESSION START {}", 0, "invalid session payload"},
 		{"SESSION START " + enc(`{"mode":4,"files":null,"options":"quiet"}`), 0, "invalid session spec"},
 		{"SESSION START " + enc(`{"mode":6,"files":null}`), 0, ""},
 	}

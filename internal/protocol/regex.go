@@ -79,30 +79,41 @@ func (r Regex) String() string {
 // ParseRegex parses "regex:FLAG[,literal] PATTERN" (the re-joined REGEX
 // arguments of a read command). The pattern is everything after the first
 // blank and may itself contain blanks.
+//
+// It accepts what the reference server accepts, which is more than clients
+// send: any text starting with "regex" (so "regex PATTERN", without flags, is
+// a default regex), flags in any order where the first of
+// default/invert/noop wins and "literal" may appear anywhere. Error texts are
+// the reference's; its server reports them as
+// "Unable to parse command|" + err.
 func ParseRegex(serialized string) (Regex, error) {
+	if !strings.HasPrefix(serialized, "regex") {
+		return Regex{}, fmt.Errorf("unable to deserialize regex '%s': should start with string 'regex'", serialized)
+	}
 	head, pattern, _ := strings.Cut(serialized, " ")
-	flags, ok := strings.CutPrefix(head, regexPrefix)
-	if !ok {
-		return Regex{}, fmt.Errorf("protocol: regex %q does not start with %q", head, regexPrefix)
+	r := Regex{Flag: RegexDefault, Pattern: pattern}
+	_, flags, hasFlags := strings.Cut(head, ":")
+	if !hasFlags {
+		return r, nil
 	}
-	r := Regex{Pattern: pattern}
-	flag, hints, hasHints := strings.Cut(flags, ",")
-	switch flag {
-	case "default":
-		r.Flag = RegexDefault
-	case "invert":
-		r.Flag = RegexInvert
-	case "noop":
-		r.Flag = RegexNoop
-	default:
-		return Regex{}, fmt.Errorf("protocol: unknown regex flag %q", flag)
-	}
-	if hasHints {
-		for hint := range strings.SplitSeq(hints, ",") {
-			if hint != literalHint {
-				return Regex{}, fmt.Errorf("protocol: unknown regex flag %q", hint)
-			}
+	flagSet := false
+	for name := range strings.SplitSeq(flags, ",") {
+		var flag RegexFlag
+		switch name {
+		case literalHint:
 			r.Literal = true
+			continue
+		case "default":
+			flag = RegexDefault
+		case "invert":
+			flag = RegexInvert
+		case "noop":
+			flag = RegexNoop
+		default:
+			return Regex{}, fmt.Errorf("unknown regex flag %q: unknown regex flag '%s', setting to 'undefined'", name, name)
+		}
+		if !flagSet {
+			r.Flag, flagSet = flag, true
 		}
 	}
 	return r, nil

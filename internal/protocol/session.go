@@ -57,13 +57,17 @@ type SessionSpec struct {
 	Timeout     int    `json:"timeout,omitempty"`
 }
 
-// Reasons sent in ".syn session err <reason>".
+// Reasons sent in ".syn session err <reason>" (the mode and query ones were
+// observed from a reference 4.3.2-ng dserver).
 const (
 	SessionErrInvalidCommand    = "invalid SESSION command"
 	SessionErrUnknownAction     = "unknown action"
 	SessionErrInvalidGeneration = "invalid session generation"
 	SessionErrInvalidPayload    = "invalid session payload"
 	SessionErrInvalidSpec       = "invalid session spec"
+	SessionErrUnsupportedMode   = "unsupported session mode"
+	SessionErrQueryMode         = "query sessions require map or tail mode"
+	SessionErrMissingQuery      = "missing session query"
 	SessionErrAlreadyStarted    = "session already started"
 	SessionErrNotStarted        = "session not started"
 )
@@ -109,30 +113,32 @@ func SessionUpdateCommand(generation uint64, spec SessionSpec) string {
 // SessionRequest is a decoded SESSION command.
 type SessionRequest struct {
 	Action string // SessionStart or SessionUpdate
-	// Generation is the explicit UPDATE generation, 0 when omitted (START
-	// always runs as generation 1).
+	// Generation is the explicit UPDATE generation; 0 when omitted or given
+	// as 0, both meaning "previous + 1". START always runs as generation 1.
 	Generation uint64
 	Spec       SessionSpec
 }
 
 // ParseSessionCommand decodes and validates the tokens of a SESSION command
 // (Command.Tokens, verb token included). Errors are *SessionError with the
-// server's reason. Whether the query parses and whether a session was already
-// started are for the caller to check.
+// server's reason. The reference checks all of this before the session state,
+// so "session already started"/"session not started" are for the caller to
+// report afterwards, as is "invalid session spec" for a query that does not
+// parse (which needs the query package).
 func ParseSessionCommand(tokens []string) (SessionRequest, error) {
 	if len(tokens) < 3 {
 		return SessionRequest{}, &SessionError{SessionErrInvalidCommand}
 	}
 	var req SessionRequest
 	payload := tokens[2]
-	switch tokens[1] {
-	case SessionStart, "start":
+	switch strings.ToUpper(tokens[1]) {
+	case SessionStart:
 		req.Action = SessionStart
-	case SessionUpdate, "update":
+	case SessionUpdate:
 		req.Action = SessionUpdate
 		if len(tokens) >= 4 {
 			gen, err := strconv.ParseUint(tokens[2], 10, 64)
-			if err != nil || gen == 0 {
+			if err != nil {
 				return SessionRequest{}, &SessionError{SessionErrInvalidGeneration}
 			}
 			req.Generation = gen
@@ -157,18 +163,16 @@ func ParseSessionCommand(tokens []string) (SessionRequest, error) {
 // Validate applies the server's structural checks (everything except parsing
 // the query, which needs the query package).
 func (s SessionSpec) Validate() error {
-	invalid := &SessionError{SessionErrInvalidSpec}
-	if s.Mode < ModeTail || s.Mode > ModeHealth {
-		return invalid
-	}
-	if s.Query != "" && s.Mode != ModeMap && s.Mode != ModeTail {
-		return invalid
-	}
-	if s.Mode == ModeMap && s.Query == "" {
-		return invalid
+	switch {
+	case s.Mode < ModeTail || s.Mode > ModeHealth:
+		return &SessionError{SessionErrUnsupportedMode}
+	case s.Query != "" && s.Mode != ModeMap && s.Mode != ModeTail:
+		return &SessionError{SessionErrQueryMode}
+	case s.Mode == ModeMap && s.Query == "":
+		return &SessionError{SessionErrMissingQuery}
 	}
 	if _, err := DecodeOptions(s.Options); err != nil {
-		return invalid
+		return &SessionError{SessionErrInvalidSpec}
 	}
 	return nil
 }
