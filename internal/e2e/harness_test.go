@@ -221,8 +221,8 @@ func (r run) exec(t testing.TB) result {
 	return res
 }
 
-// bg is a long-running child (dserver, a following dtail) whose output
-// goes to a file. It is stopped by PID in t.Cleanup.
+// bg is a long-running child (dserver, a following dtail) whose stdout
+// goes to a file (stderr to the same name plus .err). It is stopped by PID in t.Cleanup.
 type bg struct {
 	cmd     *exec.Cmd
 	outPath string
@@ -236,16 +236,22 @@ func startBG(t testing.TB, cmd *exec.Cmd, outPath string) *bg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = f, f
+	ef, err := os.Create(outPath + ".err")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = f, ef
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
+		ef.Close()
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
 	p := &bg{cmd: cmd, outPath: outPath, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		f.Close()
+		ef.Close()
 		close(p.done)
 	}()
 	t.Cleanup(func() { p.stop(syscall.SIGTERM, 3*time.Second) })
@@ -291,6 +297,11 @@ func (p *bg) exitCode() int {
 
 func (p *bg) output() []byte {
 	b, _ := os.ReadFile(p.outPath)
+	return b
+}
+
+func (p *bg) errOutput() []byte {
+	b, _ := os.ReadFile(p.outPath + ".err")
 	return b
 }
 
@@ -372,7 +383,7 @@ func startServer(t testing.TB, kind serverKind, o serverOpts) *server {
 		}
 		s.proc.stop(syscall.SIGKILL, time.Second)
 		if attempt == 2 {
-			t.Fatalf("%s dserver did not listen on %s:\n%s", kind.name, s.addr, s.proc.output())
+			t.Fatalf("%s dserver did not listen on %s:\n%s", kind.name, s.addr, s.log())
 		}
 	}
 }
@@ -393,7 +404,7 @@ func (s *server) waitListening(d time.Duration) bool {
 	return false
 }
 
-func (s *server) log() string { return string(s.proc.output()) }
+func (s *server) log() string { return string(s.proc.output()) + string(s.proc.errOutput()) }
 
 func freePort(t testing.TB) int {
 	t.Helper()
