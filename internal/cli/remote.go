@@ -68,13 +68,18 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 		v := env.Getenv(k)
 		return v, v != ""
 	}
-	authKeyPath := resolveAuthKeyPath(f, cfg, env, home, lookupEnv)
+	authKeyPath, explicit := resolveAuthKeyPath(f, cfg, env, home, lookupEnv)
 	noAuthKey := f.NoAuthKey || cfg.Client.AuthKeyDisable
 	if authKeyPath == "" && !noAuthKey {
 		fmt.Fprintln(env.Stderr, "WARN: cannot determine home directory; auth-key fast reconnect disabled. Set DTAIL_AUTH_KEY_PATH explicitly to re-enable it.")
 		noAuthKey = true
 	}
-	so := sshclient.SignerOptions{AuthKeyPath: authKeyPath, AgentKeyIndex: f.AgentKeyIndex, Home: home, LookupEnv: lookupEnv}
+	so := sshclient.SignerOptions{AgentKeyIndex: f.AgentKeyIndex, Home: home, LookupEnv: lookupEnv}
+	if explicit {
+		// Only a chosen key is reported when it is missing; LoadSigners
+		// falls back to the same default path on its own.
+		so.AuthKeyPath = authKeyPath
+	}
 	if testMode {
 		so.LeadingKeyPaths = []string{"./id_rsa"}
 	}
@@ -173,8 +178,9 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 
 // resolveAuthKeyPath applies spec §1.8: -auth-key-path > -key >
 // DTAIL_AUTH_KEY_PATH > DTAIL_SSH_PRIVATE_KEYFILE_PATH > Client.AuthKeyPath
-// (whose default is ~/.ssh/id_rsa).
-func resolveAuthKeyPath(f *ClientFlags, cfg config.Config, env Env, home string, lookupEnv func(string) (string, bool)) string {
+// (whose default is ~/.ssh/id_rsa). explicit reports a path the user chose,
+// as opposed to that default.
+func resolveAuthKeyPath(f *ClientFlags, cfg config.Config, env Env, home string, lookupEnv func(string) (string, bool)) (path string, explicit bool) {
 	p := f.AuthKeyPath
 	if p != "" && f.Key != "" {
 		fmt.Fprintln(env.Stderr, "WARN: -key is deprecated; ignoring it because -auth-key-path was also set")
@@ -182,10 +188,12 @@ func resolveAuthKeyPath(f *ClientFlags, cfg config.Config, env Env, home string,
 	if p == "" {
 		p = f.Key
 	}
-	if p == "" && env.Getenv("DTAIL_AUTH_KEY_PATH") == "" && env.Getenv("DTAIL_SSH_PRIVATE_KEYFILE_PATH") == "" {
+	explicit = p != "" || env.Getenv("DTAIL_AUTH_KEY_PATH") != "" || env.Getenv("DTAIL_SSH_PRIVATE_KEYFILE_PATH") != ""
+	if !explicit {
 		p = cfg.Client.AuthKeyPath
+		explicit = p != "" && p != config.DefaultWithHome(home).Client.AuthKeyPath
 	}
-	return sshclient.ResolveAuthKeyPath(p, home, lookupEnv)
+	return sshclient.ResolveAuthKeyPath(p, home, lookupEnv), explicit
 }
 
 // clientLogger builds the client diagnostics logger from -logger,

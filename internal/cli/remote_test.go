@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -31,6 +30,16 @@ type stubServer struct {
 	cmds  [][]string
 	users []string
 	wg    sync.WaitGroup
+	once  sync.Once
+}
+
+// stop closes the listener and waits for every connection's script, so
+// that what the client sent last (the ack) has been recorded.
+func (s *stubServer) stop() {
+	s.once.Do(func() {
+		s.ln.Close()
+		s.wg.Wait()
+	})
 }
 
 func startStub(t *testing.T, script func(next func() string, send func(...string))) *stubServer {
@@ -62,13 +71,15 @@ func startStub(t *testing.T, script func(next func() string, send func(...string
 			s.wg.Go(func() { s.handle(c) })
 		}
 	})
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	t.Cleanup(s.stop)
 	return s
 }
 
 func (s *stubServer) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 
+// commands stops the server and returns each connection's commands.
 func (s *stubServer) commands() [][]string {
+	s.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cmds
@@ -197,7 +208,7 @@ func TestRunRemoteDCatPlain(t *testing.T) {
 	key := filepath.Join(e.home, "keys", "mykey")
 	writeKey(t, key)
 	code := RunClient(DCat, e.env("-cfg", "none", "-servers", fmt.Sprintf("127.0.0.1:%d", srv.port()),
-		"-files", "/tmp/x.log", "-trustAllHosts", "-plain", "-user", "tester", "-logger", "stdout", "-auth-key-path", key))
+		"-files", "/tmp/x.log", "-trustAllHosts", "-plain", "-user", "tester", "-logger", "stdout", "-logLevel", "warn", "-auth-key-path", key))
 	if code != 0 {
 		t.Errorf("exit %d; stdout %q stderr %q", code, e.stdout.String(), e.stderr.String())
 	}
@@ -312,5 +323,3 @@ func TestRunRemoteDiscoveryParseError(t *testing.T) {
 		t.Errorf("stderr %q", got)
 	}
 }
-
-var _ = io.Discard
