@@ -6,6 +6,8 @@
 #   SIZE=small bench/serverless.sh   # med.log (100 MB), quick
 #   BIN=/dir bench/serverless.sh     # use existing binaries in /dir instead of building
 #   RUNS=5 WARMUP=1                  # hyperfine settings (defaults as in perf-anchors)
+#   ONLY='status=503 big.log vs'     # only the comparisons whose name matches this
+#                                    # extended regex; skips the CHECK and RSS parts
 #
 # Every comparison is ONE hyperfine invocation; ratios are taken from the
 # medians in its JSON export, so they are comparable on a noisy machine,
@@ -13,12 +15,15 @@
 #   CHECK  <what>: OK|FAIL ...                        correctness
 #   RATIO  <name>: ours/baseline = X.XX (target ≤ Y)  PASS|MISS|info
 #   RSS    <cmd>: N MB (target < 64)                  PASS|MISS
+# A RATIO line ends with "NOISY" when a command's slowest run took over 1.3x
+# its fastest in that invocation; rerun such a comparison with ONLY=... .
 # Exit status: 1 if a correctness check failed, else 0 (ratio misses are reported, not fatal).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SIZE=${SIZE:-full}
 RUNS=${RUNS:-5}
+ONLY=${ONLY:-}
 WARMUP=${WARMUP:-1}
 case $SIZE in
 full) F=big.log ;;
@@ -68,6 +73,14 @@ median() {
 		jq -r ".results[$2].median" "$1"
 	fi
 }
+# spread JSON INDEX -> max/min of the runs of result INDEX
+spread() {
+	if [ $JSONTOOL = python3 ]; then
+		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.2f" % (r["max"]/r["min"]))' "$1" "$2"
+	else
+		jq -r ".results[$2] | (.max/.min*100|round/100)" "$1"
+	fi
+}
 div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "nan" }'; }
 leq() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }
 
@@ -81,6 +94,7 @@ compare() {
 	local json=$OUT/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').json
 	local n=()
 	[ "$native" = 1 ] && n=(-N)
+	if [ -n "$ONLY" ] && ! printf '%s' "$name" | grep -Eq -- "$ONLY"; then return; fi
 	echo
 	echo "=== $name"
 	if ! hyperfine "${n[@]}" --runs "$RUNS" --warmup "$WARMUP" --output="$sink" \
@@ -99,7 +113,11 @@ compare() {
 	else
 		verdict="(target ≤ $target) MISS"
 	fi
-	say "RATIO $name: ours/baseline = $r $verdict   [medians s: ours $ours, baseline $base]"
+	local spread noisy=""
+	spread=$(spread "$json" 0)/$(spread "$json" 1)
+	awk -v a="${spread%/*}" -v b="${spread#*/}" 'BEGIN{exit !(a > 1.3 || b > 1.3)}' &&
+		noisy="  NOISY (max/min ours ${spread%/*}, baseline ${spread#*/})"
+	say "RATIO $name: ours/baseline = $r $verdict   [medians s: ours $ours, baseline $base]$noisy"
 	# context commands (index ≥ 2)
 	cnt=$(grep -c '"command"' "$json")
 	for ((i = 2; i < cnt; i++)); do
@@ -113,6 +131,7 @@ compare() {
 log "binaries: $BIN   data: $DATA/$F   json: $OUT"
 say "# serverless.sh SIZE=$SIZE file=$F runs=$RUNS warmup=$WARMUP $(date -u +%FT%TZ) nproc=$(nproc)"
 
+if [ -n "$ONLY" ]; then log "ONLY='$ONLY': skipping correctness and RSS"; else
 # 1. Correctness (first: also warms the page cache, and a hanging binary is
 #    caught by timeout before hyperfine would wait on it forever) -----------
 TO=600
@@ -161,6 +180,8 @@ rss "dcat --plain $F.zst" "$BIN/dcat" --cfg none --plain "$F.zst"
 rss "dcat --plain $F.gz" "$BIN/dcat" --cfg none --plain "$F.gz"
 rss "dgrep --plain --regex status=503 $F" "$BIN/dgrep" --cfg none --plain --regex status=503 "$F"
 rss "dgrep --plain --regex action=GET $F" "$BIN/dgrep" --cfg none --plain --regex action=GET "$F"
+
+fi # ONLY
 
 # 3. Timing (perf-anchors §3 command lines) --------------------------------
 D="$BIN/dcat --cfg none --plain"
