@@ -1,0 +1,79 @@
+package query
+
+import (
+	"strconv"
+	"strings"
+)
+
+// wrapPrefix is the text the reference puts in front of every error found
+// while consuming clauses (spec §6.1). Scripts and tests match on it.
+const wrapPrefix = "failed to parse query tokens: "
+
+// NoPos marks an error that has no place in the query text (the post-checks
+// of spec §6.1 such as the missing select clause).
+const NoPos Pos = -1
+
+// Error is a query syntax error. Its text starts with exactly the reference
+// implementation's message, and adds the position after it, so that users
+// get a place to look and anything matching the reference text still
+// matches.
+type Error struct {
+	// Msg is the reference message without the wrapping prefix, e.g.
+	// "Invalid query: Unknown aggregation in 'select' clause: cnt".
+	Msg string
+	// Wrapped reports whether the reference wraps Msg in
+	// "failed to parse query tokens: " (errors found inside a clause).
+	Wrapped bool
+	// Pos is the byte offset of the offending token, or NoPos.
+	Pos Pos
+	// Line and Col are the 1-based line and byte column of Pos (0 if NoPos).
+	Line, Col int
+}
+
+// Error returns the reference text followed by " (query:LINE:COL)" when the
+// error has a position.
+func (e *Error) Error() string {
+	s := e.Reference()
+	if e.Pos == NoPos {
+		return s
+	}
+	return s + " (query:" + strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Col) + ")"
+}
+
+// Reference returns exactly the text the reference implementation reports,
+// without position. The wire (SERVER messages) can use it where byte
+// equality with DTail 4.x matters.
+func (e *Error) Reference() string {
+	if e.Wrapped {
+		return wrapPrefix + e.Msg
+	}
+	return e.Msg
+}
+
+// newError builds an Error and resolves pos to line and column in input.
+func newError(input string, pos Pos, wrapped bool, msg string) *Error {
+	e := &Error{Msg: msg, Wrapped: wrapped, Pos: pos}
+	if pos != NoPos {
+		if int(pos) > len(input) {
+			pos = Pos(len(input))
+		}
+		before := input[:pos]
+		e.Line = 1 + strings.Count(before, "\n")
+		e.Col = 1 + len(before) - (strings.LastIndexByte(before, '\n') + 1)
+	}
+	return e
+}
+
+// show makes token text safe to embed in a one-line error message. Quoted
+// tokens may contain newlines and control characters; those are escaped so
+// that an error never spans lines. Ordinary text stays verbatim, as in the
+// reference messages.
+func show(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == 0x85 {
+			q := strconv.Quote(s)
+			return q[1 : len(q)-1]
+		}
+	}
+	return s
+}
