@@ -133,7 +133,7 @@ func startRefServer(t *testing.T, kit string, clientPub ssh.PublicKey, files map
 	return rs
 }
 
-func (rs *refServer) addr() string { return "127.0.0.1:" + strconv.Itoa(rs.port) }
+func (rs *refServer) addr() string            { return "127.0.0.1:" + strconv.Itoa(rs.port) }
 func (rs *refServer) path(name string) string { return filepath.Join(rs.dir, name) }
 
 const interopContent = "line one\n\n\nERROR two\nthree\r\nERROR four\nno newline at the end"
