@@ -243,7 +243,7 @@ func (p *parser) assign(lhs, op, rhs item) (*Assign, *Error) {
 	// Peel functions off from the outside in. A loop rather than
 	// recursion, and MaxDepth, keep hostile nesting cheap.
 	s := rhs.val
-	for {
+	for !isBacktickWrapped(s) { // `name` ends the peeling: a literal field
 		open := strings.IndexByte(s, '(')
 		if open < 0 {
 			if strings.IndexByte(s, ')') >= 0 {
