@@ -28,8 +28,8 @@ func TestCond_Eval(t *testing.T) {
 		{"missing > 0", false},
 		{"missing != 0", false},
 		{"x == 0", false},
-		{"2 == 2", true},                 // a number is a constant even if a field has that name
-		{"`2` == 10", true},              // backticks always name a field
+		{"2 == 2", true},    // a number is a constant even if a field has that name
+		{"`2` == 10", true}, // backticks always name a field
 		{"lifetimeConnections == neg", false},
 		{`$time eq "1002-071949"`, true},
 		{"$time eq 1002-071949", false}, // bareword: the field "1002-071949"

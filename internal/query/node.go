@@ -113,20 +113,20 @@ func (s *Select) String() string {
 type CondOp uint8
 
 const (
-	OpEq CondOp = iota // ==
-	OpNe               // !=
-	OpLt               // <
-	OpLe               // <= (also =<)
-	OpGt               // >
-	OpGe               // >= (also =>)
-	OpStrEq            // eq
-	OpStrNe            // ne
-	OpContains         // contains
-	OpNContains        // ncontains (also lacks)
-	OpHasPrefix        // hasprefix
-	OpNHasPrefix       // nhasprefix
-	OpHasSuffix        // hassuffix
-	OpNHasSuffix       // nhassuffix
+	OpEq         CondOp = iota // ==
+	OpNe                       // !=
+	OpLt                       // <
+	OpLe                       // <= (also =<)
+	OpGt                       // >
+	OpGe                       // >= (also =>)
+	OpStrEq                    // eq
+	OpStrNe                    // ne
+	OpContains                 // contains
+	OpNContains                // ncontains (also lacks)
+	OpHasPrefix                // hasprefix
+	OpNHasPrefix               // nhasprefix
+	OpHasSuffix                // hassuffix
+	OpNHasSuffix               // nhassuffix
 )
 
 // condOpNames is indexed by CondOp and gives the canonical spelling.
@@ -263,8 +263,8 @@ type Query struct {
 	// absent clause from an empty table.
 	Table   string
 	HasFrom bool
-	Where []*Cond
-	Set   []*Assign
+	Where   []*Cond
+	Set     []*Assign
 	// GroupBy holds the explicit group by fields; nil means the default
 	// (see GroupFields).
 	GroupBy []string
