@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -218,6 +219,12 @@ func clientLogger(binary string, f *ClientFlags, cfg config.Config, env Env, hom
 	if f.LogDir != "" {
 		logDir = f.LogDir
 	}
+	// With -plain, stdout carries only the lines, so that it stays
+	// byte-identical to cat/grep; diagnostics go to stderr (DECISIONS.md).
+	var diag io.Writer = out
+	if f.Plain {
+		diag = env.Stderr
+	}
 	return logger.New(logger.Options{
 		Level:    level,
 		Sink:     sink,
@@ -226,7 +233,7 @@ func clientLogger(binary string, f *ClientFlags, cfg config.Config, env Env, hom
 		Name:     binary,
 		Role:     logger.Client,
 		Hostname: full,
-		Stdout:   out,
+		Stdout:   diag,
 		Stderr:   env.Stderr,
 		Colors:   scheme,
 	}), true
