@@ -119,7 +119,7 @@ func NewOrGeneric(name string, opts Options) (Parser, error) {
 // common holds the values every format provides and the reused map.
 type common struct {
 	hostname, timezone, timeoffset string
-	m                                map[string]string
+	m                              map[string]string
 }
 
 func newCommon(opts Options) common {
