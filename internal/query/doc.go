@@ -19,6 +19,14 @@
 // with one method per production of §6.2 builds the tree. Every node prints
 // itself back as canonical query text, so Parse(q.String()) round-trips.
 //
+// Where spec §6 is silent this package chooses, and documents at the
+// method concerned: a clause with no value keeps its default (as "interval"
+// does in the reference); "from" with more than one table, bad interval or
+// limit numbers, bad set assignments and quoted operands of numeric where
+// operators are errors in the reference's "Invalid query: ..." style; an
+// unknown leading token is wrapped like other clause errors; backtick words
+// in where and set name fields, never constants.
+//
 // Queries arrive from the network on dserver, so the parser bounds the
 // number of tokens (MaxTokens) and the nesting of set functions (MaxDepth).
 //
