@@ -71,7 +71,7 @@ func (f follower) waitAll(upto int, d time.Duration) {
 			return
 		}
 		if time.Now().After(deadline) {
-			f.t.Fatalf("after %v %d of %d lines are missing, first %s\nstderr: %s", d, missing, upto, first, clip(f.proc.errOutput()))
+			f.t.Fatalf("after %v %d of %d lines are missing, first %s\nstdout: %s\nstderr: %s", d, missing, upto, first, clip(f.proc.output()), clip(f.proc.errOutput()))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
