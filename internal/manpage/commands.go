@@ -1,0 +1,151 @@
+package manpage
+
+import (
+	"flag"
+
+	"github.com/dtail-go/dtail/internal/cli"
+	"github.com/dtail-go/dtail/internal/keycache"
+)
+
+// Command is one binary: its flag set (the one it parses with) and the
+// prose of its man page.
+type Command struct {
+	Name     string
+	Section  int
+	Summary  string // NAME line after the dash
+	Synopsis string // after the binary name
+	// Description paragraphs; ".B x" style roff is not allowed here, the
+	// text is escaped.
+	Description []string
+	Exit        []string // EXIT STATUS paragraphs
+	Files       [][2]string
+	Env         [][2]string
+	SeeAlso     []string
+	// Positional is what completion offers after the flags: "files" or "".
+	Positional string
+	FlagSet    *flag.FlagSet
+}
+
+var clientEnv = [][2]string{
+	{"DTAIL_AUTH_KEY_PATH", "Auth key path when neither -auth-key-path nor -key is given."},
+	{"DTAIL_SSH_PRIVATE_KEYFILE_PATH", "Legacy alias of DTAIL_AUTH_KEY_PATH, used only when that is unset."},
+	{"DTAIL_KEY_PASSPHRASE", "Passphrase for an encrypted private key file."},
+	{"DTAIL_HOSTNAME_OVERRIDE", "Replaces the host name in log prefixes and headers."},
+	{"SSH_AUTH_SOCK", "ssh-agent socket whose keys are offered."},
+	{"HOME", "Location of ~/.ssh/known_hosts, the default keys, ~/log and the configuration search path."},
+}
+
+var clientFiles = [][2]string{
+	{"~/.config/dtail/dtail.conf, ~/.dtail.conf", "Configuration searched for when -cfg is not given (the first that exists); see dtail.json(5)."},
+	{"~/.ssh/known_hosts", "Known server host keys."},
+	{"~/.ssh/id_rsa", "Default auth key; its .pub is registered with the server for fast reconnects."},
+	{"~/log/", "Client log directory (-logDir)."},
+}
+
+var clientExit = []string{
+	"0 after a normal run, also when a server was unreachable or a file missing (these print warnings); " +
+		"1 when the client could not be created or a server reported an error it cannot serve; " +
+		"2 on a fatal error (bad configuration, no SSH key, bad query or regex) and on a bad command line.",
+}
+
+var clientSeeAlso = []string{"dtail(1)", "dcat(1)", "dgrep(1)", "dmap(1)", "dserver(8)", "dtailhealth(1)", "dtail.json(5)"}
+
+func clientCommand(name, summary, synopsis string, desc ...string) Command {
+	return Command{
+		Name: name, Section: 1, Summary: summary, Synopsis: synopsis,
+		Description: append(desc,
+			"Without -servers (or with -servers serverless) the files are read locally without SSH. "+
+				"With -servers the client connects to dserver(8) on every listed host over SSH as -user and "+
+				"streams the results back, each line prefixed with its host unless -plain is given. "+
+				"Positional arguments are used only when -files is empty: one containing \"select \" is the query, "+
+				"the others are joined into the file list."),
+		Exit:       clientExit,
+		Files:      clientFiles,
+		Env:        clientEnv,
+		SeeAlso:    clientSeeAlso,
+		Positional: "files",
+		FlagSet:    cli.NewClientFlagSet(name, &cli.ClientFlags{}, ""),
+	}
+}
+
+// Commands returns every binary that gets a man page and completions.
+func Commands() []Command {
+	return []Command{
+		clientCommand(cli.DTail, "follow log files on many servers at once",
+			"[options] [file ...] ['from TABLE select ...']",
+			"dtail follows (like tail -f) the given files on every server. With -regex only matching lines are "+
+				"shown; with -query it runs a streaming mapreduce query over the followed lines and prints the "+
+				"aggregated result periodically."),
+		clientCommand(cli.DCat, "print log files of many servers",
+			"[options] [file ...]",
+			"dcat prints the whole content of the given files (plain, gzip or zstd) from every server."),
+		clientCommand(cli.DGrep, "search log files of many servers",
+			"[options] -regex REGEX [file ...]",
+			"dgrep prints the lines of the given files that match -regex (Go RE2 syntax), with optional context "+
+				"lines before and after each match."),
+		clientCommand(cli.DMap, "run a mapreduce query over log files of many servers",
+			"[options] -query 'from TABLE select ...' [file ...]",
+			"dmap reads the given files on every server, evaluates the mapreduce query there and merges the "+
+				"per-server results into one table."),
+		{
+			Name: cli.DServer, Section: 8, Summary: "the DTail server",
+			Synopsis: "[options]",
+			Description: []string{
+				"dserver is an SSH server that lets authenticated users follow, cat, grep and aggregate the log files " +
+					"they may read. It refuses to run as UID or GID 0.",
+				"Users authenticate with a public key listed in <CacheDir>/<user>.authorized_keys (filled by " +
+					"dtail-keycache(8)) or, when that file does not exist, in the user's ~/.ssh/authorized_keys. " +
+					"Every file is opened on behalf of the SSH user: the user's own UNIX permissions and ACLs and the " +
+					"Permissions rules of dtail.json(5) decide. The packaged systemd unit gives dserver " +
+					"CAP_DAC_READ_SEARCH so that it can open any file; this per-user check is therefore what keeps " +
+					"each user to the files they may read.",
+				"SIGINT and SIGTERM stop the server gracefully; SIGHUP reopens the log file.",
+			},
+			Exit: []string{"0 after a normal stop; 2 when started as root, on a bad command line, a bad configuration, a bad host key or when the address cannot be bound."},
+			Files: [][2]string{
+				{"/etc/dtail/dtail.json", "Configuration of the packaged server (see dtail.json(5))."},
+				{"/var/cache/dserver/", "Host key and the <user>.authorized_keys key cache."},
+				{"/var/log/dserver/", "Server logs."},
+				{"/lib/systemd/system/dserver.service", "The systemd unit."},
+			},
+			SeeAlso: []string{"dtail-keycache(8)", "dtail.json(5)", "dtail(1)", "dtailhealth(1)"},
+			FlagSet: cli.NewServerFlagSet(&cli.ServerFlags{}),
+		},
+		{
+			Name: cli.DTailHealth, Section: 1, Summary: "check that a dserver answers",
+			Synopsis: "[options] -server HOST[:PORT]",
+			Description: []string{
+				"dtailhealth logs in to a dserver as the reserved health user and asks for its state. " +
+					"Its output and exit status follow the conventions of monitoring plugins (Nagios, Icinga).",
+			},
+			Exit:    []string{"0 OK; 1 WARNING (no -server given: only a serverless self-check ran); 2 CRITICAL; any other value: UNKNOWN status reported by the server."},
+			SeeAlso: []string{"dserver(8)"},
+			FlagSet: cli.NewHealthFlagSet(&cli.HealthFlags{}),
+		},
+		{
+			Name: keycache.Name, Section: 8, Summary: "fill the dserver authorized_keys cache",
+			Synopsis: "[options]",
+			Description: []string{
+				"dtail-keycache copies the keys of each user's ~/.ssh/authorized_keys into " +
+					"<CacheDir>/<user>.authorized_keys, where dserver(8) looks first. It never follows a symbolic " +
+					"link out of a home directory: the path is resolved, must stay inside the home, and is then " +
+					"opened component by component with O_NOFOLLOW. Like sshd's StrictModes it refuses files and " +
+					"directories that are writable by group or others or owned by someone else.",
+				"Keys whose options dserver cannot honour are skipped: command=, from=, expiry-time=, " +
+					"cert-authority, principals=, verify-required and any option it does not know. Options that only " +
+					"restrict what dserver never offers anyway (restrict, no-pty, no-port-forwarding, " +
+					"no-agent-forwarding, no-X11-forwarding, no-user-rc, permitopen=, permitlisten=, tunnel=, " +
+					"environment=, no-touch-required and their positive forms) are dropped and the key kept.",
+				"A user whose authorized_keys exists but yields no usable key gets an empty cache file, so that " +
+					"dserver does not fall back to reading the home directory itself. Cache files of users without " +
+					"an authorized_keys file are removed (see -prune). Files are written atomically with mode 0644 " +
+					"and, when run as root, owned by the -owner user.",
+				"The packaged dtail-keycache.timer runs it every 15 minutes.",
+			},
+			Exit:    []string{"0 when every user was processed; 1 when some user's keys could not be read or written (the others are still updated); 2 on a bad command line or configuration."},
+			Files:   [][2]string{{"/etc/dtail/dtail.json", "Source of Common.CacheDir."}, {"/etc/passwd", "Users and home directories."}},
+			SeeAlso: []string{"dserver(8)", "dtail.json(5)", "sshd(8)"},
+			FlagSet: keycache.NewFlagSet(&keycache.Options{}),
+		},
+	}
+}

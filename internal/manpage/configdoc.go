@@ -1,0 +1,100 @@
+package manpage
+
+// keyDocs explains the keys that reflection finds; names, types and
+// defaults come from config.Config itself. TestConfigKeysDocumented fails
+// when a key has no entry here or an entry names a key that is gone.
+var keyDocs = map[string]string{
+	"Common.SSHPort":                    "Port dserver listens on; the clients' default port for servers given without one.",
+	"Common.SSHConnectTimeoutMs":        "Client TCP connect plus SSH handshake timeout in milliseconds.",
+	"Common.ExperimentalFeaturesEnable": "Unused; accepted so that old files still load.",
+	"Common.LogDir":                     "Log directory, relative to the working directory unless absolute.",
+	"Common.Logger":                     "stdout, file, fout (both) or none. Always overridden by the -logger flag.",
+	"Common.LogLevel":                   "none, fatal, error, warn, info, default, verbose, debug, devel, trace or all.",
+	"Common.LogRotation":                "daily writes <LogDir>/YYYYMMDD.log per local day; any other value writes <LogDir>/<program>.log and reopens it on SIGHUP.",
+	"Common.CacheDir":                   "Directory of the key cache: dserver looks for <CacheDir>/<user>.authorized_keys before the user's ~/.ssh/authorized_keys; dtail-keycache(8) fills it.",
+
+	"Server.SSHBindAddress":                  "Listen address.",
+	"Server.MaxConnections":                  "Maximum concurrent TCP connections, including those still in the SSH handshake.",
+	"Server.MaxConcurrentCats":               "Server-wide maximum of files read at once by cat, grep and mapreduce reads.",
+	"Server.MaxConcurrentTails":              "Server-wide maximum of files followed at once.",
+	"Server.MaxLineLength":                   "Longer lines are split into chunks of this many bytes.",
+	"Server.Permissions.Default":             "Read rules for users without an entry in Permissions.Users. Each rule is [readfiles:]REGEX or [readfiles:]!REGEX (deny), matched against the resolved absolute path; any matching deny rule denies, otherwise at least one allow rule must match. These rules narrow, never widen, what the user's own UNIX permissions and ACLs allow.",
+	"Server.Permissions.Users":               "Per-user rule lists; a user listed here gets this list instead of Default.",
+	"Server.MapreduceLogFormat":              "Log format of queries that have a from clause but no logformat.",
+	"Server.HostKeyFile":                     "RSA host key (PEM). Generated with HostKeyBits bits when missing; its directory must exist or a new key is made on every start.",
+	"Server.HostKeyBits":                     "Size of a generated host key.",
+	"Server.Schedule":                        "Scheduled mapreduce jobs.",
+	"Server.Schedule[].Name":                 "Job name; also the password of the reserved DTAIL-SCHEDULE user for this job.",
+	"Server.Schedule[].Enable":               "Run the job.",
+	"Server.Schedule[].Files":                "Comma separated files or globs; $today, $yesterday, $yyesterday, $yyyesterday and $tomorrow become YYYYMMDD.",
+	"Server.Schedule[].Query":                "The mapreduce query (without outfile).",
+	"Server.Schedule[].Outfile":              "Result file; the date placeholders of Files apply.",
+	"Server.Schedule[].Discovery":            "Server discovery module NAME[:OPTIONS].",
+	"Server.Schedule[].Servers":              "Servers to query; default the server's own SSHBindAddress.",
+	"Server.Schedule[].AllowFrom":            "Host names or addresses allowed to connect as the job user.",
+	"Server.Schedule[].TimeRange":            "[start, end] hours: a scheduled job runs when start <= hour < end.",
+	"Server.Schedule[].RestartOnDayChange":   "Continuous jobs only: restart when the day changes.",
+	"Server.Continuous":                      "Continuous mapreduce jobs; their objects have the keys of Schedule.",
+	"Server.Continuous[].Name":               "Job name; also the password of the reserved DTAIL-CONTINUOUS user for this job.",
+	"Server.Continuous[].Enable":             "Run the job.",
+	"Server.Continuous[].Files":              "As Schedule[].Files.",
+	"Server.Continuous[].Query":              "As Schedule[].Query.",
+	"Server.Continuous[].Outfile":            "As Schedule[].Outfile.",
+	"Server.Continuous[].Discovery":          "As Schedule[].Discovery.",
+	"Server.Continuous[].Servers":            "As Schedule[].Servers.",
+	"Server.Continuous[].AllowFrom":          "As Schedule[].AllowFrom.",
+	"Server.Continuous[].TimeRange":          "Scheduled jobs only.",
+	"Server.Continuous[].RestartOnDayChange": "Restart the job when the day changes.",
+	"Server.KeyExchanges":                    "Allowed SSH key exchange algorithms; empty means the Go SSH library's defaults.",
+	"Server.Ciphers":                         "Allowed SSH ciphers; empty means the library defaults.",
+	"Server.MACs":                            "Allowed SSH MACs; empty means the library defaults.",
+	"Server.AuthKeyEnabled":                  "Accept AUTHKEY registrations for fast reconnects (keys kept in memory only).",
+	"Server.AuthKeyTTLSeconds":               "Lifetime of a registered auth key.",
+	"Server.AuthKeyMaxPerUser":               "Registered keys kept per user; the oldest is evicted.",
+	"Server.ReadGlobRetryIntervalMs":         "Wait between glob attempts while nothing matched.",
+	"Server.ReadRetryIntervalMs":             "Wait before reopening a followed file after its reader ended.",
+	"Server.MaxCommandFrameSize":             "Maximum bytes of one client command frame; more closes the session.",
+	"Server.MaxGlobTargets":                  "Maximum paths one glob may expand to; the rest are dropped with a warning.",
+	"Server.OutputTransmissionDelayMs":       "Pause after each file's output flush.",
+	"Server.OutputEOFWaitBaseMs":             "Internal tuning.",
+	"Server.OutputEOFWaitPerFileMs":          "Internal tuning.",
+	"Server.OutputEOFWaitMaxMs":              "Internal tuning.",
+	"Server.OutputChannelBufferSize":         "Internal output queue length in 64 KiB batches.",
+	"Server.OutputFlushTimeoutMs":            "Internal tuning.",
+	"Server.OutputFlushPollIntervalMs":       "Internal tuning.",
+	"Server.OutputReadRetryIntervalMs":       "Internal tuning.",
+	"Server.OutputEOFAckTimeoutMs":           "Internal tuning.",
+	"Server.ShutdownOutputSerializeWaitMs":   "Internal tuning.",
+	"Server.ShutdownIdleRecheckWaitMs":       "Internal tuning.",
+
+	"Client.TermColorsEnable": "ANSI colors; -noColor and -plain turn them off.",
+	"Client.AuthKeyPath":      "Private key offered first and registered for fast reconnects (default $HOME/.ssh/id_rsa).",
+	"Client.AuthKeyDisable":   "Do not register the auth key, like -no-auth-key.",
+	"Client.LogPayload":       "Also write received lines to the client log file, like -log-payload.",
+
+	"Client.TermColors.Remote.*":    "Colors of REMOTE lines. Each part has an Attr (None, Bold, Dim, Italic, Underline, Blink, SlowBlink, RapidBlink, Reverse, Hidden), a Bg and an Fg (Black, Red, Green, Yellow, Blue, Magenta, Cyan, White, Default) key:",
+	"Client.TermColors.Client.*":    "Colors of CLIENT lines, keys as for Remote:",
+	"Client.TermColors.Server.*":    "Colors of SERVER lines, keys as for Remote:",
+	"Client.TermColors.Common.*":    "Colors of error, fatal and warning texts:",
+	"Client.TermColors.MaprTable.*": "Colors of mapreduce result tables:",
+}
+
+func describeKey(path string) string { return keyDocs[path] }
+
+// documentedKeys are the paths describeKey needs: leaf keys, and one
+// group entry per color group.
+func documentedKeys() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range ConfigKeys() {
+		p := k.Path
+		if group, _, ok := colorKey(p); ok {
+			p = group + ".*"
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
