@@ -109,16 +109,29 @@ func (m *Matcher) CanScan() bool {
 	return false
 }
 
-// NextMatch finds the first selected line in block[from:], where block is
-// a run of complete '\n'-terminated lines. It returns the line's bounds
-// including the newline. Only valid when CanScan is true.
-func (m *Matcher) NextMatch(block []byte, from int) (start, end int, ok bool) {
+// Scanner finds selected lines in whole blocks. It keeps per-reader
+// search state, so each concurrent reader needs its own.
+type Scanner struct {
+	m *Matcher
+	f *finder
+}
+
+// NewScanner returns a Scanner; only valid when CanScan is true.
+func (m *Matcher) NewScanner() *Scanner {
 	needle := m.lit
 	if m.kind == Regexp {
 		needle = m.prefilter
 	}
+	return &Scanner{m: m, f: newFinder(needle)}
+}
+
+// NextMatch finds the first selected line in block[from:], where block is
+// a run of complete '\n'-terminated lines. It returns the line's bounds
+// including the newline.
+func (sc *Scanner) NextMatch(block []byte, from int) (start, end int, ok bool) {
+	m := sc.m
 	for from < len(block) {
-		i := bytes.Index(block[from:], needle)
+		i := sc.f.index(block[from:])
 		if i < 0 {
 			return 0, 0, false
 		}

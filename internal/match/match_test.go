@@ -49,8 +49,9 @@ func TestInvalidRegex(t *testing.T) {
 func scanAll(m *Matcher, block []byte) []string {
 	var out []string
 	from := 0
+	sc := m.NewScanner()
 	for {
-		s, e, ok := m.NextMatch(block, from)
+		s, e, ok := sc.NextMatch(block, from)
 		if !ok {
 			return out
 		}
@@ -114,4 +115,16 @@ func BenchmarkNextMatchLiteral(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		scanAll(m, block)
 	}
+}
+
+func FuzzFinder(f *testing.F) {
+	f.Add([]byte("status=503"), []byte("status=200 status=503 x"), []byte("sss555"))
+	f.Add([]byte("aa"), []byte("aaaa"), []byte(""))
+	f.Fuzz(func(t *testing.T, needle, hay, sample []byte) {
+		fd := newFinder(needle)
+		fd.calibrate(sample)
+		if got, want := fd.index(hay), bytes.Index(hay, needle); got != want {
+			t.Fatalf("needle %q hay %q: got %d want %d", needle, hay, got, want)
+		}
+	})
 }

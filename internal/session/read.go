@@ -275,6 +275,7 @@ type pipe struct {
 	fmt    lineFormat
 	m      *match.Matcher
 	win    *match.Window
+	scan   *match.Scanner
 	batch  []byte
 	lines  uint64
 	stop   bool
@@ -356,9 +357,12 @@ func (p *pipe) block(data []byte, terminated bool) error {
 		}
 		return p.perLine(data)
 	case p.m.CanScan():
+		if p.scan == nil {
+			p.scan = p.m.NewScanner()
+		}
 		from := 0
 		for {
-			start, end, ok := p.m.NextMatch(data, from)
+			start, end, ok := p.scan.NextMatch(data, from)
 			if !ok {
 				p.lines += uint64(bytes.Count(data[from:], nl))
 				return nil
