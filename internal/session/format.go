@@ -19,6 +19,7 @@ type lineFormat struct {
 	host   string
 	id     string
 	scheme *color.Scheme // local non-plain only; nil = no colours
+	rawEOF bool          // local plain cat: a last line without newline stays so
 	tmp    []byte
 }
 

@@ -269,13 +269,16 @@ func (s *Session) tailFile(ctx context.Context, req ReadRequest, path string, fr
 
 // pipe carries the lines of one file through matching and formatting.
 type pipe struct {
-	s      *Session
-	req    ReadRequest
-	path   string
-	fmt    lineFormat
-	m      *match.Matcher
-	win    *match.Window
-	scan   *match.Scanner
+	s    *Session
+	req  ReadRequest
+	path string
+	fmt  lineFormat
+	m    *match.Matcher
+	win  *match.Window
+	scan *match.Scanner
+	// ending of the data being processed: a final line without newline
+	// is printed as is by a local plain cat, like cat does.
+	ending source.Ending
 	batch  []byte
 	lines  uint64
 	stop   bool
@@ -294,6 +297,9 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	if s.cfg.Serverless && !req.Plain {
 		p.fmt.scheme = s.cfg.Colors
 	}
+	// dcat --plain is byte-identical to cat, which does not add a newline
+	// to a last line that has none; grep does add one.
+	p.fmt.rawEOF = s.cfg.Serverless && req.Plain && req.Mode == Cat
 	if req.Before > 0 || req.After > 0 || req.Max > 0 {
 		p.win = match.NewWindow(req.Matcher, req.Before, req.After, req.Max)
 	}
@@ -313,7 +319,11 @@ func (p *pipe) emit(line []byte, no uint64) {
 		p.req.LineSink(line)
 		return
 	}
-	p.batch = p.fmt.appendLine(p.batch, line, no)
+	if p.ending == source.EOF && p.fmt.rawEOF && (len(line) == 0 || line[len(line)-1] != '\n') {
+		p.batch = append(p.batch, line...)
+	} else {
+		p.batch = p.fmt.appendLine(p.batch, line, no)
+	}
 	if len(p.batch) >= batchSize {
 		p.s.out.Send(p.batch)
 		p.batch = p.s.out.Get()
@@ -336,12 +346,12 @@ func (p *pipe) finish() {
 }
 
 // block handles one Splitter block; it picks the cheapest correct path.
-func (p *pipe) block(data []byte, terminated bool) error {
+func (p *pipe) block(data []byte, end source.Ending) error {
 	if err := p.s.out.Err(); err != nil {
 		return err
 	}
-	if !terminated || p.win != nil || p.req.LineSink != nil && !p.m.MatchAll() || p.fmt.tail {
-		return p.perLine(data)
+	if end != source.Newline || p.win != nil || p.req.LineSink != nil && !p.m.MatchAll() || p.fmt.tail {
+		return p.perLine(data, end)
 	}
 	switch {
 	case p.m.MatchAll():
@@ -355,7 +365,7 @@ func (p *pipe) block(data []byte, terminated bool) error {
 			}
 			return nil
 		}
-		return p.perLine(data)
+		return p.perLine(data, end)
 	case p.m.CanScan():
 		if p.scan == nil {
 			p.scan = p.m.NewScanner()
@@ -372,12 +382,13 @@ func (p *pipe) block(data []byte, terminated bool) error {
 			from = end
 		}
 	}
-	return p.perLine(data)
+	return p.perLine(data, end)
 }
 
 var nl = []byte{'\n'}
 
-func (p *pipe) perLine(data []byte) error {
+func (p *pipe) perLine(data []byte, end source.Ending) error {
+	p.ending = end
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		var line []byte

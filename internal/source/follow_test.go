@@ -18,7 +18,8 @@ type followCollector struct {
 	lines []string
 }
 
-func (c *followCollector) handler(data []byte, term bool) error {
+func (c *followCollector) handler(data []byte, end Ending) error {
+	term := end == Newline
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !term {

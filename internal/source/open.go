@@ -42,7 +42,7 @@ func Decompress(r io.Reader, c Compression) (io.Reader, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
-		return zr, func() { zr.Close() }, nil
+		return &errPrefixReader{"gzip", zr}, func() { zr.Close() }, nil
 	case Zstd:
 		// Two decoder goroutines overlap decoding with the line search
 		// while bounding the CPU a single read takes on a busy server.
@@ -50,18 +50,22 @@ func Decompress(r io.Reader, c Compression) (io.Reader, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("zstd: %w", err)
 		}
-		return &zstdErrReader{zr}, zr.Close, nil
+		return &errPrefixReader{"zstd", zr}, zr.Close, nil
 	}
 	return r, func() {}, nil
 }
 
-// zstdErrReader prefixes decoder errors so a user sees which layer failed.
-type zstdErrReader struct{ d *zstd.Decoder }
+// errPrefixReader prefixes decoder errors so a user sees which layer
+// failed (`gzip: unexpected EOF` for a truncated archive).
+type errPrefixReader struct {
+	name string
+	r    io.Reader
+}
 
-func (z *zstdErrReader) Read(p []byte) (int, error) {
-	n, err := z.d.Read(p)
+func (e *errPrefixReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
 	if err != nil && err != io.EOF {
-		err = fmt.Errorf("zstd: %w", err)
+		err = fmt.Errorf("%s: %w", e.name, err)
 	}
 	return n, err
 }

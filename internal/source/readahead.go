@@ -50,10 +50,7 @@ func (ra *ReadAhead) loop(r io.Reader) {
 		case <-ra.stop:
 			return
 		}
-		n, err := io.ReadFull(r, buf)
-		if err == io.ErrUnexpectedEOF {
-			err = io.EOF
-		}
+		n, err := fill(r, buf)
 		select {
 		case ra.full <- raChunk{buf, n, err}:
 		case <-ra.stop:
@@ -63,6 +60,21 @@ func (ra *ReadAhead) loop(r io.Reader) {
 			return
 		}
 	}
+}
+
+// fill reads until buf is full or r fails. Unlike io.ReadFull it passes
+// the reader's own errors through unchanged: a decompressor's
+// io.ErrUnexpectedEOF (a truncated archive) must not become a clean EOF.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Read implements io.Reader.

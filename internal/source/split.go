@@ -20,12 +20,22 @@ const (
 // ErrStop may be returned by a Handler to end a read early without error.
 var ErrStop = errors.New("stop reading")
 
-// Handler receives consecutive lines. When terminated is true, data holds
-// one or more complete lines, each ending in '\n' and none longer than
-// MaxLineLength bytes before its newline. When terminated is false, data is
-// exactly one line without a newline: a chunk of an over-long line or the
-// final unterminated line of the input. data is only valid during the call.
-type Handler func(data []byte, terminated bool) error
+// Ending tells how the data handed to a Handler ends.
+type Ending uint8
+
+const (
+	// Newline: one or more complete lines, each ending in '\n' and none
+	// longer than MaxLineLength bytes before its newline.
+	Newline Ending = iota
+	// Chunk: one piece of an over-long line, exactly MaxLineLength bytes,
+	// without a newline.
+	Chunk
+	// EOF: the final line of the input, which has no newline.
+	EOF
+)
+
+// Handler receives consecutive lines; data is only valid during the call.
+type Handler func(data []byte, end Ending) error
 
 // Splitter cuts a byte stream into line blocks.
 type Splitter struct {
@@ -130,7 +140,7 @@ func (s *Splitter) FlushPartial(h Handler) error {
 	line := s.buf[:s.keep]
 	s.keep = 0
 	s.inLong = false
-	return h(line, false)
+	return h(line, EOF)
 }
 
 // Pending reports how many bytes of an unterminated line are buffered.
@@ -172,7 +182,7 @@ func (s *Splitter) consume(data []byte, h Handler) error {
 	// buffer never has to hold more than max+1 bytes of one line.
 	for len(rest) > max {
 		s.longLine()
-		if err := h(rest[:max], false); err != nil {
+		if err := h(rest[:max], Chunk); err != nil {
 			s.keep = copy(s.buf, rest[max:])
 			return err
 		}
@@ -187,7 +197,7 @@ func (s *Splitter) complete(region []byte, h Handler) error {
 	max := s.maxLine()
 	if len(region) <= max+1 {
 		s.inLong = false
-		return h(region, true)
+		return h(region, Newline)
 	}
 	segStart := 0
 	start := 0
@@ -202,20 +212,20 @@ func (s *Splitter) complete(region []byte, h Handler) error {
 			continue
 		}
 		if segStart < start {
-			if err := h(region[segStart:start], true); err != nil {
+			if err := h(region[segStart:start], Newline); err != nil {
 				return err
 			}
 		}
 		content := region[start:lineEnd]
 		for len(content) > max {
 			s.longLine()
-			if err := h(content[:max], false); err != nil {
+			if err := h(content[:max], Chunk); err != nil {
 				return err
 			}
 			content = content[max:]
 		}
 		// The last piece keeps the newline.
-		if err := h(region[lineEnd-len(content):lineEnd+1], true); err != nil {
+		if err := h(region[lineEnd-len(content):lineEnd+1], Newline); err != nil {
 			return err
 		}
 		start = lineEnd + 1
@@ -223,7 +233,7 @@ func (s *Splitter) complete(region []byte, h Handler) error {
 	}
 	if segStart < len(region) {
 		s.inLong = false
-		return h(region[segStart:], true)
+		return h(region[segStart:], Newline)
 	}
 	return nil
 }

@@ -36,7 +36,8 @@ func naiveSplit(data []byte, max int) (lines []string, terminated []bool) {
 }
 
 func collect(t testing.TB, r io.Reader, s *Splitter) (lines []string, terminated []bool) {
-	err := s.Run(r, func(data []byte, term bool) error {
+	err := s.Run(r, func(data []byte, end Ending) error {
+		term := end == Newline
 		if !term {
 			if bytes.IndexByte(data, '\n') >= 0 {
 				t.Fatalf("unterminated block contains a newline: %q", data)
@@ -129,7 +130,7 @@ func TestSplitterLongLineWarnsOncePerRun(t *testing.T) {
 func TestSplitterStop(t *testing.T) {
 	s := &Splitter{}
 	n := 0
-	err := s.Run(strings.NewReader("a\nb\nc\n"), func(data []byte, term bool) error {
+	err := s.Run(strings.NewReader("a\nb\nc\n"), func(data []byte, end Ending) error {
 		n++
 		return ErrStop
 	})
@@ -157,6 +158,6 @@ func BenchmarkSplitter(b *testing.B) {
 	s := &Splitter{}
 	for i := 0; i < b.N; i++ {
 		s.Reset()
-		s.Run(bytes.NewReader(data), func([]byte, bool) error { return nil })
+		s.Run(bytes.NewReader(data), func([]byte, Ending) error { return nil })
 	}
 }
