@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,6 +26,9 @@ func (w *seqWriter) lines(n int) []byte {
 	}
 	return b.Bytes()
 }
+
+// gluedSeq finds sequence lines printed without a newline between them.
+var gluedSeq = regexp.MustCompile(`L\d{6}L\d{6}`)
 
 // follower tracks the lines a following client printed.
 type follower struct {
@@ -71,6 +75,9 @@ func (f follower) waitAll(upto int, d time.Duration) {
 			return
 		}
 		if time.Now().After(deadline) {
+			if glued := gluedSeq.FindAll(f.proc.output(), -1); len(glued) > 0 {
+				f.t.Errorf("%d printed lines hold several sequence lines without newlines between them, e.g. %q", len(glued), glued[0])
+			}
 			f.t.Fatalf("after %v %d of %d lines are missing, first %s\nstdout: %s\nstderr: %s", d, missing, upto, first, clip(f.proc.output()), clip(f.proc.errOutput()))
 		}
 		time.Sleep(50 * time.Millisecond)
