@@ -32,10 +32,10 @@ func (f *lineFormat) rawBlocks() bool { return !f.wire && f.plain }
 // appendLine appends one line. line includes its '\n' when terminated.
 func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
 	if f.wire {
-		if f.tail {
-			// Tail reads send the line without its newline (spec 3.6).
-			line = trimEOL(line)
-		}
+		// Tail lines keep their newline on the wire. The 4.3.2-ng server
+		// strips it (spec 3.6) and its client appends one, but 4.3.2
+		// clients print messages as they come and would glue lines
+		// together; with the newline kept both print correctly.
 		if f.plain {
 			return protocol.AppendMessage(dst, line)
 		}
