@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -131,13 +132,48 @@ func ensureAccount() (*account, error) {
 	return &account{name: u.Username, uid: uid, gid: gid, cred: true}, nil
 }
 
+var kitCopies sync.Map // kit name → *kitCopy
+
+type kitCopy struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
 // interopKit returns the directory of one reference kit
 // (<repo>/../shared/interop/<name>) or skips the test when it is absent.
+// When the test account cannot reach it (a checkout below /root), the
+// binaries are copied below baseDir once.
 func interopKit(t testing.TB, name string) string {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(moduleRoot), "shared", "interop", name)
 	if _, err := os.Stat(filepath.Join(dir, "dserver")); err != nil {
 		t.Skipf("interop kit not found: %s (expected the reference binaries at <repo>/../shared/interop/%s)", dir, name)
 	}
-	return dir
+	if !acct.cred || searchable(dir) {
+		return dir
+	}
+	v, _ := kitCopies.LoadOrStore(name, &kitCopy{})
+	kc := v.(*kitCopy)
+	kc.once.Do(func() {
+		kc.dir = filepath.Join(baseDir, "kits", name)
+		if kc.err = os.MkdirAll(kc.dir, 0o755); kc.err != nil {
+			return
+		}
+		os.Chmod(filepath.Dir(kc.dir), 0o755)
+		for _, b := range []string{"dserver", "dcat", "dgrep", "dtail", "dtailhealth"} {
+			data, err := os.ReadFile(filepath.Join(dir, b))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(kc.dir, b), data, 0o755)
+			}
+			if err != nil {
+				kc.err = err
+				return
+			}
+		}
+	})
+	if kc.err != nil {
+		t.Fatalf("copy interop kit %s: %v", name, kc.err)
+	}
+	return kc.dir
 }
