@@ -224,6 +224,8 @@ func newServer(cfg config.Config, log *logger.Logger, host string, testMode bool
 				ReadRetryInterval: time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
 				Limits:            limits,
 				Logger:            log,
+				StallTimeout:      stallTimeout,
+				OnStall:           func() { sess.Close() },
 			}, sess)
 			opts := session.ServeOptions{
 				Health:       sess.Kind == sshserver.UserHealth,
@@ -300,3 +302,7 @@ func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) sess
 		return f, err
 	}
 }
+
+// stallTimeout ends a session whose client accepted no output for this
+// long, so a stopped client cannot hold MaxConcurrentCats slots forever.
+const stallTimeout = 60 * time.Second

@@ -214,3 +214,33 @@ func TestServeClientGoneDuringTail(t *testing.T) {
 		t.Fatal("Serve did not return after the client went away")
 	}
 }
+
+// blockingWriter never completes a write: a client that stopped reading.
+type blockingWriter struct{ release chan struct{} }
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	<-b.release
+	return 0, io.ErrClosedPipe
+}
+
+func TestStalledClientEndsSession(t *testing.T) {
+	path := writeFile(t, "big.log", strings.Repeat("some log line\n", 100000))
+	bw := &blockingWriter{release: make(chan struct{})}
+	stalled := make(chan struct{})
+	cr, cw := io.Pipe()
+	s := New(Config{Host: "h", Logger: &fixedLogger{}, StallTimeout: 200 * time.Millisecond,
+		OnStall: func() { close(stalled); close(bw.release); cw.Close() }}, bw)
+	done := make(chan struct{})
+	go func() { s.Serve(context.Background(), cr, ServeOptions{}); close(done) }()
+	cw.Write(protocol.EncodeFrame("cat: " + path + " regex:noop "))
+	select {
+	case <-stalled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the watchdog did not fire")
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session did not end after the stall")
+	}
+}

@@ -3,6 +3,8 @@ package session
 import (
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // batchSize is the size at which a reader hands its formatted lines to
@@ -28,6 +30,10 @@ type Output struct {
 	mu     sync.Mutex
 	err    error
 	closed bool
+
+	// writeStart is the UnixNano time the current Write began, 0 when
+	// idle; the stall watchdog reads it.
+	writeStart atomic.Int64
 }
 
 // NewOutput starts the writer goroutine; queue is the number of batches
@@ -45,7 +51,10 @@ func (o *Output) loop() {
 	defer close(o.done)
 	for b := range o.ch {
 		if o.Err() == nil {
-			if _, err := o.w.Write(b); err != nil {
+			o.writeStart.Store(time.Now().UnixNano())
+			_, err := o.w.Write(b)
+			o.writeStart.Store(0)
+			if err != nil {
 				o.mu.Lock()
 				o.err = err
 				o.mu.Unlock()
@@ -56,6 +65,34 @@ func (o *Output) loop() {
 		}
 		o.put(b)
 	}
+}
+
+// Watch calls onStall once when a single write has not completed for
+// longer than timeout: a client that stops reading must not hold the
+// server's read slots forever. The watchdog ends with the output.
+func (o *Output) Watch(timeout time.Duration, onStall func()) {
+	if timeout <= 0 || onStall == nil {
+		return
+	}
+	tick := timeout / 4
+	if tick > time.Second {
+		tick = time.Second
+	}
+	go func() {
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-o.done:
+				return
+			case <-t.C:
+				if st := o.writeStart.Load(); st != 0 && time.Since(time.Unix(0, st)) > timeout {
+					onStall()
+					return
+				}
+			}
+		}
+	}()
 }
 
 // Err reports the first write error; readers stop when it is set.

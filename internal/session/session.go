@@ -100,6 +100,10 @@ type Config struct {
 	Limits            *Limits
 	Open              Opener
 	Logger            Logger
+	// StallTimeout ends the session (OnStall) when the client has not
+	// accepted output for this long; zero disables the watchdog.
+	StallTimeout time.Duration
+	OnStall      func()
 }
 
 // Stats counts what a session read; the serverless exit code and the
@@ -143,7 +147,14 @@ func New(cfg Config, w io.Writer) *Session {
 	if cfg.MaxLineLength <= 0 {
 		cfg.MaxLineLength = source.DefaultMaxLineLength
 	}
-	return &Session{cfg: cfg, out: NewOutput(w, 16)}
+	s := &Session{cfg: cfg, out: NewOutput(w, 16)}
+	s.out.Watch(cfg.StallTimeout, func() {
+		s.logWarn("Client stopped reading, closing session", "stalled", cfg.StallTimeout)
+		if cfg.OnStall != nil {
+			cfg.OnStall()
+		}
+	})
+	return s
 }
 
 // Stats returns the counters so far.
