@@ -132,32 +132,8 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 		return 1
 	}
 
-	o := client.Options{
-		Prog:    binary,
-		Files:   FileList(f.Files),
-		Regex:   f.Regex,
-		Invert:  f.Invert,
-		Before:  f.Before,
-		After:   f.After,
-		Max:     f.Max,
-		Plain:   f.Plain,
-		Quiet:   f.Quiet || f.Plain,
-		Colors:  scheme,
-		Host:    short,
-		Stdout:  out,
-		Stderr:  env.Stderr,
-		Stdin:   env.Stdin,
-		Timeout: 0,
-	}
-	switch binary {
-	case DCat:
-		o.Mode, o.Regex = client.ModeCat, ""
-	case DGrep:
-		o.Mode = client.ModeGrep
-	case DTail:
-		o.Mode = client.ModeTail
-		o.Timeout = deadline(f)
-	}
+	o := baseOptions(binary, f, short, scheme, env)
+	o.Stdout = out
 	if len(o.Files) == 0 {
 		fmt.Fprintln(env.Stderr, constructionError(binary, errors.New("No files specified, use '-files'")))
 		return 1

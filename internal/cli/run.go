@@ -167,27 +167,12 @@ func RunClient(binary string, env Env) int {
 	if TestMode(env.Getenv) {
 		maxLine = config.TestModeMaxLineLength
 	}
-	o := client.Options{
-		Prog:               binary,
-		Files:              FileList(f.Files),
-		Regex:              f.Regex,
-		Invert:             f.Invert,
-		Before:             f.Before,
-		After:              f.After,
-		Max:                f.Max,
-		Plain:              f.Plain,
-		Quiet:              f.Quiet || f.Plain,
-		Colors:             scheme,
-		Host:               short,
-		Stdout:             env.Stdout,
-		Stderr:             env.Stderr,
-		Stdin:              env.Stdin,
-		MaxLineLength:      maxLine,
-		MaxGlobTargets:     cfg.Server.MaxGlobTargets,
-		MaxConcurrentCats:  cfg.Server.MaxConcurrentCats,
-		MaxConcurrentTails: cfg.Server.MaxConcurrentTails,
-		ReadRetryInterval:  time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
-	}
+	o := baseOptions(binary, f, short, scheme, env)
+	o.MaxLineLength = maxLine
+	o.MaxGlobTargets = cfg.Server.MaxGlobTargets
+	o.MaxConcurrentCats = cfg.Server.MaxConcurrentCats
+	o.MaxConcurrentTails = cfg.Server.MaxConcurrentTails
+	o.ReadRetryInterval = time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond
 	log, ok := serverlessLogger(binary, f, cfg, env)
 	if !ok {
 		return client.ExitFatal
@@ -197,19 +182,7 @@ func RunClient(binary string, env Env) int {
 	if f.LogPayload || cfg.Client.LogPayload {
 		o.PayloadLog = log.Raw
 	}
-	switch binary {
-	case DCat:
-		o.Mode, o.Regex = client.ModeCat, ""
-	case DGrep:
-		o.Mode = client.ModeGrep
-	case DTail:
-		o.Mode = client.ModeTail
-		o.Timeout = deadline(f)
-	case DMap:
-		fmt.Fprintf(env.Stderr, "%s: mapreduce queries are not supported yet\n", binary)
-		return client.ExitFatal
-	}
-	if f.Query != "" {
+	if binary == DMap || f.Query != "" {
 		fmt.Fprintf(env.Stderr, "%s: mapreduce queries are not supported yet\n", binary)
 		return client.ExitFatal
 	}
@@ -303,4 +276,37 @@ func serverlessLogger(binary string, f *ClientFlags, cfg config.Config, env Env)
 		Stdout:   io.Discard,
 		Stderr:   env.Stderr,
 	}), true
+}
+
+// baseOptions are the client options shared by serverless and remote
+// runs: what to read, how to match it and how to print it.
+func baseOptions(binary string, f *ClientFlags, short string, scheme *color.Scheme, env Env) client.Options {
+	o := client.Options{
+		Prog:   binary,
+		Files:  FileList(f.Files),
+		Regex:  f.Regex,
+		Invert: f.Invert,
+		Before: f.Before,
+		After:  f.After,
+		Max:    f.Max,
+		Plain:  f.Plain,
+		Quiet:  f.Quiet || f.Plain,
+		Colors: scheme,
+		Host:   short,
+		Stdout: env.Stdout,
+		Stderr: env.Stderr,
+		Stdin:  env.Stdin,
+	}
+	switch binary {
+	case DCat:
+		o.Mode, o.Regex = client.ModeCat, ""
+	case DGrep:
+		o.Mode = client.ModeGrep
+	case DTail:
+		o.Mode = client.ModeTail
+		o.Timeout = deadline(f)
+	case DMap:
+		o.Mode = client.ModeMap
+	}
+	return o
 }
