@@ -80,4 +80,4 @@ shopt -s nullglob
 for f in "$DIST"/*.deb "$DIST"/*.rpm; do
     printf 'packages: %10d  %s\n' "$(stat -c %s "$f")" "$f"
 done
-bash build/checksums.sh "$DIST"
+bash build/checksums.sh "$DIST" "$VERSION"

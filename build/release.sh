@@ -68,4 +68,4 @@ for target in $TARGETS; do
 done
 rm -rf "$docs"
 
-bash build/checksums.sh "$DIST"
+bash build/checksums.sh "$DIST" "$VERSION"
