@@ -294,11 +294,12 @@ func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) sess
 	if len(opts) == 0 {
 		id, idErr = permission.LookupUser(sess.User)
 	}
+	checker := permission.NewChecker(id, rules, opts...)
 	return func(path string) (*os.File, error) {
 		if idErr != nil {
 			return nil, fmt.Errorf("%w: %s: no such OS user %q: %v", permission.ErrDenied, path, sess.User, idErr)
 		}
-		f, _, err := permission.Open(id, rules, path, opts...)
+		f, _, err := checker.Open(path)
 		return f, err
 	}
 }

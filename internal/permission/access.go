@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -99,7 +100,7 @@ func decide(id *Identity, st *unix.Stat_t, a *acl, want uint16) (bool, string) {
 // down to the parent of the absolute, symlink-free path p, as the kernel's
 // path walk would. lstat is used so that a directory swapped for a symlink
 // after resolution is refused instead of followed.
-func checkParents(id *Identity, p string) *Error {
+func checkParents(id *Identity, p string, cache *dirCache) *Error {
 	dir := filepath.Dir(p)
 	var dirs []string
 	for {
@@ -119,6 +120,9 @@ func checkParents(id *Identity, p string) *Error {
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			return denied(p, fmt.Sprintf("path component %s is no longer a directory", d), nil)
 		}
+		if cache.allowed(d, &st) {
+			continue
+		}
 		a, err := readACL(func(buf []byte) (int, error) { return unix.Lgetxattr(d, xattrACLAccess, buf) })
 		if err != nil {
 			return denied(p, fmt.Sprintf("directory %s: %v", d, err), err)
@@ -126,6 +130,51 @@ func checkParents(id *Identity, p string) *Error {
 		if ok, why := decide(id, &st, a, permSearch); !ok {
 			return denied(p, fmt.Sprintf("no search permission on directory %s: %s", d, why), nil)
 		}
+		cache.remember(d, &st)
 	}
 	return nil
+}
+
+// dirCache remembers directories a user may search, so a glob over many
+// files in one directory reads the directory's ACL once. An entry is only
+// reused while the directory's identity and ctime are unchanged: chmod,
+// chown and setfacl all update ctime, so a revoked permission is noticed
+// at the next file. The lstat that validates an entry is made anyway.
+type dirCache struct {
+	mu sync.Mutex
+	m  map[string]dirKey
+}
+
+type dirKey struct {
+	dev, ino        uint64
+	ctimeS, ctimeNs int64
+}
+
+func keyOf(st *unix.Stat_t) dirKey {
+	return dirKey{dev: uint64(st.Dev), ino: uint64(st.Ino), ctimeS: int64(st.Ctim.Sec), ctimeNs: int64(st.Ctim.Nsec)}
+}
+
+func (c *dirCache) allowed(dir string, st *unix.Stat_t) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[dir]
+	return ok && k == keyOf(st)
+}
+
+func (c *dirCache) remember(dir string, st *unix.Stat_t) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]dirKey{}
+	}
+	if len(c.m) > 4096 {
+		clear(c.m) // bounded: a session walking huge trees just re-reads ACLs
+	}
+	c.m[dir] = keyOf(st)
 }

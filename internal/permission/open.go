@@ -53,10 +53,36 @@ func Open(id *Identity, rules *Rules, path string, opts ...Option) (*os.File, In
 			skip = true
 		}
 	}
-	return openFile(id, rules, path, skip, nil)
+	return openFile(id, rules, path, skip, nil, nil)
 }
 
-func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stage, string)) (*os.File, Info, error) {
+// Checker opens files for one user with fixed rules, remembering which
+// directories the user may search (see dirCache). dserver keeps one per
+// session; it is safe for concurrent use.
+type Checker struct {
+	id    *Identity
+	rules *Rules
+	skip  bool
+	dirs  dirCache
+}
+
+// NewChecker returns a Checker; Skip bypasses the user checks as in Open.
+func NewChecker(id *Identity, rules *Rules, opts ...Option) *Checker {
+	c := &Checker{id: id, rules: rules}
+	for _, o := range opts {
+		if o == Skip {
+			c.skip = true
+		}
+	}
+	return c
+}
+
+// Open is Open with the Checker's user, rules and directory cache.
+func (c *Checker) Open(path string) (*os.File, Info, error) {
+	return openFile(c.id, c.rules, path, c.skip, nil, &c.dirs)
+}
+
+func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stage, string), dirs *dirCache) (*os.File, Info, error) {
 	var info Info
 	if path == "" {
 		return nil, info, denied(path, "empty path", nil)
@@ -89,7 +115,7 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 		return nil, info, denied(resolved, "not a regular file ("+fileType(&before)+")", nil)
 	}
 	if !skip {
-		if e := checkParents(id, resolved); e != nil {
+		if e := checkParents(id, resolved, dirs); e != nil {
 			return nil, info, e
 		}
 	}

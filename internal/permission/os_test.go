@@ -611,7 +611,7 @@ func TestOpenSwapRace(t *testing.T) {
 					tc.swap(t, resolved)
 				}
 			}
-			file, _, err := openFile(f.bob, f.rules, p, false, hook)
+			file, _, err := openFile(f.bob, f.rules, p, false, hook, nil)
 			if err == nil {
 				file.Close()
 				t.Fatal("swap was not detected")
@@ -624,10 +624,40 @@ func TestOpenSwapRace(t *testing.T) {
 			if tc.name == "parent replaced by a symlink" {
 				return // the race directory is gone; covered above
 			}
-			if file, _, err := openFile(nil, nil, p2, true, func(s stage, r string) { tc.swap(t, r) }); err == nil {
+			if file, _, err := openFile(nil, nil, p2, true, func(s stage, r string) { tc.swap(t, r) }, nil); err == nil {
 				file.Close()
 				t.Error("swap not detected with Skip")
 			}
 		})
+	}
+}
+
+// A Checker caches directory decisions; revoking search permission must
+// still take effect for the next file (ctime changes invalidate).
+func TestCheckerNoticesRevokedDirectory(t *testing.T) {
+	f := newFixture(t)
+	sub := filepath.Join(f.dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a.log", "b.log"} {
+		if err := os.WriteFile(filepath.Join(sub, n), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := NewChecker(f.bob, f.rules)
+	file, _, err := c.Open(filepath.Join(sub, "a.log"))
+	if err != nil {
+		t.Fatalf("first open: %v", err)
+	}
+	file.Close()
+	if err := os.Chmod(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if file, _, err := c.Open(filepath.Join(sub, "b.log")); err == nil {
+		file.Close()
+		t.Fatal("a cached directory decision survived chmod 0700")
+	} else if !errors.Is(err, ErrDenied) {
+		t.Fatalf("err = %v, want ErrDenied", err)
 	}
 }
