@@ -2,6 +2,8 @@
 # dtail-server post-install (deb: "configure [old-version]", rpm: "1" install / "2" upgrade).
 set -e
 
+# The user is created in preinstall; again here in case that was skipped
+# (dpkg --unpack followed later by --configure on a host that lost it).
 if ! getent group dserver >/dev/null 2>&1; then
     groupadd --system dserver
 fi
