@@ -106,7 +106,7 @@ func Commands() []Command {
 				{"/etc/dtail/dtail.json", "Configuration of the packaged server (see dtail.json(5))."},
 				{"/var/cache/dserver/", "Host key and the <user>.authorized_keys key cache."},
 				{"/var/log/dserver/", "Server logs."},
-				{"/lib/systemd/system/dserver.service", "The systemd unit."},
+				{"/usr/lib/systemd/system/dserver.service", "The systemd unit; dtail-keycache.timer refreshes the key cache."},
 			},
 			SeeAlso: []string{"dtail-keycache(8)", "dtail.json(5)", "dtail(1)", "dtailhealth(1)"},
 			FlagSet: cli.NewServerFlagSet(&cli.ServerFlags{}),
