@@ -27,7 +27,7 @@ NFPM_VERSION=${NFPM_VERSION:-v2.45.2}
 PKG_VERSION=$(echo "$VERSION" | sed -e 's/-/+/' -e 's/-/./g')
 export PKG_VERSION
 
-nfpm() { GOFLAGS= go run "github.com/goreleaser/nfpm/v2/cmd/nfpm@${NFPM_VERSION}" "$@"; }
+nfpm() { GOFLAGS='' go run "github.com/goreleaser/nfpm/v2/cmd/nfpm@${NFPM_VERSION}" "$@"; }
 
 docs="$DIST/pkgstage/docs"
 rm -rf "$DIST/pkgstage"

@@ -64,7 +64,9 @@ for target in $TARGETS; do
     fi
     tar --sort=name --mtime="@${SOURCE_DATE_EPOCH}" --owner=0 --group=0 --numeric-owner \
         -C "$DIST/release" -czf "$DIST/$name.tar.gz" "$name"
-    echo "release: $DIST/$name.tar.gz ($(ls "$out" | grep -v -e man -e completions -e packaging | tr '\n' ' '))"
+    built=""
+    for b in $bins; do [[ -f $out/$b ]] && built+=" $b"; done
+    echo "release: $DIST/$name.tar.gz (${built# })"
 done
 rm -rf "$docs"
 
