@@ -258,4 +258,3 @@ func sketchOf(vs ...float64) *Sketch {
 	}
 	return s
 }
-

@@ -97,7 +97,7 @@ func TestSerializeExample(t *testing.T) {
 // groups, in an order that is not the group key order.
 func tableLines(tb testing.TB) []string {
 	type grp struct {
-		time              string
+		time           string
 		n, lo, hi, sum int
 	}
 	groups := []grp{
