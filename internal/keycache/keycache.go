@@ -162,6 +162,11 @@ func FilterKeys(data []byte) (keys []string, skipped []Skip) {
 	return keys, skipped
 }
 
+// RefusedOption returns the first option of an authorized_keys entry that
+// dserver cannot honour (see RefusedOptions), or "" when the key is usable.
+// dserver applies the same rule when it reads a home's authorized_keys.
+func RefusedOption(options []string) string { return refusedOption(options) }
+
 func refusedOption(options []string) string {
 	for _, o := range options {
 		name, _, _ := strings.Cut(o, "=")

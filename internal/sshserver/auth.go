@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/dtail-go/dtail/internal/keycache"
 )
 
 // UserKind tells which handler a session belongs to.
@@ -116,14 +118,14 @@ func (s *Server) publicKeyCallback(meta ssh.ConnMetadata, key ssh.PublicKey) (*s
 		log.Warn(prefix, "Refusing unsafe user name")
 		return nil, notAuthorized(meta)
 	}
-	path, err := s.authorizedKeysPath(user)
+	path, home, err := s.authorizedKeysPath(user)
 	if err != nil {
 		log.Warn(prefix, "No authorized keys file", err)
 		return nil, notAuthorized(meta)
 	}
 	log.Info(prefix, "Reading", path)
-	ok, err := authorizedKeysContain(path, key, func(lineNo int, err error) {
-		log.Warn(prefix, "Skipping unparsable authorized key", path, lineNo, err)
+	ok, err := authorizedKeysContain(path, home, key, func(lineNo int, err error) {
+		log.Warn(prefix, "Skipping authorized key", path, lineNo, err)
 	})
 	if err != nil {
 		log.Warn(prefix, "Unable to read authorized keys", path, err)
@@ -144,31 +146,44 @@ func (s *Server) verifiedPublicKeyCallback(meta ssh.ConnMetadata, _ ssh.PublicKe
 	return p, nil
 }
 
-func (s *Server) authorizedKeysPath(user string) (string, error) {
+// authorizedKeysPath returns the file to check and, for a user's own
+// ~/.ssh/authorized_keys, the home it must stay inside.
+func (s *Server) authorizedKeysPath(user string) (path, home string, err error) {
 	if s.cfg.TestMode {
-		return TestModeAuthorizedKeys, nil
+		return TestModeAuthorizedKeys, "", nil
 	}
 	cached := filepath.Join(s.cfg.CacheDir, user+".authorized_keys")
 	if _, err := os.Stat(cached); err == nil {
-		return cached, nil
+		return cached, "", nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
+		return "", "", err
 	}
-	home, err := s.cfg.LookupHome(user)
+	home, err = s.cfg.LookupHome(user)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if home == "" {
-		return "", fmt.Errorf("user %s has no home directory", user)
+		return "", "", fmt.Errorf("user %s has no home directory", user)
 	}
-	return filepath.Join(home, ".ssh", "authorized_keys"), nil
+	return filepath.Join(home, authorizedKeysRel), home, nil
 }
 
-// authorizedKeysContain scans an OpenSSH authorized_keys file for key. Key
-// options are ignored: DTail grants no shell, so options like `command=` have
-// nothing to restrict.
-func authorizedKeysContain(path string, key ssh.PublicKey, warn func(int, error)) (bool, error) {
-	f, err := os.Open(path)
+const authorizedKeysRel = ".ssh/authorized_keys"
+
+// authorizedKeysContain scans an OpenSSH authorized_keys file for key.
+// A user's own file (home != "") is opened without following a symlink
+// out of the home: dserver may hold CAP_DAC_READ_SEARCH, and a link to
+// another user's file must not authorize keys found there. Keys with
+// options dserver cannot honour (command=, from=, …) are skipped, the same
+// rule the key cache updater applies.
+func authorizedKeysContain(path, home string, key ssh.PublicKey, warn func(int, error)) (bool, error) {
+	var f *os.File
+	var err error
+	if home != "" {
+		f, err = keycache.OpenInHome(home, authorizedKeysRel, -1, false)
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -183,9 +198,13 @@ func authorizedKeysContain(path string, key ssh.PublicKey, warn func(int, error)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		k, _, _, _, err := ssh.ParseAuthorizedKey(line)
+		k, _, options, _, err := ssh.ParseAuthorizedKey(line)
 		if err != nil {
 			warn(lineNo, err)
+			continue
+		}
+		if bad := keycache.RefusedOption(options); bad != "" {
+			warn(lineNo, fmt.Errorf("option %s cannot be honoured by dserver", bad))
 			continue
 		}
 		if bytes.Equal(k.Marshal(), want) {

@@ -25,9 +25,16 @@ func writeFile(t *testing.T, path, content string) {
 func TestAuthByCacheFile(t *testing.T) {
 	good, other := newClientKey(t), newClientKey(t)
 	cache := filepath.Join(t.TempDir(), "cache")
+	restricted := newClientKey(t)
 	writeFile(t, filepath.Join(cache, "alice.authorized_keys"),
-		"# comment\n\nnot a key at all\n"+`command="/bin/false",no-pty `+good.line)
+		"# comment\n\nnot a key at all\n"+`command="/bin/false" `+restricted.line+"\nno-pty "+good.line)
 	ts := startServer(t, Config{CacheDir: cache})
+
+	// A command= key is meant for one forced command; dserver cannot
+	// honour that, so the key must not open a DTail session.
+	if _, err := ts.dial("alice", ssh.PublicKeys(restricted.signer)); err == nil {
+		t.Fatal("a key restricted with command= was accepted")
+	}
 
 	line, err := ts.login(t, "alice", ssh.PublicKeys(good.signer))
 	if err != nil {
@@ -244,5 +251,26 @@ func TestNotAuthorizedMessage(t *testing.T) {
 	waitFor(t, "handshake failure log", func() bool { return ts.log.has("user zed@127.0.0.1:") })
 	if !ts.log.has("not authorized") {
 		t.Fatalf("log:\n%s", ts.log.dump())
+	}
+}
+
+// A home's authorized_keys that links out of the home (to another user's
+// file, which a dserver with CAP_DAC_READ_SEARCH could read) must not
+// authorize anything.
+func TestHomeAuthorizedKeysSymlinkOutOfHomeRefused(t *testing.T) {
+	key := newClientKey(t)
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim", ".ssh", "authorized_keys")
+	writeFile(t, victim, key.line)
+	home := filepath.Join(dir, "mallory")
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(home, ".ssh", "authorized_keys")); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Config{LookupHome: func(string) (string, error) { return home, nil }})
+	if _, err := ts.dial("mallory", ssh.PublicKeys(key.signer)); err == nil {
+		t.Fatal("authorized_keys linking out of the home was followed")
 	}
 }
