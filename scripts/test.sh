@@ -12,3 +12,9 @@ echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 echo "== fuzz (short)"
 FUZZTIME="${FUZZTIME:-5s}" bash scripts/fuzz.sh
+if [ "$(id -u)" = 0 ] && command -v dpkg >/dev/null; then
+  echo "== packages (build, install, run the packaged dserver, purge)"
+  bash build/test-packages.sh
+else
+  echo "== packages: skipped (needs root and dpkg)"
+fi
