@@ -3,6 +3,7 @@ package mapr
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dtail-go/dtail/internal/query"
 )
@@ -140,8 +141,12 @@ func RenderTable(raw string, q *query.Query, rows [][]string, terminalLimit int,
 }
 
 // cell right-aligns s in width and pads it with one blank on each side.
+// As in the reference (widths from len, padding from fmt's %*s), the
+// width counts bytes but the padding counts runes, so a column with
+// multi-byte text is wider than it looks; DTail 4.3.2 prints "ééé" in a
+// 6-wide column as 3 blanks and 3 letters.
 func cell(s string, width int) string {
-	pad := width - len(s)
+	pad := width - utf8.RuneCountInString(s)
 	if pad < 0 {
 		pad = 0
 	}

@@ -70,3 +70,21 @@ func TestTableColors(t *testing.T) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestTableMultiByte matches DTail 4.3.2: column widths count bytes,
+// padding counts runes.
+func TestTableMultiByte(t *testing.T) {
+	raw := "from STATS select bar,count($line) group by bar"
+	q := mustParse(t, raw)
+	lines := []string{statsLine("t", 1, "bar=ééé"), statsLine("t", 1, "bar=abcd")}
+	got := RenderTable(raw, q, reduce(t, q, runMap(t, q, "default", lines)).Rows(), 10, nil).String()
+	want := raw + "\n" +
+		"    bar | count($line) \n" +
+		"--------|--------------\n" +
+		"   abcd |            1 \n" +
+		"    ééé |            1 \n" +
+		"\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
