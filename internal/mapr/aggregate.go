@@ -147,10 +147,10 @@ func (e *ValueError) Error() string {
 
 func (e *ValueError) Unwrap() error { return e.Err }
 
-// ErrTooManyGroups is returned by Add for a line dropped by MaxGroups.
-type ErrTooManyGroups struct{ Max int }
+// TooManyGroupsError is returned by Add for a line dropped by MaxGroups.
+type TooManyGroupsError struct{ Max int }
 
-func (e *ErrTooManyGroups) Error() string {
+func (e *TooManyGroupsError) Error() string {
 	return fmt.Sprintf("mapr: more than %d groups, dropping lines of new groups until the next report", e.Max)
 }
 
@@ -159,7 +159,7 @@ func (e *ErrTooManyGroups) Error() string {
 // entry whose field the line has; the group's samples grow by one if any
 // entry applied. It returns the parser's error (the line is dropped), the
 // first *ValueError of the line (that entry is skipped, the others apply),
-// or *ErrTooManyGroups; each is for the caller to log, none is fatal.
+// or *TooManyGroupsError; each is for the caller to log, none is fatal.
 func (m *Mapper) Add(line []byte) error {
 	a := m.a
 	m.mu.Lock()
@@ -206,7 +206,7 @@ func (m *Mapper) Add(line []byte) error {
 		if s == nil {
 			if !a.openGroup() {
 				a.dropped.Add(1)
-				return &ErrTooManyGroups{Max: a.maxGroups()}
+				return &TooManyGroupsError{Max: a.maxGroups()}
 			}
 			s = newSet(len(a.ops))
 			// Clone: the key may be a substring of a long line, or the

@@ -14,7 +14,7 @@ func TestMaxGroups(t *testing.T) {
 	q := mustParse(t, "from STATS select count($line) group by $line")
 	a := NewAggregate(q, mustParser(t, "default"))
 	a.MaxGroups = 3
-	var tooMany *ErrTooManyGroups
+	var tooMany *TooManyGroupsError
 	for i := range 5 {
 		err := a.Add([]byte(statsLine("1002-071143", 1, fmt.Sprintf("n=%d", i))))
 		if (i < 3) != (err == nil) || (err != nil && !errors.As(err, &tooMany)) {
