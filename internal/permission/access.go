@@ -100,7 +100,7 @@ func decide(id *Identity, st *unix.Stat_t, a *acl, want uint16) (bool, string) {
 // down to the parent of the absolute, symlink-free path p, as the kernel's
 // path walk would. lstat is used so that a directory swapped for a symlink
 // after resolution is refused instead of followed.
-func checkParents(id *Identity, p string, cache *dirCache) *Error {
+func checkParents(id *Identity, p string, cache *dirCache, walked map[string]unix.Stat_t) *Error {
 	dir := filepath.Dir(p)
 	var dirs []string
 	for {
@@ -113,9 +113,11 @@ func checkParents(id *Identity, p string, cache *dirCache) *Error {
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
 		d := dirs[i]
-		var st unix.Stat_t
-		if err := unix.Lstat(d, &st); err != nil {
-			return denied(p, fmt.Sprintf("lstat directory %s: %v", d, err), err)
+		st, ok := walked[d]
+		if !ok {
+			if err := unix.Lstat(d, &st); err != nil {
+				return denied(p, fmt.Sprintf("lstat directory %s: %v", d, err), err)
+			}
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			return denied(p, fmt.Sprintf("path component %s is no longer a directory", d), nil)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -95,7 +96,7 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 		return nil, info, fmt.Errorf("permission: %s: %w", path, err)
 	}
 	info.Path = abs
-	resolved, err := filepath.EvalSymlinks(abs)
+	resolved, walked, err := resolve(abs)
 	if err != nil {
 		return nil, info, denied(abs, "resolving symlinks: "+errText(err), err)
 	}
@@ -105,9 +106,11 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 			return nil, info, denied(resolved, why, nil)
 		}
 	}
-	var before unix.Stat_t
-	if err := unix.Lstat(resolved, &before); err != nil {
-		return nil, info, denied(resolved, "lstat: "+err.Error(), err)
+	before, ok := walked[resolved]
+	if !ok {
+		if err := unix.Lstat(resolved, &before); err != nil {
+			return nil, info, denied(resolved, "lstat: "+err.Error(), err)
+		}
 	}
 	if !isRegular(&before) {
 		// Refusing before open matters: opening a device or fifo can have
@@ -115,7 +118,7 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 		return nil, info, denied(resolved, "not a regular file ("+fileType(&before)+")", nil)
 	}
 	if !skip {
-		if e := checkParents(id, resolved, dirs); e != nil {
+		if e := checkParents(id, resolved, dirs, walked); e != nil {
 			return nil, info, e
 		}
 	}
@@ -212,4 +215,71 @@ func errText(err error) string {
 		return pe.Op + ": " + pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// maxSymlinks bounds link following like the kernel's ELOOP limit.
+const maxSymlinks = 40
+
+// resolve is filepath.EvalSymlinks for an absolute path that also returns
+// the lstat of every directory and of the final entry it walked through,
+// so the permission checks need not stat the same components again (one
+// lstat per component instead of two or three: it matters for globs over
+// thousands of files).
+func resolve(abs string) (string, map[string]unix.Stat_t, error) {
+	walked := make(map[string]unix.Stat_t, 8)
+	var st unix.Stat_t
+	if err := unix.Lstat("/", &st); err != nil {
+		return "", nil, &fs.PathError{Op: "lstat", Path: "/", Err: err}
+	}
+	walked["/"] = st
+	cur := "/"
+	parts := strings.Split(abs, "/")
+	links := 0
+	for len(parts) > 0 {
+		p := parts[0]
+		parts = parts[1:]
+		switch p {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := filepath.Join(cur, p)
+		if err := unix.Lstat(next, &st); err != nil {
+			return "", nil, &fs.PathError{Op: "lstat", Path: next, Err: err}
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			links++
+			if links > maxSymlinks {
+				return "", nil, &fs.PathError{Op: "resolve", Path: abs, Err: unix.ELOOP}
+			}
+			target, err := os.Readlink(next)
+			if err != nil {
+				return "", nil, err
+			}
+			if filepath.IsAbs(target) {
+				cur = "/"
+			}
+			parts = append(strings.Split(target, "/"), parts...)
+			continue
+		}
+		if len(parts) > 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			// More components follow a non-directory; report it the way
+			// the kernel would.
+			rest := false
+			for _, q := range parts {
+				if q != "" && q != "." {
+					rest = true
+					break
+				}
+			}
+			if rest {
+				return "", nil, &fs.PathError{Op: "lstat", Path: next, Err: unix.ENOTDIR}
+			}
+		}
+		walked[next] = st
+		cur = next
+	}
+	return cur, walked, nil
 }
