@@ -144,7 +144,7 @@ func RunServer(env Env) int {
 		go http.ListenAndServe(f.PProf, nil)
 	}
 
-	srv, err := newServer(cfg, log, short, testMode)
+	srv, err := newServer(cfg, log, full, short, testMode)
 	if err != nil {
 		log.Error("Unable to start server", err)
 		fmt.Fprintf(env.Stderr, "dserver: %v\n", err)
@@ -167,7 +167,7 @@ type server struct {
 	onStats func(sshserver.Stats)
 }
 
-func newServer(cfg config.Config, log *logger.Logger, host string, testMode bool) (*server, error) {
+func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, testMode bool) (*server, error) {
 	limits := session.NewLimits(cfg.Server.MaxConcurrentCats, cfg.Server.MaxConcurrentTails)
 	var store *authkey.Store
 	if cfg.Server.AuthKeyEnabled {
@@ -216,16 +216,18 @@ func newServer(cfg config.Config, log *logger.Logger, host string, testMode bool
 			log.Debug(sess.Prefix(), "Creating new server handler")
 			open := opener(cfg, log, sess)
 			ss := session.New(session.Config{
-				Open:              open,
-				Host:              host,
-				LogPrefix:         sess.Prefix(),
-				MaxLineLength:     cfg.Server.MaxLineLength,
-				MaxGlobTargets:    cfg.Server.MaxGlobTargets,
-				ReadRetryInterval: time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
-				Limits:            limits,
-				Logger:            log,
-				StallTimeout:      stallTimeout,
-				OnStall:           func() { sess.Close() },
+				Open:               open,
+				Host:               host,
+				LogPrefix:          sess.Prefix(),
+				MaxLineLength:      cfg.Server.MaxLineLength,
+				MaxGlobTargets:     cfg.Server.MaxGlobTargets,
+				ReadRetryInterval:  time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
+				Limits:             limits,
+				Logger:             log,
+				StallTimeout:       stallTimeout,
+				FullHost:           fullHost,
+				MapreduceLogFormat: cfg.Server.MapreduceLogFormat,
+				OnStall:            func() { sess.Close() },
 			}, sess)
 			opts := session.ServeOptions{
 				Health:       sess.Kind == sshserver.UserHealth,

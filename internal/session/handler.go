@@ -27,8 +27,6 @@ type ServeOptions struct {
 	// CloseAckTimeout is how long the server waits for `.ack close
 	// connection` (default 5 s).
 	CloseAckTimeout time.Duration
-	// Map, if set, runs a `map` command; nil answers "not supported".
-	Map func(ctx context.Context, s *Session, cmd protocol.Command) error
 }
 
 type frameResult struct {
@@ -179,18 +177,15 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 					s.logDebug("Command finished", cmd.Verb)
 				})
 			case protocol.VerbMap:
-				if o.Map == nil {
-					s.SendServer(s.logError("Mapreduce queries are not supported by this server yet"))
+				m, err := s.StartMap(cmd.Query())
+				if err != nil {
+					s.SendServer(err.Error() + "\n")
 					ran = true
 					startClose()
 					continue
 				}
 				s.wake()
-				run(func(ctx context.Context) {
-					if err := o.Map(ctx, s, cmd); err != nil {
-						s.SendServer(err.Error())
-					}
-				})
+				run(func(ctx context.Context) { m.Run(ctx) })
 			default:
 				s.SendServer(s.logError(protocol.UnknownCommandText(cmd)))
 				ran = true

@@ -244,3 +244,28 @@ func TestStalledClientEndsSession(t *testing.T) {
 		t.Fatal("the session did not end after the stall")
 	}
 }
+
+func TestServeMapreduce(t *testing.T) {
+	var lines strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&lines, "INFO|1002-0719%02d|1|stats.go:56|8|%d|6|1.5|1h|MAPREDUCE:STATS|currentConnections=%d|lifetimeConnections=%d\n", i, 10+i%3, i%5, 100+i)
+	}
+	lines.WriteString("INFO|1002-071959|1|x.go:1|8|1|1|1|1h|MAPREDUCE:OTHER|currentConnections=1|lifetimeConnections=1\n")
+	path := writeFile(t, "mapr.log", lines.String())
+	got := exchange(t, ServeOptions{}, Config{FullHost: "integrationtest", MapreduceLogFormat: "default"},
+		"map: from STATS select count($line),avg($goroutines),last($time),min(lifetimeConnections),len($time) group by $hostname",
+		`cat: `+path+` regex:default \|MAPREDUCE:STATS\|`)
+	want := ".syn capabilities" + d + ".output wake\n" + d +
+		"AGGREGATE|integrationtest|integrationtest∥30∥count($line)≔30∥avg($goroutines)≔330∥min(lifetimeConnections)≔100∥len($time)≔11∥last($time)≔1002-071929∥len($time)≔1002-071929∥" + d +
+		".syn close connection" + d
+	if got != want {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestServeMapreduceBadQuery(t *testing.T) {
+	got := exchange(t, ServeOptions{}, Config{}, "map: select from where")
+	if !strings.Contains(got, "SERVER|integrationtest|") || !strings.Contains(got, "Invalid query") || !strings.HasSuffix(got, ".syn close connection"+d) {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -46,9 +46,9 @@ type ReadRequest struct {
 	After   int
 	Max     int
 	Plain   bool
-	// LineSink, if set, receives the selected lines instead of the
-	// output (mapreduce reads feed the aggregate).
-	LineSink func(line []byte)
+	// sink, set when the session has a mapreduce aggregate, makes every
+	// file's selected lines feed it instead of the output.
+	sink func() (add func(line []byte), done func())
 }
 
 // errNotRegular is reported for directories and other non-files.
@@ -59,6 +59,11 @@ var errNotRegular = errors.New("not a regular file")
 func (s *Session) Read(ctx context.Context, req ReadRequest) {
 	if req.Matcher == nil {
 		req.Matcher = match.NewAll()
+	}
+	if m := s.currentMap(); m != nil {
+		req.sink = m.sink
+		m.readStarted()
+		defer m.readDone()
 	}
 	if s.cfg.Serverless && (req.Glob == "-" || req.Glob == "") {
 		s.readStdin(ctx, req)
@@ -276,13 +281,14 @@ type pipe struct {
 	m    *match.Matcher
 	win  *match.Window
 	scan *match.Scanner
+	// add and sinkDone feed a mapreduce aggregate instead of the output.
+	add      func(line []byte)
+	sinkDone func()
 	// ending of the data being processed: a final line without newline
 	// is printed as is by a local plain cat, like cat does.
 	ending source.Ending
 	batch  []byte
 	lines  uint64
-	stop   bool
-	warned bool
 }
 
 func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
@@ -303,7 +309,9 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	if req.Before > 0 || req.After > 0 || req.Max > 0 {
 		p.win = match.NewWindow(req.Matcher, req.Before, req.After, req.Max)
 	}
-	if req.LineSink == nil {
+	if req.sink != nil {
+		p.add, p.sinkDone = req.sink()
+	} else {
 		p.batch = s.out.Get()
 	}
 	return p
@@ -315,8 +323,8 @@ func (p *pipe) longLine() {
 }
 
 func (p *pipe) emit(line []byte, no uint64) {
-	if p.req.LineSink != nil {
-		p.req.LineSink(line)
+	if p.add != nil {
+		p.add(line)
 		return
 	}
 	if p.ending == source.EOF && p.fmt.rawEOF && (len(line) == 0 || line[len(line)-1] != '\n') {
@@ -339,6 +347,10 @@ func (p *pipe) flush() error {
 }
 
 func (p *pipe) finish() {
+	if p.sinkDone != nil {
+		p.sinkDone()
+		p.sinkDone = nil
+	}
 	if p.batch != nil {
 		p.s.out.Send(p.batch)
 		p.batch = nil
@@ -350,12 +362,12 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 	if err := p.s.out.Err(); err != nil {
 		return err
 	}
-	if end != source.Newline || p.win != nil || p.req.LineSink != nil && !p.m.MatchAll() || p.fmt.tail {
+	if end != source.Newline || p.win != nil || p.fmt.tail {
 		return p.perLine(data, end)
 	}
 	switch {
 	case p.m.MatchAll():
-		if p.fmt.rawBlocks() && p.req.LineSink == nil {
+		if p.fmt.rawBlocks() && p.add == nil {
 			// Plain local cat: the block is already the output.
 			p.lines += uint64(bytes.Count(data, nl))
 			p.batch = append(p.batch, data...)

@@ -104,6 +104,16 @@ type Config struct {
 	// accepted output for this long; zero disables the watchdog.
 	StallTimeout time.Duration
 	OnStall      func()
+
+	// FullHost is the full host name ($hostname in queries).
+	FullHost string
+	// MapreduceLogFormat is the log format of queries with a from clause
+	// but no logformat (Server.MapreduceLogFormat).
+	MapreduceLogFormat string
+	// OnAggregate, if set, receives AGGREGATE messages (without the
+	// delimiter) instead of the output: serverless clients reduce them in
+	// process.
+	OnAggregate func(msg []byte)
 }
 
 // Stats counts what a session read; the serverless exit code and the
@@ -140,6 +150,7 @@ type Session struct {
 	optionsSet bool
 	plain      bool
 	woke       bool
+	mapRun     *MapRun
 }
 
 // New creates a session writing to w. Close must be called to flush.
