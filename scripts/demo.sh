@@ -75,14 +75,9 @@ kill "$fpid"; wait "$fpid" 2>/dev/null || true
 show "dtail --plain --grep demo --files app.log   (3 lines appended)"
 cat "$W/follow.out"
 
-step "aggregate: requests per action"
-if "$B/dmap" -h >/dev/null 2>&1; then
-  q='from STATS select action,count($line) group by action'
-  show "dmap --query '$q' --files app.log"
-  "$B/dmap" "${C[@]}" --noColor --query "$q" --files "$W/logs/app.log"
-else
-  show "grep-based count (dmap not built yet)"
-  "$B/dgrep" "${C[@]}" --plain --grep 'MAPREDUCE:STATS' --files "$W/logs/app.log" | awk -F'|' '{split($13,a,"="); c[a[2]]++} END {for (k in c) print k, c[k]}' | sort
-fi
+step "aggregate: requests per action, computed on the server, merged by the client"
+q='from STATS select action,count($line),avg(latency_ms) group by action order by count($line)'
+show "dmap --query '$q' --files app.log"
+"$B/dmap" "${C[@]}" --noColor --query "$q" --files "$W/logs/app.log"
 
 step "done; stopping dserver"

@@ -18,11 +18,11 @@ import (
 	"github.com/dtail-go/dtail/internal/sshclient"
 )
 
-// runRemote runs dtail, dcat or dgrep against the servers given by
+// runRemote runs dtail, dcat, dgrep or dmap against the servers given by
 // -servers/-discovery.
 func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
-	if binary == DMap || f.Query != "" {
-		fmt.Fprintf(env.Stderr, "%s: mapreduce queries (dmap, -query) against servers are not implemented yet\n", binary)
+	if binary == DMap && f.Query == "" {
+		fmt.Fprintf(env.Stderr, "%s: No mapreduce query specified, use '-query' flag\n", binary)
 		return client.ExitFatal
 	}
 	home := Home(env.Getenv)

@@ -294,22 +294,23 @@ func TestRunRemoteUnreachableExit1(t *testing.T) {
 	}
 }
 
-func TestRunRemoteMapNotImplemented(t *testing.T) {
-	for _, tc := range []struct {
-		bin  string
-		args []string
-	}{
-		{DMap, []string{"-query", "from STATS select count($line)"}},
-		{DTail, []string{"-query", "from STATS select count($line)"}},
-	} {
-		e := newTestEnv(t)
-		args := append([]string{"-cfg", "none", "-servers", "127.0.0.1:1", "-files", "f"}, tc.args...)
-		if code := RunClient(tc.bin, e.env(args...)); code != 2 {
-			t.Errorf("%s: exit %d", tc.bin, code)
-		}
-		if n := strings.Count(e.stderr.String(), "\n"); n != 1 || !strings.Contains(e.stderr.String(), "not implemented") {
-			t.Errorf("%s: stderr %q", tc.bin, e.stderr.String())
-		}
+func TestRunRemoteMapWithoutQuery(t *testing.T) {
+	e := newTestEnv(t)
+	if code := RunClient(DMap, e.env("-cfg", "none", "-servers", "127.0.0.1:1", "-files", "f")); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+	if n := strings.Count(e.stderr.String(), "\n"); n != 1 || !strings.Contains(e.stderr.String(), "No mapreduce query specified") {
+		t.Errorf("stderr %q", e.stderr.String())
+	}
+}
+
+func TestRunRemoteBadQuery(t *testing.T) {
+	e := newTestEnv(t)
+	if code := RunClient(DMap, e.env("-cfg", "none", "-servers", "127.0.0.1:1", "-files", "f", "-query", "select from where")); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.Contains(e.stderr.String(), "Invalid query") {
+		t.Errorf("stderr %q", e.stderr.String())
 	}
 }
 

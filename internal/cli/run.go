@@ -21,6 +21,7 @@ import (
 	"github.com/dtail-go/dtail/internal/color"
 	"github.com/dtail-go/dtail/internal/config"
 	"github.com/dtail-go/dtail/internal/logger"
+	"github.com/dtail-go/dtail/internal/query"
 	"github.com/dtail-go/dtail/internal/version"
 )
 
@@ -138,6 +139,13 @@ func RunClient(binary string, env Env) int {
 	if f.NoColor || f.Plain {
 		cfg.Client.TermColorsEnable = false
 	}
+	if f.Query != "" {
+		// A bad query is a usage error, found before any connection.
+		if _, err := query.Parse(f.Query); err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", binary, err)
+			return client.ExitFatal
+		}
+	}
 	if binary == DGrep && f.Regex == "" {
 		fmt.Fprintf(env.Stderr, "unable to create dgrep client: No regex specified, use '-regex' flag\n")
 		return 1
@@ -182,10 +190,12 @@ func RunClient(binary string, env Env) int {
 	if f.LogPayload || cfg.Client.LogPayload {
 		o.PayloadLog = log.Raw
 	}
-	if binary == DMap || f.Query != "" {
-		fmt.Fprintf(env.Stderr, "%s: mapreduce queries are not supported yet\n", binary)
+	if binary == DMap && f.Query == "" {
+		fmt.Fprintf(env.Stderr, "%s: No mapreduce query specified, use '-query' flag\n", binary)
 		return client.ExitFatal
 	}
+	o.FullHost, _ = Hostnames(env.Getenv)
+	o.MapreduceLogFormat = cfg.Server.MapreduceLogFormat
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
 	return client.RunServerless(ctx, o)
@@ -307,6 +317,11 @@ func baseOptions(binary string, f *ClientFlags, short string, scheme *color.Sche
 		o.Timeout = deadline(f)
 	case DMap:
 		o.Mode = client.ModeMap
+		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
+	}
+	o.Query = f.Query
+	if o.Query != "" && binary == DTail {
+		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
 	}
 	return o
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/query"
 	"github.com/dtail-go/dtail/internal/sshclient"
 )
 
@@ -89,6 +90,8 @@ type remoteRun struct {
 	colors   bool
 	// commands are the encoded command frames of every connection.
 	commands []byte
+	// red reduces AGGREGATE messages of a mapreduce run; nil otherwise.
+	red *reducer
 
 	connected atomic.Int64
 	dialing   atomic.Int64
@@ -117,9 +120,24 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		verb, regex = protocol.VerbGrep, protocol.SerializeRegex(o.Regex, o.Invert)
 	case ModeTail:
 		verb, regex = protocol.VerbTail, protocol.SerializeRegex(o.Regex, o.Invert)
+	case ModeMap:
+		verb = protocol.VerbCat
+		if o.Query == "" {
+			fmt.Fprintf(o.Stderr, "%s: No mapreduce query specified, use '-query' flag\n", o.Prog)
+			return ExitFatal
+		}
 	default:
 		fmt.Fprintf(o.Stderr, "%s: this mode is not supported against servers yet\n", o.Prog)
 		return ExitFatal
+	}
+	var q *query.Query
+	if o.Query != "" {
+		var err error
+		if q, err = parseQuery(o.Query, o.Stderr); err != nil {
+			fmt.Fprintf(o.Stderr, "%s: %v\n", o.Prog, err)
+			return ExitFatal
+		}
+		regex = protocol.SerializeRegex(q.TableRegex(), false)
 	}
 	if r.Dialer == nil {
 		fmt.Fprintf(o.Stderr, "%s: no SSH dialer configured\n", o.Prog)
@@ -157,8 +175,18 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		rn.toLog = true
 	}
 	opts := protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}.Encode()
+	if q != nil {
+		rn.red = newReducer(o, q, out, func(w string) { log.Warn(w) })
+		rn.commands = protocol.AppendFrame(rn.commands, protocol.MapCommand(opts, o.Query))
+	}
 	for _, f := range o.Files {
-		rn.commands = protocol.AppendFrame(rn.commands, protocol.ReadCommand(verb, opts, f, regex))
+		cmd := protocol.ReadCommand(verb, opts, f, regex)
+		if q != nil && o.ServerTimeout > 0 {
+			// The reference sends query reads with -timeout like this,
+			// without options (spec 5.1).
+			cmd = protocol.TimeoutReadCommand(int(o.ServerTimeout/time.Second), verb, f, regex)
+		}
+		rn.commands = protocol.AppendFrame(rn.commands, cmd)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -183,6 +211,12 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	reduced := make(chan error, 1)
+	if rn.red != nil {
+		go func() { reduced <- rn.red.run(ctx, done) }()
+	} else {
+		reduced <- nil
+	}
 
 	rn.loop(ctx, cancel, done)
 
@@ -194,6 +228,10 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		return ExitPartial
 	}
 	code := ExitOK
+	if err := <-reduced; err != nil {
+		log.Error("Unable to write the mapreduce result", err.Error())
+		code = ExitPartial
+	}
 	for _, st := range states {
 		if st.failed || st.unreadable > 0 {
 			code = ExitPartial
@@ -384,6 +422,10 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		case protocol.KindAuthKeyErr:
 			detail, _ := protocol.AuthKeyErrDetail(msg)
 			rn.log.Warn(st.name, "AUTHKEY registration failed", detail)
+		case protocol.KindAggregate:
+			if rn.red != nil {
+				rn.red.merge(msg)
+			}
 		default:
 			if unreadableWarning(msg) {
 				st.unreadable++

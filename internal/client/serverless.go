@@ -6,6 +6,7 @@ package client
 import (
 	"context"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/color"
@@ -42,12 +43,22 @@ type Options struct {
 	Stderr  io.Writer
 	Stdin   io.Reader
 	Timeout time.Duration // client-side deadline; 0 none
+	// Query is the raw mapreduce query (dmap, dtail -query); "" none.
+	Query string
+	// ServerTimeout is dmap's -timeout, applied by the server to each read
+	// (the `timeout N` command prefix); serverless runs apply it locally.
+	ServerTimeout time.Duration
+	// MapreduceLogFormat is the server default log format (serverless).
+	MapreduceLogFormat string
+	FullHost           string
 	// Logger receives the in-process server's log lines (the client log
 	// file); nil logs nothing.
 	Logger session.Logger
 	// PayloadLog, if set, also receives every output batch
 	// (-log-payload).
 	PayloadLog func([]byte)
+
+	red *reducer // set for mapreduce runs
 
 	MaxLineLength      int
 	MaxGlobTargets     int
@@ -87,22 +98,40 @@ func RunServerless(ctx context.Context, o Options) int {
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	var red *reducer
+	var onAggregate func([]byte)
+	if o.Query != "" {
+		q, err := parseQuery(o.Query, o.Stderr)
+		if err != nil {
+			io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
+			return ExitFatal
+		}
+		red = newReducer(o, q, o.Stdout, func(w string) { io.WriteString(o.Stderr, o.Prog+": "+w+"\n") })
+		onAggregate = red.merge
+		o.red = red
+	}
 	s := session.New(session.Config{
-		Host:              o.Host,
-		Serverless:        true,
-		Diag:              o.Stderr,
-		Prog:              o.Prog,
-		Colors:            o.Colors,
-		Stdin:             o.Stdin,
-		MaxLineLength:     o.MaxLineLength,
-		MaxGlobTargets:    o.MaxGlobTargets,
-		ReadRetryInterval: o.ReadRetryInterval,
-		Limits:            session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
-		Logger:            o.Logger,
+		OnAggregate:        onAggregate,
+		FullHost:           o.FullHost,
+		MapreduceLogFormat: o.MapreduceLogFormat,
+		Host:               o.Host,
+		Serverless:         true,
+		Diag:               o.Stderr,
+		Prog:               o.Prog,
+		Colors:             o.Colors,
+		Stdin:              o.Stdin,
+		MaxLineLength:      o.MaxLineLength,
+		MaxGlobTargets:     o.MaxGlobTargets,
+		ReadRetryInterval:  o.ReadRetryInterval,
+		Limits:             session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
+		Logger:             o.Logger,
 	}, teeWriter(o.Stdout, o.PayloadLog))
 	files := o.Files
 	if len(files) == 0 {
 		files = []string{"-"}
+	}
+	if o.Query != "" {
+		return runServerlessMap(ctx, o, s, files)
 	}
 	mode := session.Cat
 	switch o.Mode {
@@ -159,3 +188,64 @@ func teeWriter(w io.Writer, log func([]byte)) io.Writer {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// runServerlessMap runs a query in process: the session's aggregate feeds
+// the reducer directly, with the same map and reduce code as against
+// servers.
+func runServerlessMap(ctx context.Context, o Options, s *session.Session, files []string) int {
+	m, err := s.StartMap(o.Query)
+	if err != nil {
+		io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
+		s.Close()
+		return ExitFatal
+	}
+	tm, err := match.New(o.red.q.TableRegex(), false, false)
+	if o.red.q.TableRegex() == "." || err != nil {
+		tm = match.NewAll()
+	}
+	mode := session.Cat
+	if o.Mode == ModeTail {
+		mode = session.Tail
+	}
+	readCtx := ctx
+	if o.ServerTimeout > 0 {
+		var cancel context.CancelFunc
+		readCtx, cancel = context.WithTimeout(ctx, o.ServerTimeout)
+		defer cancel()
+	}
+	mapDone := make(chan struct{})
+	go func() {
+		m.Run(ctx)
+		close(mapDone)
+	}()
+	reduced := make(chan error, 1)
+	go func() { reduced <- o.red.run(ctx, mapDone) }()
+	var wg sync.WaitGroup
+	for _, f := range files {
+		wg.Go(func() {
+			s.Read(readCtx, session.ReadRequest{Mode: mode, Glob: f, Matcher: tm, Plain: o.Plain})
+		})
+		if mode == session.Cat {
+			// Like dcat, files are read in the order given.
+			wg.Wait()
+		}
+	}
+	wg.Wait()
+	if mode == session.Cat {
+		m.Finish()
+	}
+	<-mapDone
+	rerr := <-reduced
+	werr := s.Close()
+	if rerr != nil {
+		io.WriteString(o.Stderr, o.Prog+": "+rerr.Error()+"\n")
+		return ExitPartial
+	}
+	if werr != nil && !isBrokenPipe(werr) {
+		return ExitPartial
+	}
+	if s.Stats().FilesFailed > 0 {
+		return ExitPartial
+	}
+	return ExitOK
+}

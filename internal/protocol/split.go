@@ -18,6 +18,7 @@ const maxEmptyReads = 100
 // the delimiter and in what an unterminated tail at EOF means.
 type splitter struct {
 	r       io.Reader
+	initial int // first buffer size; 0 means initialSplitBuffer
 	delim   byte
 	max     int // longest token accepted, excluding the delimiter
 	tooBig  error
@@ -106,7 +107,9 @@ func (s *splitter) makeRoom() {
 		limit = s.max
 	}
 	size := 2 * len(s.buf)
-	if size < initialSplitBuffer {
+	if first := s.initial; size < first {
+		size = first
+	} else if size < initialSplitBuffer {
 		size = initialSplitBuffer
 	}
 	if size > limit {

@@ -30,7 +30,13 @@ type MapRun struct {
 	started int
 	active  int
 	idle    chan struct{} // signalled when active drops to 0
+	finish  chan struct{}
+	once    sync.Once
 }
+
+// Finish tells Run that no more reads will come (the in-process client
+// knows; a server has to wait for the grace period instead).
+func (m *MapRun) Finish() { m.once.Do(func() { close(m.finish) }) }
 
 // StartMap parses a query and installs its aggregate for the session's
 // next reads, replacing an earlier one. The error text is what the
@@ -49,7 +55,7 @@ func (s *Session) StartMap(raw string) (*MapRun, error) {
 		s.logError(logformat.FallbackMessage, format, err)
 		format = logformat.Generic
 	}
-	m := &MapRun{s: s, q: q, agg: mapr.NewAggregate(q, nil), format: format, idle: make(chan struct{}, 1)}
+	m := &MapRun{s: s, q: q, agg: mapr.NewAggregate(q, nil), format: format, idle: make(chan struct{}, 1), finish: make(chan struct{})}
 	s.logInfo("Creating turbo aggregate for MapReduce", "query", raw)
 	s.mu.Lock()
 	s.mapRun = m
@@ -120,11 +126,15 @@ func (m *MapRun) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			m.emit()
+		case <-m.finish:
+			m.emit()
+			return
 		case <-m.idle:
 			// Re-check after a grace period: the next read command of
 			// the session may be on its way.
 			select {
 			case <-time.After(inputGrace):
+			case <-m.finish:
 			case <-ctx.Done():
 			}
 			if m.inputDone() {
