@@ -46,6 +46,8 @@ type ClientFlags struct {
 	Servers          string
 	TrustAllHosts    bool
 	User             string
+	Exclude          string
+	Pick             int
 	Version          bool
 	CPUProfile       bool
 	MemProfile       bool
@@ -104,6 +106,8 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	fs.StringVar(&f.Servers, "servers", "", "Servers: comma list, file name, /regex/ filter, or serverless")
 	fs.BoolVar(&f.TrustAllHosts, "trustAllHosts", false, "Trust unknown host keys without asking")
 	fs.StringVar(&f.User, "user", defaultUser, "SSH user name")
+	fs.StringVar(&f.Exclude, "exclude", "", "Servers to leave out (same syntax as -servers: list, ranges, @group)")
+	fs.IntVar(&f.Pick, "pick", 0, "Use only N servers chosen at random (a canary subset)")
 	fs.BoolVar(&f.Version, "version", false, "Print the version and exit")
 	fs.BoolVar(&f.CPUProfile, "cpuprofile", false, "Write a CPU profile")
 	fs.BoolVar(&f.MemProfile, "memprofile", false, "Write memory profiles at exit")
@@ -165,7 +169,7 @@ func ParseClient(binary string, args []string, defaultUser string, out io.Writer
 	for _, c := range []struct {
 		name string
 		v    int
-	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}} {
+	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}, {"pick", f.Pick}} {
 		if c.v < 0 {
 			return nil, &UsageError{Msg: fmt.Sprintf("invalid value %d for flag -%s: must not be negative", c.v, c.name), AfterParse: true}
 		}

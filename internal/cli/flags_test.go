@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -91,4 +92,38 @@ func FuzzParseClient(f *testing.F) {
 			t.Fatalf("negative values accepted: %+v", f)
 		}
 	})
+}
+
+func TestServerListHostSets(t *testing.T) {
+	home := t.TempDir()
+	dir := groupsDir(home)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(dir+"/db", []byte("db[1-3]\n"), 0o644)
+	cases := []struct {
+		servers, exclude string
+		pick             int
+		want             int
+		err              string
+	}{
+		{"web[01-10].dc1", "", 0, 10, ""},
+		{"web[01-10].dc1,@db", "web[01-05].dc1,db2", 0, 7, ""},
+		{"web[001-500]", "", 3, 3, ""},
+		{"web[1-", "", 0, 0, "unbalanced"},
+		{"h[1-100001]", "", 0, 0, "more than 100000"},
+	}
+	for _, tc := range cases {
+		f := &ClientFlags{Servers: tc.servers, Exclude: tc.exclude, Pick: tc.pick}
+		got, err := serverList(f, 2222, home)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err %v", tc.servers, err)
+			}
+			continue
+		}
+		if err != nil || len(got) != tc.want {
+			t.Errorf("%s: %d servers (%v), want %d", tc.servers, len(got), err, tc.want)
+		}
+	}
 }

@@ -48,7 +48,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	if f.Port != 2222 {
 		port = f.Port
 	}
-	servers, err := sshclient.ServerList(f.Servers, f.Discovery, port)
+	servers, err := serverList(f, port, home)
 	if err != nil {
 		// A bad -discovery value is a construction error (exit 1) in the
 		// reference; anything else (bad host:port, unreadable server
