@@ -62,8 +62,8 @@ func NewAggregate(q *query.Query, p logformat.Parser) *Aggregate {
 	return newAggregate(q, cols, slots, p)
 }
 
-// newAggregate takes resolved columns, so tests can add quantile columns
-// the query language cannot express yet.
+// newAggregate takes resolved columns, so tests can build columns
+// directly.
 func newAggregate(q *query.Query, cols []column, slots int, p logformat.Parser) *Aggregate {
 	a := &Aggregate{
 		q:        q,

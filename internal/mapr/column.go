@@ -2,8 +2,7 @@ package mapr
 
 import "github.com/dtail-go/dtail/internal/query"
 
-// op is what a column does with a value. It is query.Agg resolved once, plus
-// the quantile aggregations the query language does not have yet.
+// op is what a column does with a value: query.Agg resolved once.
 type op uint8
 
 const (
@@ -45,7 +44,7 @@ type column struct {
 func columnsOf(q *query.Query) ([]column, int) {
 	cols := make([]column, len(q.Selects))
 	for i, s := range q.Selects {
-		cols[i] = column{field: s.Field, storage: s.Storage, op: opOfAgg(s.Op())}
+		cols[i] = column{field: s.Field, storage: s.Storage, op: opOfAgg(s.Op()), q: s.Quantile}
 	}
 	return cols, assignSlots(cols)
 }
@@ -68,6 +67,8 @@ func opOfAgg(a query.Agg) op {
 		return opPercentage
 	case query.AggPercentile:
 		return opPercentile
+	case query.AggQuantile:
+		return opQuantile
 	}
 	return opLast
 }

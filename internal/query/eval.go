@@ -219,3 +219,39 @@ func (q *Query) Storages() []string {
 	}
 	return s
 }
+
+// Fields returns the names of the fields the query reads from a line, each
+// once, in order of first use: the select fields, the non-constant where
+// operands, the set arguments (a bareword argument is read if a field of
+// that name exists) and the group fields. Names a set assignment produces
+// are included only where they are also read before being assigned. A log
+// format parser need only fill these (logformat.Options.Fields); the
+// result of the query is the same.
+func (q *Query) Fields() []string {
+	var out []string
+	seen := make(map[string]bool)
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, s := range q.Selects {
+		add(s.Field)
+	}
+	for _, c := range q.Where {
+		for _, o := range []*Operand{&c.Left, &c.Right} {
+			if o.isConst || (!c.Op.Numeric() && o.Kind == String) {
+				continue
+			}
+			add(o.Text)
+		}
+	}
+	for _, a := range q.Set {
+		add(a.Arg.Text)
+	}
+	for _, g := range q.GroupFields() {
+		add(g)
+	}
+	return out
+}

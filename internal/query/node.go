@@ -53,14 +53,28 @@ const (
 	AggLen
 	AggPercentage
 	AggPercentile
+	// AggQuantile is beyond DTail 4.x: p50(f), p90(f), p95(f), p99(f) and
+	// quantile(f;q), estimated with a mergeable sketch; Select.Quantile
+	// holds q.
+	AggQuantile
 )
 
 // aggNames is indexed by Agg; the reference names are case-sensitive.
 var aggNames = [...]string{
 	AggNone: "", AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max",
 	AggLast: "last", AggAvg: "avg", AggLen: "len", AggPercentage: "percentage",
-	AggPercentile: "percentile",
+	AggPercentile: "percentile", AggQuantile: "quantile",
 }
+
+// quantileNames are the fixed-quantile spellings of AggQuantile.
+var quantileNames = map[string]float64{"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+
+// QuantileSep separates the field from the quantile in quantile(f;q). The
+// tokenizer turns commas into blanks and CSV headers are not quoted, so
+// the 2-argument form cannot use a comma; ';' keeps the storage name (the
+// CSV header) one comma-free column. The quantile is taken after the last
+// ';', so a field name may itself contain one.
+const QuantileSep = ";"
 
 // aggByName is the inverse of aggNames without AggNone.
 var aggByName = map[string]Agg{
@@ -91,6 +105,8 @@ type Select struct {
 	// Kind is how a plain field was written (backticks keep a name such
 	// as `count($x)` from being read as an aggregation).
 	Kind WordKind
+	// Quantile is q in [0,1] for AggQuantile (p99 → 0.99).
+	Quantile float64
 }
 
 // Op returns the aggregation to perform: a plain field behaves as last.

@@ -127,16 +127,37 @@ func (p *parser) sel(a item) (*Select, *Error) {
 		return s, nil
 	}
 	open := strings.IndexByte(a.val, '(')
+	if strings.HasPrefix(a.val, "quantile(") && !strings.HasSuffix(a.val, ")") {
+		return nil, p.errorf(a.pos, "Can't parse 'select' aggregation: "+show(a.val)+
+			" (write quantile(f;q): a comma separates tokens)")
+	}
 	if open <= 0 || !strings.HasSuffix(a.val, ")") || open+2 >= len(a.val) ||
 		strings.Count(a.val, "(") != 1 || strings.Count(a.val, ")") != 1 {
 		return nil, p.errorf(a.pos, "Can't parse 'select' aggregation: "+show(a.val))
 	}
-	agg, ok := aggByName[a.val[:open]]
+	name, arg := a.val[:open], a.val[open+1:len(a.val)-1]
+	if q, ok := quantileNames[name]; ok {
+		s.Agg, s.Field, s.Quantile = AggQuantile, arg, q
+		return s, nil
+	}
+	if name == "quantile" {
+		i := strings.LastIndex(arg, QuantileSep)
+		if i <= 0 {
+			return nil, p.errorf(a.pos, "Invalid query: 'quantile' needs a field and a quantile, e.g. quantile($x;0.99) (no comma: commas separate tokens): "+show(a.val))
+		}
+		q, err := strconv.ParseFloat(arg[i+len(QuantileSep):], 64)
+		if err != nil || !(q >= 0 && q <= 1) {
+			return nil, p.errorf(a.pos, "Invalid query: 'quantile' needs a quantile between 0 and 1, e.g. quantile($x;0.99): "+show(a.val))
+		}
+		s.Agg, s.Field, s.Quantile = AggQuantile, arg[:i], q
+		return s, nil
+	}
+	agg, ok := aggByName[name]
 	if !ok {
-		return nil, p.errorf(a.pos, "Invalid query: Unknown aggregation in 'select' clause: "+show(a.val[:open]))
+		return nil, p.errorf(a.pos, "Invalid query: Unknown aggregation in 'select' clause: "+show(name))
 	}
 	s.Agg = agg
-	s.Field = a.val[open+1 : len(a.val)-1]
+	s.Field = arg
 	return s, nil
 }
 
