@@ -75,13 +75,14 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 		}
 	}()
 
+	ia := newInteractive(s, ctx, &wg)
 	done := make(chan struct{}, 64)
 	active := 0
 	ran := false
 	closing := false
 	var ackTimer <-chan time.Time
 	startClose := func() {
-		if closing || active > 0 || !ran {
+		if closing || active > 0 || !ran || ia.active() {
 			return
 		}
 		closing = true
@@ -156,7 +157,7 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 				}
 				s.SendServer(reply + "\n")
 			case protocol.VerbSession:
-				s.hidden(protocol.SessionErrMessage(protocol.SessionErrUnknownAction))
+				ia.handle(cmd.Tokens)
 			case protocol.VerbCat, protocol.VerbGrep, protocol.VerbTail:
 				req, rerr := s.readRequest(cmd, err)
 				if rerr != nil {
