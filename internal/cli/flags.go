@@ -48,6 +48,7 @@ type ClientFlags struct {
 	User             string
 	Exclude          string
 	Pick             int
+	Coalesce         bool
 	Version          bool
 	CPUProfile       bool
 	MemProfile       bool
@@ -108,6 +109,9 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	fs.StringVar(&f.User, "user", defaultUser, "SSH user name")
 	fs.StringVar(&f.Exclude, "exclude", "", "Servers to leave out (same syntax as -servers: list, ranges, @group)")
 	fs.IntVar(&f.Pick, "pick", 0, "Use only N servers chosen at random (a canary subset)")
+	if binary != DMap {
+		fs.BoolVar(&f.Coalesce, "coalesce", false, "Group lines by template (numbers, hex ids, UUIDs, IPs masked): count and hosts, largest first")
+	}
 	fs.BoolVar(&f.Version, "version", false, "Print the version and exit")
 	fs.BoolVar(&f.CPUProfile, "cpuprofile", false, "Write a CPU profile")
 	fs.BoolVar(&f.MemProfile, "memprofile", false, "Write memory profiles at exit")

@@ -142,14 +142,23 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
-	return client.RunRemote(context.Background(), o, client.Remote{
-		Servers:     servers,
-		Dialer:      dialer,
-		AuthKeyPath: authKeyPath,
-		NoAuthKey:   noAuthKey,
-		Logger:      log,
-		LogPayload:  f.LogPayload || cfg.Client.LogPayload,
-		Signals:     sigs,
+	var co *client.Coalescer
+	if f.Coalesce {
+		// The REMOTE header names the host of each line.
+		co = client.NewCoalescer("")
+		o.Plain = false
+	}
+	return withCoalesce(co, o, out, func() int {
+		return client.RunRemote(context.Background(), o, client.Remote{
+			Servers:     servers,
+			Dialer:      dialer,
+			AuthKeyPath: authKeyPath,
+			NoAuthKey:   noAuthKey,
+			Logger:      log,
+			LogPayload:  f.LogPayload || cfg.Client.LogPayload,
+			Signals:     sigs,
+			Coalesce:    co,
+		})
 	})
 }
 

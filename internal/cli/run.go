@@ -198,7 +198,12 @@ func RunClient(binary string, env Env) int {
 	o.MapreduceLogFormat = cfg.Server.MapreduceLogFormat
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
-	return client.RunServerless(ctx, o)
+	var co *client.Coalescer
+	if f.Coalesce && o.Query == "" {
+		co = client.NewCoalescer(short)
+		o.Stdout, o.Plain, o.Colors = co, true, nil
+	}
+	return withCoalesce(co, o, env.Stdout, func() int { return client.RunServerless(ctx, o) })
 }
 
 // deadline is dtail's client-side end: the earlier of -timeout and

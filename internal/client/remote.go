@@ -57,6 +57,10 @@ type Remote struct {
 	// StatsInterval and InterruptWindow override the spec's 3 s (tests).
 	StatsInterval   time.Duration
 	InterruptWindow time.Duration
+	// Coalesce, if set, takes every REMOTE line instead of printing it
+	// (--coalesce); the caller prints its summary.
+	Coalesce *Coalescer
+
 	// ReconnectDelay returns the wait before the attempt-th consecutive
 	// reconnect of a tail run; nil uses sshclient.Backoff (2 s doubling to
 	// 60 s, ±20 %).
@@ -460,6 +464,9 @@ func errText(err error) string {
 // missing, painted when colours are on, in a single Write so that lines
 // of different servers never mix.
 func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
+	if rn.r.Coalesce != nil && rn.r.Coalesce.Message(msg) {
+		return
+	}
 	w.line = append(w.line[:0], msg...)
 	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {
 		w.line = append(w.line, '\n')
