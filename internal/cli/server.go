@@ -16,6 +16,7 @@ import (
 
 	"github.com/dtail-go/dtail/internal/authkey"
 	"github.com/dtail-go/dtail/internal/config"
+	"github.com/dtail-go/dtail/internal/jobs"
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/permission"
 	"github.com/dtail-go/dtail/internal/protocol"
@@ -153,13 +154,48 @@ func RunServer(env Env) int {
 	stats := newStatsLogger(log)
 	srv.onStats = stats.write
 	go stats.loop(ctx, srv.ssh)
+	jobsDone := startJobs(ctx, cfg, log, full, short)
 	if err := srv.ssh.ListenAndServe(ctx); err != nil {
 		log.Error("Unable to serve", err)
 		fmt.Fprintf(env.Stderr, "dserver: %v\n", err)
 		return 2
 	}
+	// ctx has ended, which cancels the jobs (spec 4.16); give their
+	// clients the time to close their connections and write the outfile.
+	select {
+	case <-jobsDone:
+	case <-time.After(jobsShutdownWait):
+		log.Warn("Jobs did not stop in time, exiting anyway")
+	}
 	log.Info("Server stopped")
 	return 0
+}
+
+// jobsShutdownWait bounds the wait for cancelled jobs at shutdown; it
+// exceeds the client's own 5 s drain timeout.
+const jobsShutdownWait = 6 * time.Second
+
+// startJobs runs the scheduled and continuous jobs of spec 4.14 until ctx
+// ends; the returned channel is closed when they all returned.
+func startJobs(ctx context.Context, cfg config.Config, log *logger.Logger, fullHost, host string) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		jobs.Run(ctx, jobs.Config{
+			Schedule:   cfg.Server.Schedule,
+			Continuous: cfg.Server.Continuous,
+			Logger:     log,
+			Run: jobs.RemoteRunner(jobs.RemoteConfig{
+				BindAddress:    cfg.Server.SSHBindAddress,
+				Port:           cfg.Common.SSHPort,
+				ConnectTimeout: time.Duration(cfg.Common.SSHConnectTimeoutMs) * time.Millisecond,
+				Logger:         log,
+				FullHost:       fullHost,
+				Host:           host,
+			}),
+		})
+	}()
+	return done
 }
 
 type server struct {

@@ -48,8 +48,8 @@ func newReducer(o Options, q *query.Query, out io.Writer, warn func(string)) *re
 	r := &reducer{
 		raw: o.Query, q: q, res: mapr.NewResult(q), out: out, warn: warn,
 		// dmap accumulates; dtail reports each interval on its own unless
-		// it writes an outfile (spec 5.9).
-		cumulative: o.Mode == ModeMap || q.Outfile != "",
+		// it writes an outfile (spec 5.9); continuous jobs never accumulate.
+		cumulative: !o.NonCumulative && (o.Mode == ModeMap || q.Outfile != ""),
 	}
 	if o.Colors != nil && !o.Plain {
 		r.paint = maprPainter(o.Colors)

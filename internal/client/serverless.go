@@ -48,6 +48,10 @@ type Options struct {
 	// ServerTimeout is dmap's -timeout, applied by the server to each read
 	// (the `timeout N` command prefix); serverless runs apply it locally.
 	ServerTimeout time.Duration
+	// NonCumulative makes a query run report each interval on its own even
+	// with an outfile (continuous jobs, spec 4.14); by default a run is
+	// cumulative in dmap mode or when the query has an outfile.
+	NonCumulative bool
 	// MapreduceLogFormat is the server default log format (serverless).
 	MapreduceLogFormat string
 	FullHost           string
