@@ -13,6 +13,10 @@ import (
 	"github.com/dtail-go/dtail/internal/protocol"
 )
 
+// closeGrace is how long an idle session waits for further commands
+// before it starts the close handshake.
+const closeGrace = 20 * time.Millisecond
+
 // ServeOptions configure the wire side of a session.
 type ServeOptions struct {
 	// Health selects the DTAIL-HEALTH handler: only `health` and `.ack`.
@@ -80,16 +84,29 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 	active := 0
 	ran := false
 	closing := false
-	var ackTimer <-chan time.Time
+	var ackTimer, closeTimer <-chan time.Time
+	idle := func() bool { return !closing && active == 0 && ran && !ia.active() }
+	// startClose arms a short grace period: DTail 4.x clients send their
+	// commands as separate frames, and a command still in flight must
+	// not find the server already saying goodbye.
 	startClose := func() {
-		if closing || active > 0 || !ran || ia.active() {
+		if idle() {
+			closeTimer = time.After(closeGrace)
+		}
+	}
+	doClose := func() {
+		if !idle() {
 			return
 		}
 		closing = true
+		if !o.Health {
+			s.sendReceipt()
+		}
 		s.hidden(protocol.SynCloseConnection)
 		ackTimer = time.After(o.CloseAckTimeout)
 	}
 	run := func(f func(ctx context.Context)) {
+		closeTimer = nil
 		active++
 		ran = true
 		wg.Add(1)
@@ -106,6 +123,9 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 		case <-ackTimer:
 			s.logDebug("No close acknowledgement from client")
 			return nil
+		case <-closeTimer:
+			closeTimer = nil
+			doClose()
 		case <-done:
 			active--
 			startClose()
@@ -255,6 +275,10 @@ func (s *Session) readRequest(cmd protocol.Command, optErr error) (ReadRequest, 
 		After:   cmd.Options.After,
 		Max:     cmd.Options.Max,
 		Plain:   plain,
+		// Options beyond DTail 4.x travel as extra keys, which DTail 4.x
+		// servers ignore (their clients then count the lines themselves).
+		Count:            cmd.Options.Extra[OptCount] == "true",
+		FilesWithMatches: cmd.Options.Extra[OptFilesWithMatches] == "true",
 	}, nil
 }
 

@@ -92,7 +92,19 @@ func exchange(t *testing.T, opts ServeOptions, cfg Config, commands ...string) s
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return out.String()
+	return stripReceipts(out.String())
+}
+
+// stripReceipts removes the `.syn receipt` messages (checked by
+// TestServeReceipt) so the goldens stay those of spec 3.12.
+func stripReceipts(s string) string {
+	var b strings.Builder
+	for _, m := range strings.SplitAfter(s, "\xac") {
+		if !strings.HasPrefix(m, ReceiptPrefix) {
+			b.WriteString(m)
+		}
+	}
+	return b.String()
 }
 
 type writerFunc func([]byte) (int, error)
@@ -267,5 +279,50 @@ func TestServeMapreduceBadQuery(t *testing.T) {
 	got := exchange(t, ServeOptions{}, Config{}, "map: select from where")
 	if !strings.Contains(got, "SERVER|integrationtest|") || !strings.Contains(got, "Invalid query") || !strings.HasSuffix(got, ".syn close connection"+d) {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestServeReceipt(t *testing.T) {
+	path := writeFile(t, "r.log", "a1\nb2\nc3\n")
+	cr, cw := io.Pipe()
+	var out bytes.Buffer
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.Write(p)
+		if bytes.Contains(p, []byte(protocol.SynCloseConnection)) {
+			go cw.Write([]byte(protocol.AckCloseConnectionFrame))
+		}
+		return len(p), nil
+	})
+	s := New(Config{Host: "h", Logger: &fixedLogger{}}, w)
+	go func() {
+		cw.Write(protocol.EncodeFrame("cat: " + path + " regex:noop "))
+		cw.Write(protocol.EncodeFrame("cat: /nonexistent/x regex:noop "))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.Serve(ctx, cr, ServeOptions{})
+	mu.Lock()
+	got := out.String()
+	mu.Unlock()
+	want := ReceiptPrefix + `{"files_read":1,"files_unreadable":1,"bytes":9,"lines":3,"rotated":0,"truncated":0,"lines_dropped":0}` + d + ".syn close connection" + d
+	if !strings.HasSuffix(got, want) {
+		t.Fatalf("got %q\nwant suffix %q", got, want)
+	}
+}
+
+func TestServeCount(t *testing.T) {
+	path := writeFile(t, "c.log", "ERROR a\nok\nERROR b\nERROR c\n")
+	got := exchange(t, ServeOptions{}, Config{}, "grep:count=true "+path+" regex:default,literal ERROR",
+		"grep:fwm=true "+path+" regex:default,literal ERROR")
+	for _, w := range []string{CountPrefix + "3 c.log" + d, CountPrefix + "1 c.log" + d} {
+		if !strings.Contains(got, w) {
+			t.Fatalf("missing %q in %q", w, got)
+		}
+	}
+	if strings.Contains(got, "REMOTE|") {
+		t.Fatalf("counting must not send lines: %q", got)
 	}
 }

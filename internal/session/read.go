@@ -46,6 +46,11 @@ type ReadRequest struct {
 	After   int
 	Max     int
 	Plain   bool
+	// Count prints only the number of selected lines per file (--count);
+	// FilesWithMatches stops each file at its first match and reports it
+	// (--files-with-matches).
+	Count            bool
+	FilesWithMatches bool
 	// sink, set when the session has a mapreduce aggregate, makes every
 	// file's selected lines feed it instead of the output.
 	sink func() (add func(line []byte), done func())
@@ -61,7 +66,8 @@ func (s *Session) Read(ctx context.Context, req ReadRequest) {
 		req.Matcher = match.NewAll()
 	}
 	if m := s.currentMap(); m != nil {
-		req.sink = m.sink
+		req.sink = m.sinkFor(req.Mode)
+		req.Matcher = m.matcher(req.Matcher)
 		m.readStarted()
 		defer m.readDone()
 	}
@@ -284,6 +290,11 @@ type pipe struct {
 	// add and sinkDone feed a mapreduce aggregate instead of the output.
 	add      func(line []byte)
 	sinkDone func()
+	// counting (--count, --files-with-matches) counts selected lines
+	// instead of sending them; stop ends the file early.
+	counting bool
+	count    uint64
+	stop     bool
 	// ending of the data being processed: a final line without newline
 	// is printed as is by a local plain cat, like cat does.
 	ending source.Ending
@@ -307,11 +318,19 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	// to a last line that has none; grep does add one.
 	p.fmt.rawEOF = s.cfg.Serverless && req.Plain && req.Mode == Cat
 	if req.Before > 0 || req.After > 0 || req.Max > 0 {
-		p.win = match.NewWindow(req.Matcher, req.Before, req.After, req.Max)
+		if req.Count || req.FilesWithMatches {
+			// Counting counts matches only, as grep -c does.
+			req.Before, req.After = 0, 0
+		}
+		if req.Max > 0 || req.Before > 0 || req.After > 0 {
+			p.win = match.NewWindow(req.Matcher, req.Before, req.After, req.Max)
+		}
 	}
-	if req.sink != nil {
+	p.counting = req.Count || req.FilesWithMatches
+	switch {
+	case req.sink != nil:
 		p.add, p.sinkDone = req.sink()
-	} else {
+	case !p.counting:
 		p.batch = s.out.Get()
 	}
 	return p
@@ -323,6 +342,13 @@ func (p *pipe) longLine() {
 }
 
 func (p *pipe) emit(line []byte, no uint64) {
+	if p.counting {
+		p.count++
+		if p.req.FilesWithMatches {
+			p.stop = true
+		}
+		return
+	}
 	if p.add != nil {
 		p.add(line)
 		return
@@ -347,6 +373,9 @@ func (p *pipe) flush() error {
 }
 
 func (p *pipe) finish() {
+	if p.counting {
+		p.s.reportCount(p.req, p.path, p.fmt.id, p.count)
+	}
 	if p.sinkDone != nil {
 		p.sinkDone()
 		p.sinkDone = nil
@@ -367,7 +396,7 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 	}
 	switch {
 	case p.m.MatchAll():
-		if p.fmt.rawBlocks() && p.add == nil {
+		if p.fmt.rawBlocks() && p.add == nil && !p.counting {
 			// Plain local cat: the block is already the output.
 			p.lines += uint64(bytes.Count(data, nl))
 			p.batch = append(p.batch, data...)
@@ -391,6 +420,9 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 			}
 			p.lines += uint64(bytes.Count(data[from:start], nl)) + 1
 			p.emit(data[start:end], p.lines)
+			if p.stop {
+				return source.ErrStop
+			}
 			from = end
 		}
 	}
@@ -412,13 +444,16 @@ func (p *pipe) perLine(data []byte, end source.Ending) error {
 		p.lines++
 		if p.win != nil {
 			p.win.Feed(line, p.lines, p.emit)
-			if p.win.Done() {
+			if p.win.Done() || p.stop {
 				return source.ErrStop
 			}
 			continue
 		}
 		if p.m.Match(match.TrimNewline(line)) {
 			p.emit(line, p.lines)
+			if p.stop {
+				return source.ErrStop
+			}
 		}
 	}
 	return nil
