@@ -12,6 +12,7 @@ import (
 type csvParser struct {
 	common
 	header []string
+	wanted []bool // per header column: does the caller read it
 	seen   bool
 }
 
@@ -19,12 +20,17 @@ type csvParser struct {
 // with more values than header columns is an error; a shorter row leaves
 // the remaining columns unset.
 func (p *csvParser) Parse(b []byte) (map[string]string, bool, error) {
-	line := string(bytes.TrimSpace(b))
 	if !p.seen {
 		p.seen = true
-		p.header = strings.Split(line, ",")
+		// The header outlives the line: always a copy.
+		p.header = strings.Split(string(bytes.TrimSpace(b)), ",")
+		p.wanted = make([]bool, len(p.header))
+		for i, h := range p.header {
+			p.wanted[i] = p.wants(h)
+		}
 		return nil, false, nil
 	}
+	line := p.str(bytes.TrimSpace(b))
 	m := p.reset()
 	p.setCommon(m, line)
 	// Columns are written after the common variables: the header is the
@@ -35,7 +41,9 @@ func (p *csvParser) Parse(b []byte) (map[string]string, bool, error) {
 		if i >= len(p.header) {
 			return nil, false, fmt.Errorf("csv log format: %d values but %d header columns", strings.Count(line, ",")+1, len(p.header))
 		}
-		m[p.header[i]] = v
+		if p.wanted[i] {
+			m[p.header[i]] = v
+		}
 		i++
 	}
 	return m, true, nil

@@ -9,7 +9,28 @@ import (
 // defaultParser reads DTail's own MAPREDUCE lines (spec §7.2):
 //
 //	INFO|<time>|<pid>|<caller>|<cpus>|<goroutines>|<cgocalls>|<loadavg>|<uptime>|MAPREDUCE:<TABLE>|k1=v1|...
-type defaultParser struct{ common }
+type defaultParser struct {
+	common
+	// wPos[i] is set if the variable of field i (0..8) is wanted; wSev
+	// and wLevel split field 0's two names, wDate the four parts of a
+	// 15-character $time.
+	wPos                     [9]bool
+	wSev, wLevel             bool
+	wDate, wHour, wMin, wSec bool
+	anyDate                  bool
+}
+
+func newDefaultParser(c common) *defaultParser {
+	p := &defaultParser{common: c}
+	for i := 2; i <= 8; i++ {
+		p.wPos[i] = p.wants(positional[i])
+	}
+	p.wSev, p.wLevel = p.wants("$severity"), p.wants("$loglevel")
+	p.wPos[1] = p.wants("$time")
+	p.wDate, p.wHour, p.wMin, p.wSec = p.wants("$date"), p.wants("$hour"), p.wants("$minute"), p.wants("$second")
+	p.anyDate = p.wDate || p.wHour || p.wMin || p.wSec
+	return p
+}
 
 var (
 	infoPrefix      = []byte("INFO")
@@ -23,7 +44,7 @@ var positional = [...]string{2: "$pid", 3: "$caller", 4: "$cpus", 5: "$goroutine
 // marker in field 9 or fewer than 11 fields are ignored; a key=value field
 // without '=' is an error. The checks run on the bytes, so ignored lines
 // cost no allocation; accepted lines cost one (the line as a string, which
-// all values are substrings of).
+// all values are substrings of), none with Options.Borrow.
 func (p *defaultParser) Parse(b []byte) (map[string]string, bool, error) {
 	b = bytes.TrimSpace(b)
 	if !bytes.HasPrefix(b, infoPrefix) {
@@ -43,34 +64,52 @@ func (p *defaultParser) Parse(b []byte) (map[string]string, bool, error) {
 	if !bytes.HasPrefix(b[ends[8]+1:], mapreducePrefix) {
 		return nil, false, nil
 	}
-	line := string(b)
+	line := p.str(b)
 	m := p.reset()
 	rest := line[ends[9]+1:]
 	for n := 10; ; n++ {
 		kv, tail, more := strings.Cut(rest, "|")
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
+		eq := strings.IndexByte(kv, '=')
+		if eq < 0 {
 			return nil, false, fmt.Errorf("default log format: field %d has no '=': %q", n, kv)
 		}
-		m[k] = v
+		if k := kv[:eq]; p.wants(k) {
+			m[k] = kv[eq+1:]
+		}
 		if !more {
 			break
 		}
 		rest = tail
 	}
 	f0 := line[:ends[0]]
+	if p.wSev {
+		m["$severity"] = f0
+	}
+	if p.wLevel {
+		m["$loglevel"] = f0
+	}
 	t := line[ends[0]+1 : ends[1]]
-	m["$severity"] = f0
-	m["$loglevel"] = f0
-	m["$time"] = t
-	if len(t) == 15 { // YYYYMMDD-HHMMSS; dserver itself writes MMDD-HHMMSS
-		m["$date"] = t[0:8]
-		m["$hour"] = t[9:11]
-		m["$minute"] = t[11:13]
-		m["$second"] = t[13:15]
+	if p.wPos[1] {
+		m["$time"] = t
+	}
+	if len(t) == 15 && p.anyDate { // YYYYMMDD-HHMMSS; dserver itself writes MMDD-HHMMSS
+		if p.wDate {
+			m["$date"] = t[0:8]
+		}
+		if p.wHour {
+			m["$hour"] = t[9:11]
+		}
+		if p.wMin {
+			m["$minute"] = t[11:13]
+		}
+		if p.wSec {
+			m["$second"] = t[13:15]
+		}
 	}
 	for i := 2; i <= 8; i++ {
-		m[positional[i]] = line[ends[i-1]+1 : ends[i]]
+		if p.wPos[i] {
+			m[positional[i]] = line[ends[i-1]+1 : ends[i]]
+		}
 	}
 	p.setCommon(m, line)
 	return m, true, nil

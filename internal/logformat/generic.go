@@ -12,7 +12,7 @@ type genericParser struct{ common }
 // Parse implements Parser.
 func (p *genericParser) Parse(b []byte) (map[string]string, bool, error) {
 	m := p.reset()
-	p.setCommon(m, string(bytes.TrimSpace(b)))
+	p.setCommon(m, p.str(bytes.TrimSpace(b)))
 	return m, true, nil
 }
 
@@ -22,10 +22,10 @@ type genericKVParser struct{ common }
 
 // Parse implements Parser.
 func (p *genericKVParser) Parse(b []byte) (map[string]string, bool, error) {
-	line := string(bytes.TrimSpace(b))
+	line := p.str(bytes.TrimSpace(b))
 	m := p.reset()
 	for piece := range strings.SplitSeq(line, "|") {
-		if k, v, ok := strings.Cut(piece, "="); ok {
+		if k, v, ok := strings.Cut(piece, "="); ok && p.wants(k) {
 			m[k] = v
 		}
 	}
