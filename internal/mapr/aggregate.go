@@ -44,13 +44,15 @@ type Aggregate struct {
 	// killer ends the server. Set it before the first Add.
 	MaxGroups int
 
-	groups  atomic.Int64 // groups opened since the last Serialize
+	seq     atomic.Uint64 // last sequence number handed to a mapper or block
+	groups  atomic.Int64  // groups opened since the last Serialize
 	errs    atomic.Int64 // lines the parser rejected
 	valErrs atomic.Int64 // non-numeric values of numeric aggregations
 	dropped atomic.Int64 // lines dropped by MaxGroups
 
 	mu      sync.Mutex
 	mappers map[*Mapper]struct{}
+	blocks  map[*BlockMapper]struct{}
 	pending map[string]*set // groups of closed mappers, for the next Serialize
 	def     *Mapper         // the mapper behind Add
 }
@@ -72,6 +74,7 @@ func newAggregate(q *query.Query, cols []column, slots int, p logformat.Parser) 
 		storages: slotStorages(cols, slots),
 		groupBy:  q.GroupFields(),
 		mappers:  make(map[*Mapper]struct{}),
+		blocks:   make(map[*BlockMapper]struct{}),
 		pending:  make(map[string]*set),
 	}
 	if p != nil {
@@ -90,13 +93,17 @@ type Mapper struct {
 	groups map[string]*set
 	key    []byte // scratch for multi-field group keys
 	closed bool
+	// seq orders this mapper's last/len values against other mappers'
+	// when their groups merge: mappers made later (files read later)
+	// win, and a BlockMapper's workers set it per block.
+	seq uint64
 }
 
 // NewMapper returns a mapper that parses lines with p (one parser per
 // file: csv takes each file's first line as its header). Close it when
 // the reader is done.
 func (a *Aggregate) NewMapper(p logformat.Parser) *Mapper {
-	m := &Mapper{a: a, p: p, groups: make(map[string]*set)}
+	m := &Mapper{a: a, p: p, groups: make(map[string]*set), seq: a.seq.Add(1)}
 	a.mu.Lock()
 	a.mappers[m] = struct{}{}
 	a.mu.Unlock()
@@ -161,9 +168,14 @@ func (e *TooManyGroupsError) Error() string {
 // first *ValueError of the line (that entry is skipped, the others apply),
 // or *TooManyGroupsError; each is for the caller to log, none is fatal.
 func (m *Mapper) Add(line []byte) error {
-	a := m.a
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.add(line)
+}
+
+// add is Add with m.mu held.
+func (m *Mapper) add(line []byte) error {
+	a := m.a
 	if m.closed {
 		return nil
 	}
@@ -198,7 +210,7 @@ func (m *Mapper) Add(line []byte) error {
 			if err != nil {
 				a.valErrs.Add(1)
 				if firstErr == nil {
-					firstErr = &ValueError{Storage: c.storage, Value: v, Err: err}
+					firstErr = &ValueError{Storage: c.storage, Value: strings.Clone(v), Err: err}
 				}
 				continue
 			}
@@ -216,7 +228,7 @@ func (m *Mapper) Add(line []byte) error {
 		if c.op.numeric() {
 			_ = s.vals[c.slot].addFloat(c.op, f) // f is finite for sketches
 		} else {
-			_ = s.add(c, v) // count, last and len cannot fail
+			_ = s.add(c, v, m.seq) // count, last and len cannot fail
 		}
 		applied = true
 	}
@@ -287,6 +299,12 @@ func (a *Aggregate) mergeGroups(dst, src map[string]*set) {
 // there are no groups.
 func (a *Aggregate) Serialize(host string) [][]byte {
 	a.mu.Lock()
+	// Block mappers pause between blocks, so that this delta holds a
+	// prefix of each file's lines: a later delta never carries an older
+	// last value.
+	for b := range a.blocks {
+		b.pause()
+	}
 	all := a.pending
 	a.pending = make(map[string]*set)
 	for m := range a.mappers {
@@ -297,6 +315,9 @@ func (a *Aggregate) Serialize(host string) [][]byte {
 		a.mergeGroups(all, g)
 	}
 	a.groups.Store(0)
+	for b := range a.blocks {
+		b.resume()
+	}
 	a.mu.Unlock()
 
 	if len(all) == 0 {

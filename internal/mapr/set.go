@@ -11,9 +11,16 @@ import (
 // len's value) or a sketch (quantiles). The has flags tell "never seen"
 // from zero: min and max must not compare against an absent 0.
 type value struct {
-	f    float64
-	s    string
-	sk   *Sketch
+	f  float64
+	s  string
+	sk *Sketch
+	// buf holds s on the map side: field values may borrow the reader's
+	// buffer (logformat.Options.Borrow), so last and len copy them, into
+	// the same bytes every line instead of a new string each.
+	buf []byte
+	// seq orders last/len values of different mappers of one aggregate
+	// (Mapper.seq): merging keeps the value with the highest.
+	seq  uint64
 	hasF bool
 	hasS bool
 }
@@ -37,7 +44,7 @@ var errNotFinite = errors.New("not a finite number")
 // add is the map-side update of one select entry with a field's value
 // (spec §4.12 step 5). It fails only for a non-float input of a numeric
 // aggregation, which the caller skips.
-func (s *set) add(c *column, v string) error {
+func (s *set) add(c *column, v string, seq uint64) error {
 	x := &s.vals[c.slot]
 	switch c.op {
 	case opCount:
@@ -45,10 +52,10 @@ func (s *set) add(c *column, v string) error {
 		x.hasF = true
 		return nil
 	case opLast:
-		x.s, x.hasS = v, true
+		x.setString(v, seq)
 		return nil
 	case opLen:
-		x.s, x.hasS = v, true
+		x.setString(v, seq)
 		x.f, x.hasF = float64(len(v)), true
 		return nil
 	}
@@ -57,6 +64,19 @@ func (s *set) add(c *column, v string) error {
 		return err
 	}
 	return x.addFloat(c.op, f)
+}
+
+// setString stores a copy of v in the slot's own buffer. The string aliases
+// the buffer; the next setString of this slot replaces both, and a set
+// that was swapped out of its mapper is never written again, so a copy
+// taken by merge stays valid.
+func (x *value) setString(v string, seq uint64) {
+	if x.hasS && x.s == v {
+		x.seq = seq
+		return // the common case of a last over a group field
+	}
+	x.buf = append(x.buf[:0], v...)
+	x.s, x.hasS, x.seq = unsafeString(x.buf), true, seq
 }
 
 // addFloat folds one number into the slot: the accumulation shared by the
@@ -128,12 +148,13 @@ func (s *set) merge(o *set, ops []op) {
 		x := &s.vals[i]
 		switch ops[i] {
 		case opLast:
-			if y.hasS {
-				x.s, x.hasS = y.s, true
+			if y.hasS && (!x.hasS || y.seq >= x.seq) {
+				x.s, x.hasS, x.seq = y.s, true, y.seq
 			}
 		case opLen:
-			if y.hasS {
-				*x = *y
+			if y.hasS && (!x.hasS || y.seq >= x.seq) {
+				x.s, x.hasS, x.seq = y.s, true, y.seq
+				x.f, x.hasF = y.f, y.hasF
 			}
 		case opQuantile:
 			if y.sk != nil {
