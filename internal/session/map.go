@@ -3,11 +3,16 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp/syntax"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/logformat"
 	"github.com/dtail-go/dtail/internal/mapr"
+	"github.com/dtail-go/dtail/internal/match"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/query"
 )
@@ -25,6 +30,8 @@ type MapRun struct {
 	q      *query.Query
 	agg    *mapr.Aggregate
 	format string
+
+	warnedGroups atomic.Bool
 
 	mu      sync.Mutex
 	started int
@@ -72,19 +79,79 @@ func (s *Session) currentMap() *MapRun {
 	return s.mapRun
 }
 
+// sinkFor returns the sink maker of a read of the given mode.
+func (m *MapRun) sinkFor(mode Mode) func() (func([]byte), func()) {
+	return func() (func([]byte), func()) { return m.sink(mode) }
+}
+
+// parser makes a parser for one reader: only the fields the query reads
+// are filled (spec §7.2 allows it), and values borrow the reader's
+// buffer; the mapper copies what it keeps.
+func (m *MapRun) parser() logformat.Parser {
+	p, _ := logformat.NewOrGeneric(m.format, logformat.Options{
+		Hostname: m.s.cfg.FullHost, Fields: m.q.Fields(), Borrow: true,
+	})
+	return p
+}
+
 // sink gives one file reader its own mapper: parsers keep per-file state
-// (a CSV header) and are not shared between goroutines.
-func (m *MapRun) sink() (func([]byte), func()) {
-	p, _ := logformat.NewOrGeneric(m.format, logformat.Options{Hostname: m.s.cfg.FullHost})
-	mp := m.agg.NewMapper(p)
+// (a CSV header) and are not shared between goroutines. A one-shot read of
+// a stateless format gets a BlockMapper that maps blocks of lines on
+// every CPU; CSV (the header is the file's first line) and followed files
+// (lines must not wait for a block to fill) get one Mapper.
+func (m *MapRun) sink(mode Mode) (func([]byte), func()) {
 	m.s.logInfo("Using turbo aggregate processor for MapReduce")
+	if n := runtime.GOMAXPROCS(0); n > 1 && mode != Tail && m.format != logformat.CSV {
+		bm := m.agg.NewBlockMapper(m.parser, n, m.lineError)
+		return bm.Add, bm.Close
+	}
+	mp := m.agg.NewMapper(m.parser())
 	return func(line []byte) {
-			if err := mp.Add(line); err != nil && m.s.cfg.Logger != nil {
-				m.s.logDebug("Error processing line:", err)
+			if err := mp.Add(line); err != nil {
+				m.lineError(err)
 			}
 		}, func() {
 			mp.Close()
 		}
+}
+
+// lineError logs a line the aggregate could not use. Lines dropped because
+// of the group limit are reported once per aggregate, as a warning the
+// user sees, instead of once per line.
+func (m *MapRun) lineError(err error) {
+	var tooMany *mapr.TooManyGroupsError
+	if errors.As(err, &tooMany) {
+		if m.warnedGroups.CompareAndSwap(false, true) {
+			text := fmt.Sprintf("more than %d groups: lines of further groups are dropped until the next report (the limit keeps memory bounded)", tooMany.Max)
+			m.s.notify(m.s.logWarn("MapReduce group limit reached", text), text)
+		}
+		return
+	}
+	if m.s.cfg.Logger != nil {
+		m.s.logDebug("Error processing line:", err)
+	}
+}
+
+// matcher returns the matcher a read of the session's table uses: the
+// table regex `\|MAPREDUCE:TABLE\|` is a plain string, which a literal
+// scan finds without running the regexp engine on every candidate line.
+func (m *MapRun) matcher(mt *match.Matcher) *match.Matcher {
+	if mt.Kind() != match.Regexp || mt.Inverted() {
+		return mt
+	}
+	re, err := syntax.Parse(mt.Pattern(), syntax.Perl)
+	if err != nil {
+		return mt
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpLiteral || re.Flags&syntax.FoldCase != 0 {
+		return mt
+	}
+	lit, err := match.New(string(re.Rune), false, true)
+	if err != nil || lit.Kind() != match.Literal {
+		return mt
+	}
+	return lit
 }
 
 func (m *MapRun) readStarted() {
