@@ -158,6 +158,8 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 			LogPayload:  f.LogPayload || cfg.Client.LogPayload,
 			Signals:     sigs,
 			Coalesce:    co,
+			Interactive: f.InteractiveQuery,
+			ControlTTY:  f.ControlTTY,
 		})
 	})
 }

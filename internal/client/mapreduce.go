@@ -76,14 +76,15 @@ func (r *reducer) report() error {
 	} else {
 		rows = r.res.TakeRows()
 	}
+	raw, q := r.raw, r.q // an interactive reload replaces them
 	r.mu.Unlock()
-	if r.q.Outfile != "" {
+	if q.Outfile != "" {
 		if len(rows) == 0 && !r.cumulative {
 			return nil
 		}
-		return mapr.WriteCSV(r.q.Outfile, r.q.Append, r.raw, r.q, rows)
+		return mapr.WriteCSV(q.Outfile, q.Append, raw, q, rows)
 	}
-	t := mapr.RenderTable(r.raw, r.q, rows, mapr.DefaultTerminalLimit, r.paint)
+	t := mapr.RenderTable(raw, q, rows, mapr.DefaultTerminalLimit, r.paint)
 	if t.Body == "" || t.String() == r.last {
 		return nil
 	}
@@ -102,7 +103,9 @@ func (r *reducer) report() error {
 // run reports after half an interval, then every interval, until done is
 // closed or ctx ends; then once more in cumulative mode.
 func (r *reducer) run(ctx context.Context, done <-chan struct{}) error {
+	r.mu.Lock()
 	iv := r.q.IntervalDuration()
+	r.mu.Unlock()
 	timer := time.NewTimer(iv / 2)
 	defer timer.Stop()
 	for {

@@ -53,6 +53,10 @@ type Remote struct {
 	ShutdownAfter time.Duration
 	// Signals delivers SIGINT/SIGTERM/SIGHUP/SIGQUIT; nil ignores signals.
 	Signals <-chan os.Signal
+	// Interactive enables :reload control through ControlTTY (default
+	// /dev/tty) with SESSION START/UPDATE (spec 5.11).
+	Interactive bool
+	ControlTTY  string
 
 	// StatsInterval and InterruptWindow override the spec's 3 s (tests).
 	StatsInterval   time.Duration
@@ -96,6 +100,8 @@ type remoteRun struct {
 	commands []byte
 	// red reduces AGGREGATE messages of a mapreduce run; nil otherwise.
 	red *reducer
+	// ic is the interactive query control; nil otherwise.
+	ic *interactiveControl
 
 	connected atomic.Int64
 	dialing   atomic.Int64
@@ -201,6 +207,12 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 			ctx, c = context.WithTimeout(ctx, d)
 			defer c()
 		}
+	}
+	if r.Interactive {
+		if rn.ic = startInteractive(ctx, cancel, rn, q, r.ControlTTY); rn.ic == nil {
+			return ExitPartial
+		}
+		defer rn.ic.close()
 	}
 
 	states := make([]*serverState, len(r.Servers))
@@ -388,11 +400,15 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 	defer stop()
 	defer conn.Close()
 
-	frames := rn.commands
+	commands := rn.commands
+	if rn.ic != nil {
+		commands = nil // SESSION START or the legacy stream follows the capabilities
+	}
+	frames := commands
 	if !rn.r.NoAuthKey && rn.r.AuthKeyPath != "" {
 		if b64, err := sshclient.ReadAuthKeyPub(rn.r.AuthKeyPath); err == nil {
 			frames = protocol.AppendFrame(nil, protocol.AuthKeyCommand(b64))
-			frames = append(frames, rn.commands...)
+			frames = append(frames, commands...)
 		} else {
 			rn.log.Debug(st.name, "not registering the auth key", err.Error())
 		}
@@ -405,6 +421,11 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		return true
 	}
 
+	var ib *iconn
+	if rn.ic != nil {
+		ib = rn.ic.attach(st.name, conn)
+		defer rn.ic.detach(ib)
+	}
 	mr := protocol.NewMessageReader(conn, 0)
 	for {
 		msg, err := mr.Next()
@@ -414,6 +435,9 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		}
 		switch protocol.Classify(msg) {
 		case protocol.KindHidden:
+			if ib != nil {
+				ib.hidden(msg)
+			}
 			if protocol.IsCloseConnection(msg) {
 				if _, err := io.WriteString(conn, protocol.AckCloseConnectionFrame); err != nil {
 					rn.log.Debug(st.name, "unable to acknowledge the close", err.Error())
