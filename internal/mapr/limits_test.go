@@ -65,3 +65,27 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("closed mapper still adds: %v", err)
 	}
 }
+
+// TestResultMaxGroups: the reduce side is bounded too; the first dropped
+// message gives one error (the client's one warning), later ones none.
+func TestResultMaxGroups(t *testing.T) {
+	q := mustParse(t, "select count($line) group by $line")
+	r := NewResult(q)
+	r.MaxGroups = 2
+	var errs int
+	for i := range 5 {
+		msg := []byte("AGGREGATE|h|k" + string(rune('a'+i)) + "∥1∥count($line)≔1∥")
+		if err := r.Merge(msg); err != nil {
+			errs++
+			if !strings.Contains(err.Error(), "more than 2 groups") {
+				t.Error(err)
+			}
+		}
+	}
+	if err := r.Merge([]byte("AGGREGATE|h|ka∥1∥count($line)≔1∥")); err != nil {
+		t.Errorf("existing group: %v", err)
+	}
+	if errs != 1 || r.Len() != 2 || r.DroppedMessages() != 3 {
+		t.Errorf("errors %d, groups %d, dropped %d", errs, r.Len(), r.DroppedMessages())
+	}
+}

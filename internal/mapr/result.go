@@ -18,8 +18,23 @@ type Result struct {
 	cols  []column
 	slots int
 
-	mu     sync.Mutex
-	groups map[string]*set
+	// MaxGroups bounds the groups the result holds (0 means
+	// DefaultMaxGroups, negative no limit): a message that would open one
+	// more is dropped. The first drop makes Merge return a
+	// *TooManyGroupsError, so the client warns once; later drops are only
+	// counted (DroppedMessages).
+	MaxGroups int
+
+	mu      sync.Mutex
+	groups  map[string]*set
+	dropped int
+}
+
+// DroppedMessages returns the number of messages dropped by MaxGroups.
+func (r *Result) DroppedMessages() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dropped
 }
 
 // NewResult returns an empty result for the query.
@@ -104,6 +119,19 @@ func (r *Result) Merge(msg []byte) error {
 	defer r.mu.Unlock()
 	key := parts[0]
 	s := r.groups[key]
+	if s == nil && r.MaxGroups >= 0 {
+		max := r.MaxGroups
+		if max == 0 {
+			max = DefaultMaxGroups
+		}
+		if len(r.groups) >= max {
+			r.dropped++
+			if r.dropped == 1 {
+				return &TooManyGroupsError{Max: max}
+			}
+			return nil
+		}
+	}
 	applied := false
 	for i := range r.cols {
 		if !have[i] {
