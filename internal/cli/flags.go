@@ -49,6 +49,11 @@ type ClientFlags struct {
 	Exclude          string
 	Pick             int
 	Coalesce         bool
+	Receipt          string
+	Count            bool
+	FilesWithMatches bool
+	MaxTotal         int
+	Output           string
 	Version          bool
 	CPUProfile       bool
 	MemProfile       bool
@@ -109,8 +114,15 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	fs.StringVar(&f.User, "user", defaultUser, "SSH user name")
 	fs.StringVar(&f.Exclude, "exclude", "", "Servers to leave out (same syntax as -servers: list, ranges, @group)")
 	fs.IntVar(&f.Pick, "pick", 0, "Use only N servers chosen at random (a canary subset)")
+	fs.StringVar(&f.Receipt, "receipt", "", "Completeness receipt on stderr: text, json or none (default: text when stderr is a terminal)")
 	if binary != DMap {
 		fs.BoolVar(&f.Coalesce, "coalesce", false, "Group lines by template (numbers, hex ids, UUIDs, IPs masked): count and hosts, largest first")
+		fs.StringVar(&f.Output, "output", "text", "Output format: text or ndjson (one JSON object per line: host, file, line, text)")
+		fs.IntVar(&f.MaxTotal, "max-total", 0, "Stop every server once N lines arrived in total")
+	}
+	if binary == DGrep || binary == DCat {
+		fs.BoolVar(&f.Count, "count", false, "Print the number of matching lines per host and file (like grep -c)")
+		fs.BoolVar(&f.FilesWithMatches, "files-with-matches", false, "Print only the hosts and files with a match (like grep -l)")
 	}
 	fs.BoolVar(&f.Version, "version", false, "Print the version and exit")
 	fs.BoolVar(&f.CPUProfile, "cpuprofile", false, "Write a CPU profile")
@@ -173,13 +185,23 @@ func ParseClient(binary string, args []string, defaultUser string, out io.Writer
 	for _, c := range []struct {
 		name string
 		v    int
-	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}, {"pick", f.Pick}} {
+	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}, {"pick", f.Pick}, {"max-total", f.MaxTotal}} {
 		if c.v < 0 {
 			return nil, &UsageError{Msg: fmt.Sprintf("invalid value %d for flag -%s: must not be negative", c.v, c.name), AfterParse: true}
 		}
 	}
 	if f.Profile {
 		f.CPUProfile, f.MemProfile = true, true
+	}
+	switch f.Receipt {
+	case "", "text", "json", "none":
+	default:
+		return nil, &UsageError{Msg: fmt.Sprintf("invalid value %q for flag -receipt: want text, json or none", f.Receipt), AfterParse: true}
+	}
+	switch f.Output {
+	case "", "text", "ndjson":
+	default:
+		return nil, &UsageError{Msg: fmt.Sprintf("invalid value %q for flag -output: want text or ndjson", f.Output), AfterParse: true}
 	}
 	applyPositional(f)
 	return f, nil

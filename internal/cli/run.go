@@ -23,6 +23,7 @@ import (
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/query"
 	"github.com/dtail-go/dtail/internal/version"
+	"golang.org/x/term"
 )
 
 // Env is what a binary takes from its process, injectable for tests.
@@ -324,9 +325,29 @@ func baseOptions(binary string, f *ClientFlags, short string, scheme *color.Sche
 		o.Mode = client.ModeMap
 		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
 	}
+	o.Count, o.FilesWithMatches, o.MaxTotal = f.Count, f.FilesWithMatches, f.MaxTotal
+	if f.Output == "ndjson" {
+		o.NDJSON, o.Plain, o.Colors = true, false, nil
+	}
+	o.Receipt = receiptFormat(f.Receipt, env.Stderr)
 	o.Query = f.Query
 	if o.Query != "" && binary == DTail {
 		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
 	}
 	return o
+}
+
+// receiptFormat resolves -receipt: by default a text receipt only when
+// stderr is a terminal, so scripts see unchanged stderr unless they ask.
+func receiptFormat(flag string, stderr io.Writer) string {
+	switch flag {
+	case "text", "json":
+		return flag
+	case "none":
+		return ""
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return "text"
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/query"
+	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/sshclient"
 )
 
@@ -86,6 +88,13 @@ type serverState struct {
 	// lastErr suppresses repeating the same connect error on reconnects,
 	// so a host is reported once per kind of failure.
 	lastErr string
+	// dialErr is the last connection error, for the receipt.
+	dialErr string
+	// receipt is the server's `.syn receipt`, if it sent one.
+	receipt    session.Receipt
+	gotReceipt bool
+	// counts are --count/--files-with-matches results per source id.
+	counts map[string]uint64
 }
 
 type remoteRun struct {
@@ -100,6 +109,9 @@ type remoteRun struct {
 	commands []byte
 	// red reduces AGGREGATE messages of a mapreduce run; nil otherwise.
 	red *reducer
+	// cancel ends the run early (--max-total reached).
+	cancel  context.CancelFunc
+	matches atomic.Int64
 	// ic is the interactive query control; nil otherwise.
 	ic *interactiveControl
 
@@ -175,7 +187,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		log = logger.New(logger.Options{Level: logger.Info, Sink: logger.Stdout, Role: logger.Client, Stdout: out})
 	}
 
-	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Colors != nil && !o.Plain}
+	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Colors != nil && !o.Plain && !o.NDJSON}
 	switch log.Sink() {
 	case logger.Stdout:
 		rn.toStdout = true
@@ -184,7 +196,14 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	case logger.File:
 		rn.toLog = true
 	}
-	opts := protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}.Encode()
+	po := protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}
+	if o.Count || o.FilesWithMatches {
+		// Counting needs the REMOTE header to tell files apart on DTail
+		// 4.x servers, which ignore the extra keys and send lines.
+		po.Plain = false
+		po.Extra = map[string]string{session.OptCount: fmt.Sprint(o.Count), session.OptFilesWithMatches: fmt.Sprint(o.FilesWithMatches)}
+	}
+	opts := po.Encode()
 	if q != nil {
 		rn.red = newReducer(o, q, out, func(w string) { log.Warn(w) })
 		rn.commands = protocol.AppendFrame(rn.commands, protocol.MapCommand(opts, o.Query))
@@ -234,6 +253,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		reduced <- nil
 	}
 
+	rn.cancel = cancel
 	rn.loop(ctx, cancel, done)
 
 	select {
@@ -243,6 +263,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		// The states may still be written to; report what is certain.
 		return ExitPartial
 	}
+	rn.finishExtras(states)
 	code := ExitOK
 	if err := <-reduced; err != nil {
 		log.Error("Unable to write the mapreduce result", err.Error())
@@ -386,6 +407,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			return false // the run ended; not this server's fault
 		}
 		st.failed = true
+		st.dialErr = err.Error()
 		if msg := err.Error(); msg != st.lastErr {
 			st.lastErr = msg
 			rn.log.Warn(st.name, msg)
@@ -438,6 +460,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			if ib != nil {
 				ib.hidden(msg)
 			}
+			rn.hiddenExtra(st, msg)
 			if protocol.IsCloseConnection(msg) {
 				if _, err := io.WriteString(conn, protocol.AckCloseConnectionFrame); err != nil {
 					rn.log.Debug(st.name, "unable to acknowledge the close", err.Error())
@@ -457,6 +480,12 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		default:
 			if unreadableWarning(msg) {
 				st.unreadable++
+			}
+			if rn.countRemote(st, msg) {
+				continue
+			}
+			if !rn.takeLine() {
+				continue // messages still buffered when --max-total hit
 			}
 			rn.print(w, msg)
 		}
@@ -490,6 +519,14 @@ func errText(err error) string {
 func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 	if rn.r.Coalesce != nil && rn.r.Coalesce.Message(msg) {
 		return
+	}
+	if rn.o.NDJSON {
+		if rl, ok := protocol.ParseRemoteLine(msg); ok {
+			no, _ := strconv.ParseUint(string(rl.LineNo), 10, 64)
+			w.line = ndjsonLine(w.line[:0], rl.Host, rl.SourceID, no, rl.Content)
+			rn.out.Write(w.line)
+			return
+		}
 	}
 	w.line = append(w.line[:0], msg...)
 	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {

@@ -4,7 +4,9 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"time"
@@ -43,6 +45,17 @@ type Options struct {
 	Stderr  io.Writer
 	Stdin   io.Reader
 	Timeout time.Duration // client-side deadline; 0 none
+	// Count and FilesWithMatches report per-file match counts or the files
+	// with matches instead of lines (--count, --files-with-matches).
+	Count            bool
+	FilesWithMatches bool
+	// MaxTotal stops the whole run after this many lines (--max-total).
+	MaxTotal int
+	// NDJSON prints one JSON object per line (--output ndjson).
+	NDJSON bool
+	// Receipt prints the completeness receipt to Stderr: "text", "json"
+	// or "" for none.
+	Receipt string
 	// Query is the raw mapreduce query (dmap, dtail -query); "" none.
 	Query string
 	// ServerTimeout is dmap's -timeout, applied by the server to each read
@@ -102,6 +115,8 @@ func RunServerless(ctx context.Context, o Options) int {
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	ctx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
 	var red *reducer
 	var onAggregate func([]byte)
 	if o.Query != "" {
@@ -129,7 +144,7 @@ func RunServerless(ctx context.Context, o Options) int {
 		ReadRetryInterval:  o.ReadRetryInterval,
 		Limits:             session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
 		Logger:             o.Logger,
-	}, teeWriter(o.Stdout, o.PayloadLog))
+	}, maxTotalWriter(teeWriter(o.Stdout, o.PayloadLog), o.MaxTotal, cancelRun))
 	files := o.Files
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -145,7 +160,8 @@ func RunServerless(ctx context.Context, o Options) int {
 		mode = session.Tail
 	}
 	req := func(glob string) session.ReadRequest {
-		return session.ReadRequest{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max, Plain: o.Plain}
+		return session.ReadRequest{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max, Plain: o.Plain,
+			Count: o.Count, FilesWithMatches: o.FilesWithMatches, NDJSON: o.NDJSON}
 	}
 	if mode == session.Tail {
 		// Every file is followed at once; the run ends with ctx.
@@ -168,7 +184,13 @@ func RunServerless(ctx context.Context, o Options) int {
 		}
 	}
 	werr := s.Close()
-	if werr != nil && !isBrokenPipe(werr) {
+	if o.Receipt != "" {
+		var c receiptCollector
+		c.addServer(s.Receipt())
+		c.addHost(o.Host, outcomeOK, true)
+		WriteReceipt(o.Stderr, c.result(), o.Receipt)
+	}
+	if werr != nil && !isBrokenPipe(werr) && !errors.Is(werr, errMaxTotal) {
 		io.WriteString(o.Stderr, o.Prog+": write output: "+werr.Error()+"\n")
 		return ExitPartial
 	}
@@ -176,6 +198,41 @@ func RunServerless(ctx context.Context, o Options) int {
 		return ExitPartial
 	}
 	return ExitOK
+}
+
+// errMaxTotal ends the output once --max-total lines were written.
+var errMaxTotal = errors.New("--max-total reached")
+
+// maxTotalWriter passes at most max lines (0: all), then cancels the run.
+// The serverless output only ever holds whole lines.
+func maxTotalWriter(w io.Writer, max int, stop func()) io.Writer {
+	if max <= 0 {
+		return w
+	}
+	left := max
+	return writerFunc(func(p []byte) (int, error) {
+		if left <= 0 {
+			return 0, errMaxTotal
+		}
+		n := 0
+		for n < len(p) && left > 0 {
+			i := bytes.IndexByte(p[n:], '\n')
+			if i < 0 {
+				n = len(p)
+				break
+			}
+			n += i + 1
+			left--
+		}
+		if _, err := w.Write(p[:n]); err != nil {
+			return 0, err
+		}
+		if left <= 0 {
+			stop()
+			return n, errMaxTotal
+		}
+		return n, nil
+	})
 }
 
 // teeWriter copies every output batch to log as well, for -log-payload.

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/dtail-go/dtail/internal/color"
@@ -20,6 +21,7 @@ type lineFormat struct {
 	id     string
 	scheme *color.Scheme // local non-plain only; nil = no colours
 	rawEOF bool          // local plain cat: a last line without newline stays so
+	ndjson bool          // local: one JSON object per line (--output ndjson)
 	tmp    []byte
 }
 
@@ -40,6 +42,9 @@ func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
 			return protocol.AppendMessage(dst, line)
 		}
 		return protocol.AppendRemoteLine(dst, f.host, no, f.id, line)
+	}
+	if f.ndjson {
+		return appendJSONLine(dst, f.host, f.id, no, trimEOL(line))
 	}
 	if f.plain {
 		dst = append(dst, line...)
@@ -71,4 +76,24 @@ func trimEOL(b []byte) []byte {
 		return b[:n-1]
 	}
 	return b
+}
+
+// appendJSONLine writes {"host","file","line","text"} for jq; the
+// strings go through encoding/json so control bytes and invalid UTF-8
+// still give valid JSON.
+func appendJSONLine(dst []byte, host, file string, no uint64, text []byte) []byte {
+	dst = append(dst, `{"host":`...)
+	dst = appendJSONString(dst, host)
+	dst = append(dst, `,"file":`...)
+	dst = appendJSONString(dst, file)
+	dst = append(dst, `,"line":`...)
+	dst = strconv.AppendUint(dst, no, 10)
+	dst = append(dst, `,"text":`...)
+	dst = appendJSONString(dst, string(text))
+	return append(dst, "}\n"...)
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s)
+	return append(dst, b...)
 }

@@ -51,6 +51,8 @@ type ReadRequest struct {
 	// (--files-with-matches).
 	Count            bool
 	FilesWithMatches bool
+	// NDJSON prints local output as JSON objects (--output ndjson).
+	NDJSON bool
 	// sink, set when the session has a mapreduce aggregate, makes every
 	// file's selected lines feed it instead of the output.
 	sink func() (add func(line []byte), done func())
@@ -316,7 +318,11 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	}
 	// dcat --plain is byte-identical to cat, which does not add a newline
 	// to a last line that has none; grep does add one.
-	p.fmt.rawEOF = s.cfg.Serverless && req.Plain && req.Mode == Cat
+	p.fmt.rawEOF = s.cfg.Serverless && req.Plain && req.Mode == Cat && !req.NDJSON
+	p.fmt.ndjson = s.cfg.Serverless && req.NDJSON
+	if p.fmt.ndjson {
+		p.fmt.plain, p.fmt.scheme = false, nil
+	}
 	if req.Before > 0 || req.After > 0 || req.Max > 0 {
 		if req.Count || req.FilesWithMatches {
 			// Counting counts matches only, as grep -c does.

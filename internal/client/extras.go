@@ -1,0 +1,119 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/session"
+)
+
+// hiddenExtra takes the hidden messages beyond DTail 4.x: the receipt and
+// per-file counts.
+func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
+	if rc, ok := parseReceipt(msg); ok {
+		st.receipt, st.gotReceipt = rc, true
+		return
+	}
+	if rest, ok := bytes.CutPrefix(msg, []byte(session.CountPrefix)); ok {
+		n, id, _ := strings.Cut(string(rest), " ")
+		if v, err := strconv.ParseUint(n, 10, 64); err == nil {
+			if st.counts == nil {
+				st.counts = map[string]uint64{}
+			}
+			st.counts[id] += v
+		}
+	}
+}
+
+// countRemote counts a REMOTE line in counting mode: DTail 4.x servers
+// ignore the count option and send the lines themselves.
+func (rn *remoteRun) countRemote(st *serverState, msg []byte) bool {
+	if !rn.o.Count && !rn.o.FilesWithMatches {
+		return false
+	}
+	rl, ok := protocol.ParseRemoteLine(msg)
+	if !ok {
+		return false
+	}
+	if st.counts == nil {
+		st.counts = map[string]uint64{}
+	}
+	st.counts[string(rl.SourceID)]++
+	return true
+}
+
+// takeLine reserves one of the --max-total lines and ends the run when
+// the last one is taken: every server is stopped, not just told a
+// per-file max. It reports whether the line may be printed.
+func (rn *remoteRun) takeLine() bool {
+	if rn.o.MaxTotal <= 0 {
+		return true
+	}
+	n := rn.matches.Add(1)
+	if n == int64(rn.o.MaxTotal) && rn.cancel != nil {
+		rn.cancel()
+	}
+	return n <= int64(rn.o.MaxTotal)
+}
+
+// finishExtras prints counts and the receipt once every server ended.
+func (rn *remoteRun) finishExtras(states []*serverState) {
+	if rn.o.Count || rn.o.FilesWithMatches {
+		var lines []string
+		for _, st := range states {
+			for id, n := range st.counts {
+				switch {
+				case rn.o.FilesWithMatches && n > 0:
+					lines = append(lines, st.name+":"+id+"\n")
+				case rn.o.Count:
+					lines = append(lines, fmt.Sprintf("%s:%s:%d\n", st.name, id, n))
+				}
+			}
+		}
+		sort.Strings(lines)
+		for _, l := range lines {
+			rn.out.Write([]byte(l))
+		}
+		rn.out.Flush()
+	}
+	if rn.o.Receipt == "" {
+		return
+	}
+	var c receiptCollector
+	for _, st := range states {
+		o := outcomeOK
+		switch {
+		case st.dialErr != "" && !st.completed:
+			o = classifyDialError(st.dialErr)
+		case st.failed:
+			o = outcomeIncomplete
+		}
+		if st.gotReceipt {
+			c.addServer(st.receipt)
+		}
+		if st.unreadable > 0 && !st.gotReceipt {
+			c.r.FilesUnreadable += int64(st.unreadable)
+		}
+		c.addHost(st.name, o, st.gotReceipt || rn.o.Mode == ModeTail)
+	}
+	rn.out.Flush()
+	WriteReceipt(rn.o.Stderr, c.result(), rn.o.Receipt)
+}
+
+// ndjsonLine renders one REMOTE message as a JSON object for jq.
+func ndjsonLine(dst []byte, host, file []byte, lineNo uint64, text []byte) []byte {
+	v := struct {
+		Host string `json:"host"`
+		File string `json:"file"`
+		Line uint64 `json:"line"`
+		Text string `json:"text"`
+	}{string(host), string(file), lineNo, string(bytes.TrimSuffix(text, []byte{'\n'}))}
+	b, _ := json.Marshal(v)
+	dst = append(dst, b...)
+	return append(dst, '\n')
+}

@@ -1,0 +1,152 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/dtail-go/dtail/internal/session"
+)
+
+// Receipt summarises what a run covered (--receipt): which hosts answered
+// and what their servers read. An SRE can tell "no matches" from "half the
+// fleet was not searched".
+type Receipt struct {
+	Hosts             int      `json:"hosts"`
+	HostsOK           int      `json:"hosts_ok"`
+	HostsUnreachable  int      `json:"hosts_unreachable"`
+	HostsAuthFailed   int      `json:"hosts_auth_failed"`
+	HostsTimedOut     int      `json:"hosts_timed_out"`
+	HostsIncomplete   int      `json:"hosts_incomplete"`
+	HostsNoReceipt    int      `json:"hosts_without_receipt"`
+	FilesRead         int64    `json:"files_read"`
+	FilesUnreadable   int64    `json:"files_unreadable"`
+	Bytes             int64    `json:"bytes"`
+	Lines             int64    `json:"lines"`
+	FilesRotated      int64    `json:"files_rotated"`
+	FilesTruncated    int64    `json:"files_truncated"`
+	LinesDropped      int64    `json:"lines_dropped"`
+	Complete          bool     `json:"complete"`
+	FailedHosts       []string `json:"failed_hosts,omitempty"`
+	HostsNoReceiptIDs []string `json:"hosts_without_receipt_list,omitempty"`
+}
+
+// receiptCollector gathers per-host results from concurrent connections.
+type receiptCollector struct {
+	mu sync.Mutex
+	r  Receipt
+}
+
+func (c *receiptCollector) addServer(rc session.Receipt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.r.FilesRead += rc.FilesRead
+	c.r.FilesUnreadable += rc.FilesFailed
+	c.r.Bytes += rc.Bytes
+	c.r.Lines += rc.Lines
+	c.r.FilesRotated += rc.FilesRotated
+	c.r.FilesTruncated += rc.FilesTruncated
+	c.r.LinesDropped += rc.LinesDropped
+}
+
+// parseReceipt reads a `.syn receipt {json}` hidden message.
+func parseReceipt(msg []byte) (session.Receipt, bool) {
+	var rc session.Receipt
+	rest, ok := strings.CutPrefix(string(msg), session.ReceiptPrefix)
+	if !ok || json.Unmarshal([]byte(rest), &rc) != nil {
+		return rc, false
+	}
+	return rc, true
+}
+
+// hostOutcome classifies how a host's run ended.
+type hostOutcome int
+
+const (
+	outcomeOK hostOutcome = iota
+	outcomeUnreachable
+	outcomeAuthFailed
+	outcomeTimedOut
+	outcomeIncomplete
+)
+
+// classifyDialError sorts a connection error into the receipt's classes.
+func classifyDialError(err string) hostOutcome {
+	switch {
+	case strings.Contains(err, "unable to authenticate"), strings.Contains(err, "host key"):
+		return outcomeAuthFailed
+	case strings.Contains(err, "timeout"), strings.Contains(err, "deadline exceeded"):
+		return outcomeTimedOut
+	}
+	return outcomeUnreachable
+}
+
+func (c *receiptCollector) addHost(name string, o hostOutcome, gotReceipt bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.r.Hosts++
+	switch o {
+	case outcomeOK:
+		c.r.HostsOK++
+	case outcomeUnreachable:
+		c.r.HostsUnreachable++
+	case outcomeAuthFailed:
+		c.r.HostsAuthFailed++
+	case outcomeTimedOut:
+		c.r.HostsTimedOut++
+	case outcomeIncomplete:
+		c.r.HostsIncomplete++
+	}
+	if o != outcomeOK {
+		c.r.FailedHosts = append(c.r.FailedHosts, name)
+	} else if !gotReceipt {
+		c.r.HostsNoReceipt++
+		c.r.HostsNoReceiptIDs = append(c.r.HostsNoReceiptIDs, name)
+	}
+}
+
+func (c *receiptCollector) result() Receipt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.r
+	r.Complete = r.HostsOK == r.Hosts && r.FilesUnreadable == 0 && r.LinesDropped == 0
+	return r
+}
+
+// WriteReceipt prints the receipt as one text line or as JSON.
+func WriteReceipt(w io.Writer, r Receipt, format string) {
+	if format == "json" {
+		b, _ := json.Marshal(r)
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	status := "complete"
+	if !r.Complete {
+		status = "INCOMPLETE"
+	}
+	fmt.Fprintf(w, "receipt: %s; hosts %d ok of %d (%d unreachable, %d auth failed, %d timed out, %d incomplete); files %d read, %d not readable; %s in %d lines; %d rotated, %d truncated during the read; %d lines dropped",
+		status, r.HostsOK, r.Hosts, r.HostsUnreachable, r.HostsAuthFailed, r.HostsTimedOut, r.HostsIncomplete,
+		r.FilesRead, r.FilesUnreadable, humanBytes(r.Bytes), r.Lines, r.FilesRotated, r.FilesTruncated, r.LinesDropped)
+	if r.HostsNoReceipt > 0 {
+		fmt.Fprintf(w, "; %d hosts sent no receipt (DTail 4.x servers)", r.HostsNoReceipt)
+	}
+	if len(r.FailedHosts) > 0 {
+		fmt.Fprintf(w, "; failed: %s", strings.Join(r.FailedHosts, ","))
+	}
+	fmt.Fprintln(w)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
