@@ -46,9 +46,9 @@ type Aggregate struct {
 
 	seq     atomic.Uint64 // last sequence number handed to a mapper or block
 	groups  atomic.Int64  // groups opened since the last Serialize
-	errs    atomic.Int64 // lines the parser rejected
-	valErrs atomic.Int64 // non-numeric values of numeric aggregations
-	dropped atomic.Int64 // lines dropped by MaxGroups
+	errs    atomic.Int64  // lines the parser rejected
+	valErrs atomic.Int64  // non-numeric values of numeric aggregations
+	dropped atomic.Int64  // lines dropped by MaxGroups
 
 	mu      sync.Mutex
 	mappers map[*Mapper]struct{}
