@@ -139,6 +139,11 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 		return 1
 	}
 
+	// SIGTERM, SIGHUP and SIGQUIT end the run through RunRemote; this
+	// only guarantees the process is gone shortly after even when stdout
+	// is blocked.
+	_, stopForced := signalContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer stopForced()
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)

@@ -197,7 +197,7 @@ func RunClient(binary string, env Env) int {
 	}
 	o.FullHost, _ = Hostnames(env.Getenv)
 	o.MapreduceLogFormat = cfg.Server.MapreduceLogFormat
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	ctx, stop := signalContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
 	var co *client.Coalescer
 	if f.Coalesce && o.Query == "" {
@@ -350,4 +350,29 @@ func receiptFormat(flag string, stderr io.Writer) string {
 		return "text"
 	}
 	return ""
+}
+
+// forcedExit bounds how long a binary may take to end after a signal:
+// a blocked stdout or stdin must not keep it alive (exit status 0, as
+// DTail 4.x clients exit on signals).
+const forcedExit = 900 * time.Millisecond
+
+// signalContext is cancelled by the first of sigs; if the run has not
+// returned forcedExit later, the process exits.
+func signalContext(parent context.Context, sigs ...os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+			time.AfterFunc(forcedExit, func() { os.Exit(0) })
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel()
+	}
 }

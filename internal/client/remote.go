@@ -545,7 +545,7 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 	}
 	rn.out.Write(b)
 	// Long lines would otherwise pin large buffers for the whole run.
-	if cap(w.line) > 1<<20 {
+	if cap(w.line) > 4<<20 {
 		w.line, w.painted = nil, nil
 	}
 }

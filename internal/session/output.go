@@ -111,8 +111,8 @@ func (o *Output) Get() []byte {
 }
 
 func (o *Output) put(b []byte) {
-	if cap(b) > 2*batchCap {
-		return // do not keep buffers grown by huge lines
+	if cap(b) > 4<<20 {
+		return // keep buffers that fit a MaxLineLength chunk, drop larger ones
 	}
 	b = b[:0]
 	o.free.Put(&b)

@@ -18,10 +18,23 @@ type Server struct {
 	cfg     Config
 	sshCfg  *ssh.ServerConfig
 	hostKey ssh.Signer
+	// healthCfg authenticates only DTAIL-HEALTH: it serves the few
+	// connections admitted beyond MaxConnections, so monitoring still gets
+	// an answer from a server whose slots are all taken.
+	healthCfg *ssh.ServerConfig
 
-	mu    sync.Mutex
-	stats Stats
+	mu       sync.Mutex
+	stats    Stats
+	overflow int
 }
+
+// healthReserve is how many handshakes may run beyond MaxConnections, for
+// DTAIL-HEALTH only.
+const healthReserve = 2
+
+// healthHandshakeTimeout bounds a reserved handshake: a client that is not
+// the health check must not keep the reserve busy.
+const healthHandshakeTimeout = 3 * time.Second
 
 // New copies cfg, applies defaults, and loads or creates the host key. An
 // existing but unreadable or unparsable host key is an error (fatal for
@@ -43,7 +56,35 @@ func New(cfg Config) (*Server, error) {
 	sc.MACs = cfg.MACs
 	sc.AddHostKey(signer)
 	s.sshCfg = sc
+	hc := &ssh.ServerConfig{
+		PasswordCallback: func(meta ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+			if reservedKind(meta.User()) != UserHealth {
+				return nil, notAuthorized(meta)
+			}
+			return s.passwordCallback(meta, password)
+		},
+	}
+	hc.KeyExchanges, hc.Ciphers, hc.MACs = cfg.KeyExchanges, cfg.Ciphers, cfg.MACs
+	hc.AddHostKey(signer)
+	s.healthCfg = hc
 	return s, nil
+}
+
+// admitOverflow takes one of the reserved health handshakes.
+func (s *Server) admitOverflow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.overflow >= healthReserve {
+		return false
+	}
+	s.overflow++
+	return true
+}
+
+func (s *Server) releaseOverflow() {
+	s.mu.Lock()
+	s.overflow--
+	s.mu.Unlock()
 }
 
 // HostKey returns the public host key the server presents.
@@ -135,11 +176,33 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		if st, ok := s.admit(); !ok {
 			s.cfg.Logger.Error(fmt.Sprintf("Exceeded max allowed concurrent connections of %d (current=%d, pre-auth=%d)",
 				s.cfg.MaxConnections, st.Current, st.PreAuth))
-			c.Close()
+			if !s.admitOverflow() {
+				c.Close()
+				continue
+			}
+			wg.Go(func() {
+				defer s.releaseOverflow()
+				s.handleHealthOverflow(ctx, c)
+			})
 			continue
 		}
 		wg.Go(func() { s.handleConn(ctx, c) })
 	}
+}
+
+// handleHealthOverflow serves a connection beyond MaxConnections if, and
+// only if, it authenticates as DTAIL-HEALTH.
+func (s *Server) handleHealthOverflow(ctx context.Context, c net.Conn) {
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(healthHandshakeTimeout))
+	sconn, chans, reqs, err := ssh.NewServerConn(c, s.healthCfg)
+	if err != nil {
+		return
+	}
+	c.SetDeadline(time.Time{})
+	s.serveConn(ctx, sconn, chans, reqs)
 }
 
 func (s *Server) handleConn(ctx context.Context, c net.Conn) {
@@ -159,7 +222,11 @@ func (s *Server) handleConn(ctx context.Context, c net.Conn) {
 	c.SetDeadline(time.Time{})
 	s.update(func(st *Stats) { st.PreAuth--; st.Current++; st.Lifetime++ })
 	defer s.update(func(st *Stats) { st.Current-- })
+	s.serveConn(ctx, sconn, chans, reqs)
+}
 
+// serveConn runs an authenticated connection's channels until it ends.
+func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
 	kind, fromStore := kindFromPermissions(sconn.Permissions)
 	prefix := sconn.User() + "@" + sconn.RemoteAddr().String()
 	s.cfg.Logger.Info(prefix, "Handling connection")
