@@ -179,13 +179,11 @@ func (s *Session) readStdin(ctx context.Context, req ReadRequest) {
 		// A pipe cannot be followed past its end; it ends the read.
 		sp.Partial = false
 	}
-	if f, ok := in.(*os.File); ok {
-		// A pipe can block in Read forever; a deadline set when the command
-		// ends (timeout, signal) makes that Read return.
-		stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
-		defer stop()
-	}
-	err = sp.Run(&ctxReader{ctx: ctx, r: in}, p.block)
+	// A pipe can block in Read forever (stdin is not pollable); reading it
+	// in the background lets a timeout or signal end the command.
+	ra := source.NewReadAheadUntil(ctx.Done(), in, 64<<10, 4)
+	defer ra.Close()
+	err = sp.Run(ra, p.block)
 	p.finish()
 	if ctx.Err() != nil {
 		err = nil // ended by the deadline or a signal, not a read error

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"io"
 )
 
@@ -10,13 +11,17 @@ import (
 // The caller must call Close to stop the goroutine if it stops reading
 // before EOF.
 type ReadAhead struct {
-	full chan raChunk
-	free chan []byte
-	stop chan struct{}
-	cur  raChunk
-	off  int
-	err  error
-	done chan struct{}
+	// until, if set, makes a Read blocked on the background reader return
+	// ErrAbandoned: stdin may block forever, and a timeout or signal must
+	// still end the read.
+	until <-chan struct{}
+	full  chan raChunk
+	free  chan []byte
+	stop  chan struct{}
+	cur   raChunk
+	off   int
+	err   error
+	done  chan struct{}
 }
 
 type raChunk struct {
@@ -87,7 +92,13 @@ func (ra *ReadAhead) Read(p []byte) (int, error) {
 			ra.free <- ra.cur.buf
 			ra.cur.buf = nil
 		}
-		c, ok := <-ra.full
+		var c raChunk
+		var ok bool
+		select {
+		case c, ok = <-ra.full:
+		case <-ra.until:
+			return 0, ErrAbandoned
+		}
 		if !ok {
 			return 0, io.EOF
 		}
@@ -98,8 +109,32 @@ func (ra *ReadAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// ErrAbandoned is returned by a ReadAhead whose done channel closed.
+var ErrAbandoned = errors.New("read abandoned")
+
+// NewReadAheadUntil is NewReadAhead whose Reads give up when done closes.
+// Close does not wait for a reader stuck in a Read of r then; that
+// goroutine ends when r does (for stdin: with the process).
+func NewReadAheadUntil(done <-chan struct{}, r io.Reader, size, n int) *ReadAhead {
+	ra := NewReadAhead(r, size, n)
+	ra.until = done
+	return ra
+}
+
 // Close stops the background reader and waits for it.
 func (ra *ReadAhead) Close() {
+	if ra.until != nil {
+		select {
+		case <-ra.until:
+			select {
+			case <-ra.stop:
+			default:
+				close(ra.stop)
+			}
+			return
+		default:
+		}
+	}
 	select {
 	case <-ra.stop:
 	default:
