@@ -40,3 +40,9 @@ func stdoutFile(w io.Writer) (*os.File, bool) {
 	f, ok := w.(*os.File)
 	return f, ok
 }
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := stdoutFile(w)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/session"
@@ -116,4 +117,35 @@ func ndjsonLine(dst []byte, host, file []byte, lineNo uint64, text []byte) []byt
 	b, _ := json.Marshal(v)
 	dst = append(dst, b...)
 	return append(dst, '\n')
+}
+
+// progressInterval is how often the status line is redrawn.
+const progressInterval = 500 * time.Millisecond
+
+// progressLine renders the status line: connected/total, done, MB/s and
+// up to three hosts still running (the slowest, by definition).
+func (rn *remoteRun) progressLine() string {
+	var slow []string
+	n := 0
+	rn.running.Range(func(k, _ any) bool {
+		n++
+		if len(slow) < 3 {
+			slow = append(slow, k.(string))
+		}
+		return true
+	})
+	sort.Strings(slow)
+	secs := time.Since(rn.started).Seconds()
+	mbps := 0.0
+	if secs > 0 {
+		mbps = float64(rn.received.Load()) / 1e6 / secs
+	}
+	line := fmt.Sprintf("[connected %d/%d, done %d, %.1f MB/s", rn.connected.Load(), len(rn.r.Servers), rn.finished.Load(), mbps)
+	if n > 0 {
+		line += ", waiting for " + strings.Join(slow, " ")
+		if n > len(slow) {
+			line += fmt.Sprintf(" +%d", n-len(slow))
+		}
+	}
+	return line + "]"
 }

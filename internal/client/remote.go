@@ -63,6 +63,10 @@ type Remote struct {
 	// StatsInterval and InterruptWindow override the spec's 3 s (tests).
 	StatsInterval   time.Duration
 	InterruptWindow time.Duration
+	// Progress keeps a status line (connected/total, done, MB/s, hosts
+	// still running) below the output; only for a terminal.
+	Progress bool
+
 	// Coalesce, if set, takes every REMOTE line instead of printing it
 	// (--coalesce); the caller prints its summary.
 	Coalesce *Coalescer
@@ -112,6 +116,12 @@ type remoteRun struct {
 	// cancel ends the run early (--max-total reached).
 	cancel  context.CancelFunc
 	matches atomic.Int64
+	// progress counters: finished servers, bytes received, and the
+	// servers connected but not finished.
+	finished atomic.Int64
+	received atomic.Int64
+	running  sync.Map
+	started  time.Time
 	// ic is the interactive query control; nil otherwise.
 	ic *interactiveControl
 
@@ -254,6 +264,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	}
 
 	rn.cancel = cancel
+	rn.started = time.Now()
 	rn.loop(ctx, cancel, done)
 
 	select {
@@ -287,10 +298,19 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 	window := orDefault(rn.r.InterruptWindow, InterruptWindow)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	var progress <-chan time.Time
+	if rn.r.Progress {
+		pt := time.NewTicker(progressInterval)
+		defer pt.Stop()
+		progress = pt.C
+		defer rn.out.SetStatus("")
+	}
 	var lastConnected int64
 	var lastInterrupt time.Time
 	for {
 		select {
+		case <-progress:
+			rn.out.SetStatus(rn.progressLine())
 		case <-done:
 			return
 		case <-ctx.Done():
@@ -448,9 +468,14 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		ib = rn.ic.attach(st.name, conn)
 		defer rn.ic.detach(ib)
 	}
+	rn.running.Store(st.name, true)
+	defer rn.running.Delete(st.name)
 	mr := protocol.NewMessageReader(conn, 0)
 	for {
 		msg, err := mr.Next()
+		if rn.r.Progress {
+			rn.received.Add(int64(len(msg) + 1))
+		}
 		if err != nil {
 			rn.connectionLost(ctx, st, err)
 			return true
@@ -466,6 +491,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 					rn.log.Debug(st.name, "unable to acknowledge the close", err.Error())
 				}
 				st.completed = true
+				rn.finished.Add(1)
 				return true
 			}
 		case protocol.KindAuthKeyOK:

@@ -29,6 +29,22 @@ type Output struct {
 	stop      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
+
+	// status is a progress line kept below the output on a terminal;
+	// statusDrawn tells that it is on screen and must be erased before
+	// more output.
+	status      string
+	statusDrawn bool
+}
+
+// clearStatus is carriage return plus erase-line.
+const clearStatus = "\r\x1b[K"
+
+// SetStatus sets the progress line drawn after each flush ("" hides it).
+func (o *Output) SetStatus(line string) {
+	o.mu.Lock()
+	o.status = line
+	o.mu.Unlock()
 }
 
 // NewOutput wraps w with the 64 KiB buffer and starts the periodic flush;
@@ -75,6 +91,10 @@ func (o *Output) Write(p []byte) (int, error) {
 	if o.err != nil {
 		return 0, o.err
 	}
+	if o.statusDrawn {
+		o.w.WriteString(clearStatus)
+		o.statusDrawn = false
+	}
 	n, err := o.w.Write(p)
 	o.setErr(err)
 	return n, err
@@ -89,6 +109,14 @@ func (o *Output) Flush() error {
 	}
 	if o.err != nil {
 		return o.err
+	}
+	if o.status != "" || o.statusDrawn {
+		o.w.WriteString(clearStatus)
+		o.statusDrawn = false
+		if o.status != "" {
+			o.w.WriteString(o.status)
+			o.statusDrawn = true
+		}
 	}
 	err := o.w.Flush()
 	o.setErr(err)
