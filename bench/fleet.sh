@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Cost of the fleet-answer features (issue 8) over the plain dgrep path,
+# through ONE dserver on 127.0.0.1, on the 1 GB big.log.
+#
+#   bench/fleet.sh              # big.log; runs bench/mkdata.sh if data is missing
+#   SIZE=small bench/fleet.sh   # med.log (100 MB), quick
+#   BIN=/dir bench/fleet.sh     # use existing binaries in /dir instead of building
+#   RUNS=5 WARMUP=1             # hyperfine settings
+#
+# 1. CHECK lines: --count = grep -c, --files-with-matches lists the file,
+#    --output ndjson has grep -c objects, --coalesce total = grep -c.
+# 2. One hyperfine invocation: dgrep --plain --regex status=503 (baseline)
+#    vs --count, --files-with-matches, --coalesce, --output ndjson
+#    (stdout to /dev/null). COST lines: median / baseline median.
+# 3. BYTES lines: bytes moved through SSH per run, measured as the growth
+#    of the dserver process's wchar in /proc/PID/io (every byte it writes
+#    to its sockets: SSH framing, encryption and MAC included; its log is
+#    at WARN and stays empty), plus the client's stdout size. Target for
+#    --count and --files-with-matches: ≤ 1 % of the plain dgrep bytes.
+# The dserver runs as an unprivileged user (SRV_USER, default dtremote,
+# created if missing) when this script runs as root.
+# Exit status: 1 if a check failed or a byte target was missed, else 0.
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SIZE=${SIZE:-full}
+RUNS=${RUNS:-5}
+WARMUP=${WARMUP:-1}
+case $SIZE in
+full) F=big.log ;;
+small) F=med.log ;;
+*) die "SIZE must be 'full' or 'small', got '$SIZE'" ;;
+esac
+RE=status=503
+
+need_tools hyperfine awk ssh-keygen:openssh-client setpriv:util-linux
+if command -v python3 >/dev/null 2>&1; then JSONTOOL=python3
+elif command -v jq >/dev/null 2>&1; then JSONTOOL=jq
+else need_tools jq; JSONTOOL=jq; fi
+
+if [ -z "${BIN:-}" ]; then
+	need_tools go
+	BIN=$BENCH/bin
+	log "building ./cmd/... into $BIN"
+	(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
+fi
+for b in dgrep dserver; do [ -x "$BIN/$b" ] || die "$BIN/$b not found"; done
+if [ ! -s "$DATA/$F" ]; then
+	log "$DATA/$F missing, running mkdata.sh (SIZE=$SIZE)"
+	SIZE=$SIZE DATA=$DATA "$BENCH/mkdata.sh" >&2 || die "mkdata.sh failed"
+fi
+DATA=$(cd "$DATA" && pwd)
+
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/dtail-fleet.XXXXXX")
+chmod 755 "$OUT"
+SUMMARY=$OUT/summary.txt
+: >"$SUMMARY"
+say() { echo "$*"; echo "$*" >>"$SUMMARY"; }
+FAILED=0
+
+median() {
+	if [ $JSONTOOL = python3 ]; then
+		python3 -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
+	else
+		jq -r ".results[$2].median" "$1"
+	fi
+}
+div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.4f", a/b; else print "nan" }'; }
+
+# The dserver -----------------------------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+	SRV_USER=${SRV_USER:-dtremote}
+	id "$SRV_USER" >/dev/null 2>&1 || useradd -m -U -s /bin/bash "$SRV_USER" || die "useradd $SRV_USER failed"
+	AS_SRV=(setpriv "--reuid=$SRV_USER" "--regid=$(id -gn "$SRV_USER")" --init-groups)
+else
+	SRV_USER=$(id -un)
+	AS_SRV=()
+fi
+"${AS_SRV[@]}" test -r "$DATA/$F" || { [ "$(id -u)" = 0 ] && chmod a+r "$DATA/$F" && chmod a+x "$DATA"; } ||
+	die "$SRV_USER cannot read $DATA/$F"
+DS_PID=
+stop() {
+	local p=$1 i
+	[ -n "$p" ] || return 0
+	kill "$p" 2>/dev/null || return 0
+	for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+}
+cleanup() { stop "$DS_PID"; [ -n "${KEEP:-}" ] || rm -rf "$OUT/srv" "$OUT/home" "$OUT/keys" "$OUT"/*.out; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$OUT/srv/cache" "$OUT/home/.ssh" "$OUT/keys"
+chmod 700 "$OUT/home/.ssh"
+KEY=$OUT/keys/id_ed25519
+ssh-keygen -q -t ed25519 -N "" -C bench -f "$KEY"
+ssh-keygen -q -t ed25519 -N "" -f "$OUT/srv/cache/ssh_host_key"
+cp "$KEY.pub" "$OUT/srv/cache/$SRV_USER.authorized_keys"
+chmod 600 "$OUT/srv/cache/ssh_host_key"
+[ "$(id -u)" = 0 ] && chown -R "$SRV_USER:" "$OUT/srv"
+DS_PORT=
+for _ in $(seq 100); do
+	p=$(awk -v s="$RANDOM$$" 'BEGIN{srand(s); print 20000 + int(rand()*30000)}')
+	(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { DS_PORT=$p; break; }
+done
+[ -n "$DS_PORT" ] || die "no free port"
+(cd "$OUT/srv" && exec "${AS_SRV[@]}" "$BIN/dserver" --cfg none --logger stdout --logLevel warn \
+	--bindAddress 127.0.0.1 --port "$DS_PORT" >"$OUT/dserver.log" 2>&1) &
+DS_PID=$!
+for _ in $(seq 200); do
+	(: >"/dev/tcp/127.0.0.1/$DS_PORT") 2>/dev/null && break
+	kill -0 "$DS_PID" 2>/dev/null || { cat "$OUT/dserver.log" >&2; die "dserver did not start"; }
+	sleep 0.05
+done
+# The PID of the dserver itself (setpriv execs it; the subshell may not).
+SRV_PID=$(pgrep -P "$DS_PID" -x dserver 2>/dev/null | head -n 1)
+[ -n "$SRV_PID" ] || SRV_PID=$DS_PID
+[ -r "/proc/$SRV_PID/io" ] || die "cannot read /proc/$SRV_PID/io (run as root or as the server's user)"
+export HOME=$OUT/home
+DG="$BIN/dgrep --cfg none --servers 127.0.0.1:$DS_PORT --user $SRV_USER --auth-key-path $KEY --trustAllHosts --noColor --regex $RE --files $DATA/$F"
+
+log "binaries: $BIN  data: $DATA/$F  dserver: 127.0.0.1:$DS_PORT (pid $SRV_PID) as $SRV_USER  out: $OUT"
+say "# fleet.sh SIZE=$SIZE file=$F ($(stat -c %s "$DATA/$F") bytes) regex=$RE runs=$RUNS warmup=$WARMUP $(date -u +%FT%TZ) nproc=$(nproc)"
+
+# 1. Correctness ----------------------------------------------------------------
+WANT=$(grep -c -- "$RE" "$DATA/$F")
+check() { # check LABEL EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then say "CHECK $1: OK ($3)"; else say "CHECK $1: FAIL (want '$2', got '$3')"; FAILED=1; fi
+}
+$DG --plain >/dev/null 2>&1 # known_hosts
+check "--count = grep -c" "127.0.0.1:$DS_PORT:$F:$WANT" "$($DG --plain --count 2>/dev/null)"
+check "--files-with-matches" "127.0.0.1:$DS_PORT:$F" "$($DG --plain --files-with-matches 2>/dev/null)"
+check "--output ndjson objects = grep -c" "$WANT" "$($DG --plain --output ndjson 2>/dev/null | grep -c '^{"host":')"
+check "--coalesce total = grep -c" "$WANT" "$($DG --plain --coalesce 2>/dev/null | awk '/lines in total/{print $1}')"
+check "plain lines = grep -c" "$WANT" "$($DG --plain 2>/dev/null | wc -l)"
+
+# 2. Time: one hyperfine invocation -----------------------------------------------
+JSON=$OUT/fleet.json
+echo
+echo "=== dgrep --regex $RE $F through one dserver: feature cost"
+if hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$JSON" \
+	-n "plain" "$DG --plain" \
+	-n "count" "$DG --plain --count" \
+	-n "files-with-matches" "$DG --plain --files-with-matches" \
+	-n "coalesce" "$DG --plain --coalesce" \
+	-n "output-ndjson" "$DG --plain --output ndjson"; then
+	base=$(median "$JSON" 0)
+	i=1
+	for name in --count --files-with-matches --coalesce "--output ndjson"; do
+		m=$(median "$JSON" $i)
+		say "COST  $name: $(div "$m" "$base") × dgrep --plain   [medians s: $m vs $base]"
+		i=$((i + 1))
+	done
+else
+	say "COST: hyperfine failed (see above)"
+	FAILED=1
+fi
+
+# 3. Bytes through SSH ----------------------------------------------------------------
+wchar() { awk '/^wchar:/{print $2}' "/proc/$SRV_PID/io"; }
+# wire NAME ARGS... : server bytes written for one run, and stdout bytes.
+declare -A WIRE OUTB
+wire() {
+	local name=$1; shift
+	local before after
+	sleep 0.3
+	before=$(wchar)
+	$DG "$@" 2>/dev/null >"$OUT/bytes.out"
+	sleep 0.3
+	after=$(wchar)
+	WIRE[$name]=$((after - before))
+	OUTB[$name]=$(stat -c %s "$OUT/bytes.out")
+}
+echo
+wire plain --plain
+wire count --plain --count
+wire fwm --plain --files-with-matches
+wire remote # default REMOTE|… framing, what the client counts from on DTail 4.x servers
+for n in plain remote count fwm; do
+	pct=$(awk -v a="${WIRE[$n]}" -v b="${WIRE[plain]}" 'BEGIN{printf "%.4f", 100*a/b}')
+	say "BYTES $n: $(printf '%12d' "${WIRE[$n]}") B written by dserver (${pct} % of dgrep --plain), stdout $(printf '%10d' "${OUTB[$n]}") B"
+done
+for n in count fwm; do
+	if awk -v a="${WIRE[$n]}" -v b="${WIRE[plain]}" 'BEGIN{exit !(a <= b/100)}'; then
+		say "TARGET $n ≤ 1 % of dgrep --plain bytes: PASS"
+	else
+		say "TARGET $n ≤ 1 % of dgrep --plain bytes: MISS"
+		FAILED=1
+	fi
+done
+
+echo
+echo "summary ($SUMMARY):"
+cat "$SUMMARY"
+exit $FAILED
