@@ -214,7 +214,7 @@ func clientLogger(binary string, f *ClientFlags, cfg config.Config, env Env, hom
 	// With -plain, stdout carries only the lines, so that it stays
 	// byte-identical to cat/grep; diagnostics go to stderr (DECISIONS.md).
 	var diag io.Writer = out
-	if f.Plain {
+	if f.Plain || f.Output == "ndjson" {
 		diag = env.Stderr
 	}
 	return logger.New(logger.Options{

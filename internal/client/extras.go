@@ -16,6 +16,10 @@ import (
 // hiddenExtra takes the hidden messages beyond DTail 4.x: the receipt and
 // per-file counts.
 func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
+	if caps, ok := protocol.ParseCapabilities(msg); ok {
+		rn.windowCapabilities(st, caps)
+		return
+	}
 	if rc, ok := parseReceipt(msg); ok {
 		st.receipt, st.gotReceipt = rc, true
 		return
@@ -67,6 +71,21 @@ func (rn *remoteRun) finishExtras(states []*serverState) {
 	if rn.o.Count || rn.o.FilesWithMatches {
 		var lines []string
 		for _, st := range states {
+			if rn.o.Count && st.completed && !st.gotReceipt {
+				// A DTail 4.x server sends nothing for a file without
+				// matches; grep -c prints 0, and so do our servers.
+				for _, f := range rn.o.Files {
+					if !strings.ContainsAny(f, "*?[") {
+						id := protocol.SourceID(f, f)
+						if _, ok := st.counts[id]; !ok {
+							if st.counts == nil {
+								st.counts = map[string]uint64{}
+							}
+							st.counts[id] = 0
+						}
+					}
+				}
+			}
 			for id, n := range st.counts {
 				switch {
 				case rn.o.FilesWithMatches && n > 0:

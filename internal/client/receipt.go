@@ -130,7 +130,7 @@ func WriteReceipt(w io.Writer, r Receipt, format string) {
 		status, r.HostsOK, r.Hosts, r.HostsUnreachable, r.HostsAuthFailed, r.HostsTimedOut, r.HostsIncomplete,
 		r.FilesRead, r.FilesUnreadable, humanBytes(r.Bytes), r.Lines, r.FilesRotated, r.FilesTruncated, r.LinesDropped)
 	if r.HostsNoReceipt > 0 {
-		fmt.Fprintf(w, "; %d hosts sent no receipt (DTail 4.x servers)", r.HostsNoReceipt)
+		fmt.Fprintf(w, "; %d hosts sent no receipt (DTail 4.x servers, not counted above): %s", r.HostsNoReceipt, strings.Join(r.HostsNoReceiptIDs, ","))
 	}
 	if len(r.FailedHosts) > 0 {
 		fmt.Fprintf(w, "; failed: %s", strings.Join(r.FailedHosts, ","))

@@ -13,10 +13,15 @@ import (
 func Compress(names []string) []string {
 	type key struct {
 		prefix, suffix string
-		width          int
+		width          int // 0: unpadded numbers
 	}
-	groups := map[key][]int{}
-	var order []key
+	type num struct {
+		v      int
+		digits int
+		padded bool
+	}
+	byAffix := map[[2]string][]num{}
+	var affixes [][2]string
 	var plain []string
 	for _, n := range names {
 		i, j := lastDigits(n)
@@ -29,14 +34,37 @@ func Compress(names []string) []string {
 			plain = append(plain, n)
 			continue
 		}
-		k := key{n[:i], n[j:], j - i}
-		if n[i] != '0' || j-i == 1 {
-			k.width = 0 // unpadded numbers of any width belong together
+		a := [2]string{n[:i], n[j:]}
+		if _, ok := byAffix[a]; !ok {
+			affixes = append(affixes, a)
 		}
+		byAffix[a] = append(byAffix[a], num{v, j - i, n[i] == '0' && j-i > 1})
+	}
+	// A padded group (node01) takes the unpadded numbers of its width
+	// (node10), so node01…node10 is node[01-10]; other unpadded numbers
+	// stay apart so the padding survives a round trip through Expand.
+	groups := map[key][]int{}
+	var order []key
+	add := func(k key, v int) {
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
 		groups[k] = append(groups[k], v)
+	}
+	for _, a := range affixes {
+		widths := map[int]bool{}
+		for _, x := range byAffix[a] {
+			if x.padded {
+				widths[x.digits] = true
+			}
+		}
+		for _, x := range byAffix[a] {
+			w := 0
+			if x.padded || widths[x.digits] {
+				w = x.digits
+			}
+			add(key{a[0], a[1], w}, x.v)
+		}
 	}
 	sort.Strings(plain)
 	out := plain
@@ -44,7 +72,10 @@ func Compress(names []string) []string {
 		if order[a].prefix != order[b].prefix {
 			return order[a].prefix < order[b].prefix
 		}
-		return order[a].suffix < order[b].suffix
+		if order[a].suffix != order[b].suffix {
+			return order[a].suffix < order[b].suffix
+		}
+		return order[a].width < order[b].width
 	})
 	for _, k := range order {
 		vs := groups[k]

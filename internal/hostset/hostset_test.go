@@ -1,6 +1,7 @@
 package hostset
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -50,6 +51,31 @@ func TestCompress(t *testing.T) {
 	want := "lb db[1-2,10] web[01-07,09]"
 	if got != want {
 		t.Fatalf("got %q want %q", got, want)
+	}
+}
+
+func TestCompressAcrossDigitCounts(t *testing.T) {
+	var nodes, webs []string
+	for i := 1; i <= 10; i++ {
+		nodes = append(nodes, fmt.Sprintf("node%02d", i))
+	}
+	for i := 1; i <= 500; i++ {
+		webs = append(webs, fmt.Sprintf("web%03d", i))
+	}
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{nodes, "node[01-10]"},
+		{webs, "web[001-500]"},
+		{[]string{"node10", "node02", "node04"}, "node[02,04,10]"},
+		{[]string{"h1", "h10", "h2"}, "h[1-2,10]"},
+	} {
+		for i := 0; i < 5; i++ { // the result must not depend on map order
+			if got := strings.Join(Compress(tc.in), ","); got != tc.want {
+				t.Fatalf("Compress(%v…) = %q, want %q", tc.in[:1], got, tc.want)
+			}
+		}
 	}
 }
 
