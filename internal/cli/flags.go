@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // Binary names.
@@ -76,6 +78,11 @@ type ClientFlags struct {
 	ColorTable     bool
 	WideColorTable bool
 
+	// Since and Until are the time window (--since/--until); Window is
+	// the parsed result (timewindow.go), nil without either.
+	Since, Until string
+	Window       *timewindow.Window
+
 	// Positional are the arguments after the flags.
 	Positional []string
 	// set records which flags were given explicitly.
@@ -120,6 +127,8 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 		fs.StringVar(&f.Output, "output", "text", "Output format: text or ndjson (one JSON object per line: host, file, line, text)")
 		fs.IntVar(&f.MaxTotal, "max-total", 0, "Stop every server once N lines arrived in total")
 	}
+	fs.StringVar(&f.Since, "since", "", "Only lines at or after this time: RFC 3339, 2024-01-02, -2h, -30m, -7d, today, yesterday, now")
+	fs.StringVar(&f.Until, "until", "", "Only lines before this time (same forms as -since)")
 	if binary == DGrep || binary == DCat {
 		fs.BoolVar(&f.Count, "count", false, "Print the number of matching lines per host and file (like grep -c)")
 		fs.BoolVar(&f.FilesWithMatches, "files-with-matches", false, "Print only the hosts and files with a match (like grep -l)")
@@ -202,6 +211,9 @@ func ParseClient(binary string, args []string, defaultUser string, out io.Writer
 	case "", "text", "ndjson":
 	default:
 		return nil, &UsageError{Msg: fmt.Sprintf("invalid value %q for flag -output: want text or ndjson", f.Output), AfterParse: true}
+	}
+	if err := parseWindowFlags(binary, f); err != nil {
+		return nil, err
 	}
 	applyPositional(f)
 	return f, nil

@@ -209,7 +209,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 	if cfg.Server.AuthKeyEnabled {
 		store = authkey.New(time.Duration(cfg.Server.AuthKeyTTLSeconds)*time.Second, cfg.Server.AuthKeyMaxPerUser)
 	}
-	caps := []string{protocol.CapQueryUpdateV1}
+	caps := []string{protocol.CapQueryUpdateV1, session.CapTimeWindowV1}
 	if _, err := exec.LookPath("journalctl"); err == nil && journalSupported {
 		caps = append(caps, protocol.CapJournalV1)
 	}

@@ -99,6 +99,8 @@ type serverState struct {
 	gotReceipt bool
 	// counts are --count/--files-with-matches results per source id.
 	counts map[string]uint64
+	// tw filters lines by time for servers without time windows.
+	tw *clientWindow
 }
 
 type remoteRun struct {
@@ -213,6 +215,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		po.Plain = false
 		po.Extra = map[string]string{session.OptCount: fmt.Sprint(o.Count), session.OptFilesWithMatches: fmt.Sprint(o.FilesWithMatches)}
 	}
+	po.Extra = session.WindowOptions(po.Extra, o.Window)
 	opts := po.Encode()
 	if q != nil {
 		rn.red = newReducer(o, q, out, func(w string) { log.Warn(w) })
@@ -506,6 +509,9 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		default:
 			if unreadableWarning(msg) {
 				st.unreadable++
+			}
+			if rn.outsideWindow(st, msg) {
+				continue
 			}
 			if rn.countRemote(st, msg) {
 				continue

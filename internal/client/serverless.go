@@ -14,6 +14,7 @@ import (
 	"github.com/dtail-go/dtail/internal/color"
 	"github.com/dtail-go/dtail/internal/match"
 	"github.com/dtail-go/dtail/internal/session"
+	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // Mode is what the client asks for.
@@ -53,6 +54,8 @@ type Options struct {
 	MaxTotal int
 	// NDJSON prints one JSON object per line (--output ndjson).
 	NDJSON bool
+	// Window selects lines by timestamp (--since/--until); nil: all.
+	Window *timewindow.Window
 	// Receipt prints the completeness receipt to Stderr: "text", "json"
 	// or "" for none.
 	Receipt string
@@ -161,7 +164,7 @@ func RunServerless(ctx context.Context, o Options) int {
 	}
 	req := func(glob string) session.ReadRequest {
 		return session.ReadRequest{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max, Plain: o.Plain,
-			Count: o.Count, FilesWithMatches: o.FilesWithMatches, NDJSON: o.NDJSON}
+			Count: o.Count, FilesWithMatches: o.FilesWithMatches, NDJSON: o.NDJSON, Window: o.Window}
 	}
 	if mode == session.Tail {
 		// Every file is followed at once; the run ends with ctx.
@@ -284,7 +287,7 @@ func runServerlessMap(ctx context.Context, o Options, s *session.Session, files 
 	var wg sync.WaitGroup
 	for _, f := range files {
 		wg.Go(func() {
-			s.Read(readCtx, session.ReadRequest{Mode: mode, Glob: f, Matcher: tm, Plain: o.Plain})
+			s.Read(readCtx, session.ReadRequest{Mode: mode, Glob: f, Matcher: tm, Plain: o.Plain, Window: o.Window})
 		})
 		if mode == session.Cat {
 			// Like dcat, files are read in the order given.

@@ -16,6 +16,7 @@ import (
 	"github.com/dtail-go/dtail/internal/match"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/source"
+	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // Mode is the kind of read a command asks for.
@@ -53,6 +54,10 @@ type ReadRequest struct {
 	FilesWithMatches bool
 	// NDJSON prints local output as JSON objects (--output ndjson).
 	NDJSON bool
+	// Window, if set, selects lines by their timestamp (--since/--until):
+	// cat and grep read the rotation sets oldest first and skip what
+	// lies outside (window.go). Follow mode ignores it.
+	Window *timewindow.Window
 	// sink, set when the session has a mapreduce aggregate, makes every
 	// file's selected lines feed it instead of the output.
 	sink func() (add func(line []byte), done func())
@@ -84,6 +89,10 @@ func (s *Session) Read(ctx context.Context, req ReadRequest) {
 	paths := s.expand(req.Glob)
 	if len(paths) == 0 {
 		s.fileFailed(req.Glob, &os.PathError{Op: "open", Path: req.Glob, Err: os.ErrNotExist})
+		return
+	}
+	if req.Window != nil {
+		s.readWindow(ctx, req, paths)
 		return
 	}
 	s.logInfo("Processing files", "count", len(paths), "glob", req.Glob)
@@ -173,6 +182,9 @@ func (s *Session) readStdin(ctx context.Context, req ReadRequest) {
 		in = os.Stdin
 	}
 	p := s.newPipe(req, "-", "-")
+	if req.Window != nil && req.Mode != Tail {
+		p.tw = &timewindow.Filter{W: *req.Window, X: timewindow.NewExtractor(time.Now())}
+	}
 	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
 	var err error
 	if req.Mode == Tail {
@@ -309,6 +321,8 @@ type pipe struct {
 	ending source.Ending
 	batch  []byte
 	lines  uint64
+	// tw selects lines by timestamp (time windows); nil selects all.
+	tw *timewindow.Filter
 }
 
 func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
@@ -404,7 +418,7 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 	if err := p.s.out.Err(); err != nil {
 		return err
 	}
-	if end != source.Newline || p.win != nil || p.fmt.tail {
+	if end != source.Newline || p.win != nil || p.fmt.tail || p.tw != nil {
 		return p.perLine(data, end)
 	}
 	switch {
@@ -455,6 +469,15 @@ func (p *pipe) perLine(data []byte, end source.Ending) error {
 			line, data = data[:i+1], data[i+1:]
 		}
 		p.lines++
+		if p.tw != nil {
+			in, past := p.tw.Line(line)
+			if past {
+				return source.ErrStop
+			}
+			if !in {
+				continue
+			}
+		}
 		if p.win != nil {
 			p.win.Feed(line, p.lines, p.emit)
 			if p.win.Done() || p.stop {
