@@ -559,6 +559,15 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 			rn.out.Write(w.line)
 			return
 		}
+		// Only JSON goes to stdout, so jq can read it; server
+		// messages are diagnostics.
+		line := append(w.line[:0], msg...)
+		if len(line) == 0 || line[len(line)-1] != '\n' {
+			line = append(line, '\n')
+		}
+		w.line = line
+		rn.o.Stderr.Write(line)
+		return
 	}
 	w.line = append(w.line[:0], msg...)
 	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {
