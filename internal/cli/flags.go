@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
@@ -51,6 +52,8 @@ type ClientFlags struct {
 	Exclude          string
 	Pick             int
 	Coalesce         bool
+	MergeByTime      bool
+	MergeWindow      time.Duration
 	Receipt          string
 	Count            bool
 	FilesWithMatches bool
@@ -126,6 +129,8 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 		fs.BoolVar(&f.Coalesce, "coalesce", false, "Group lines by template (numbers, hex ids, UUIDs, IPs masked): count and hosts, largest first")
 		fs.StringVar(&f.Output, "output", "text", "Output format: text or ndjson (one JSON object per line: host, file, line, text)")
 		fs.IntVar(&f.MaxTotal, "max-total", 0, "Stop every server once N lines arrived in total")
+		fs.BoolVar(&f.MergeByTime, "merge-by-time", false, "Print the lines of all servers in timestamp order (bounded reorder window)")
+		fs.DurationVar(&f.MergeWindow, "merge-window", 2*time.Second, "Reorder window of log time for -merge-by-time")
 	}
 	fs.StringVar(&f.Since, "since", "", "Only lines at or after this time: RFC 3339, 2024-01-02, -2h, -30m, -7d, today, yesterday, now")
 	fs.StringVar(&f.Until, "until", "", "Only lines before this time (same forms as -since)")

@@ -326,6 +326,7 @@ func baseOptions(binary string, f *ClientFlags, short string, scheme *color.Sche
 		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
 	}
 	o.Count, o.FilesWithMatches, o.MaxTotal = f.Count, f.FilesWithMatches, f.MaxTotal
+	o.MergeByTime, o.MergeWindow = f.MergeByTime, f.MergeWindow
 	o.Window = f.Window
 	if f.Output == "ndjson" {
 		o.NDJSON, o.Plain, o.Colors = true, false, nil

@@ -118,6 +118,8 @@ type remoteRun struct {
 	// cancel ends the run early (--max-total reached).
 	cancel  context.CancelFunc
 	matches atomic.Int64
+	// merger orders lines by timestamp across hosts (--merge-by-time).
+	merger *timeMerger
 	// progress counters: finished servers, bytes received, and the
 	// servers connected but not finished.
 	finished atomic.Int64
@@ -268,6 +270,12 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 
 	rn.cancel = cancel
 	rn.started = time.Now()
+	if o.MergeByTime {
+		mw := &sessionWriter{}
+		// The merger's lock serialises its output, so one scratch writer
+		// serves every connection.
+		rn.merger = newTimeMerger(o.MergeWindow, func(msg []byte) { rn.print(mw, msg) })
+	}
 	rn.loop(ctx, cancel, done)
 
 	select {
@@ -276,6 +284,9 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		log.Warn("Some connections did not end in time, exiting anyway")
 		// The states may still be written to; report what is certain.
 		return ExitPartial
+	}
+	if rn.merger != nil {
+		rn.merger.flush()
 	}
 	rn.finishExtras(states)
 	code := ExitOK
@@ -301,6 +312,12 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 	window := orDefault(rn.r.InterruptWindow, InterruptWindow)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	var mergeTick <-chan time.Time
+	if rn.merger != nil {
+		mt := time.NewTicker(mergeMaxWait / 4)
+		defer mt.Stop()
+		mergeTick = mt.C
+	}
 	var progress <-chan time.Time
 	if rn.r.Progress {
 		pt := time.NewTicker(progressInterval)
@@ -314,6 +331,8 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 		select {
 		case <-progress:
 			rn.out.SetStatus(rn.progressLine())
+		case <-mergeTick:
+			rn.merger.tick()
 		case <-done:
 			return
 		case <-ctx.Done():
@@ -518,6 +537,10 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			}
 			if !rn.takeLine() {
 				continue // messages still buffered when --max-total hit
+			}
+			if rn.merger != nil {
+				rn.merger.add(msg)
+				continue
 			}
 			rn.print(w, msg)
 		}

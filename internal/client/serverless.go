@@ -54,6 +54,10 @@ type Options struct {
 	MaxTotal int
 	// NDJSON prints one JSON object per line (--output ndjson).
 	NDJSON bool
+	// MergeByTime orders the lines of all servers by their timestamps
+	// within a reorder window of MergeWindow (0: DefaultMergeWindow).
+	MergeByTime bool
+	MergeWindow time.Duration
 	// Window selects lines by timestamp (--since/--until); nil: all.
 	Window *timewindow.Window
 	// Receipt prints the completeness receipt to Stderr: "text", "json"
