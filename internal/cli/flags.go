@@ -130,7 +130,7 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 		fs.StringVar(&f.Output, "output", "text", "Output format: text or ndjson (one JSON object per line: host, file, line, text)")
 		fs.IntVar(&f.MaxTotal, "max-total", 0, "Stop every server once N lines arrived in total")
 		fs.BoolVar(&f.MergeByTime, "merge-by-time", false, "Print the lines of all servers in timestamp order (bounded reorder window)")
-		fs.DurationVar(&f.MergeWindow, "merge-window", 2*time.Second, "Reorder window of log time for -merge-by-time")
+		fs.DurationVar(&f.MergeWindow, "merge-window", 2*time.Second, "Longest time a line waits for slower servers with -merge-by-time")
 	}
 	fs.StringVar(&f.Since, "since", "", "Only lines at or after this time: RFC 3339, 2024-01-02, -2h, -30m, -7d, today, yesterday, now")
 	fs.StringVar(&f.Until, "until", "", "Only lines before this time (same forms as -since)")

@@ -9,29 +9,31 @@ import (
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
-// Merge-by-time bounds: a line is held until lines DefaultMergeWindow of
-// log time newer have arrived, or the buffer is full; lines never wait
-// longer than mergeMaxWait of wall time.
+// Merge-by-time bounds: lines are held until every connected server has
+// offered one (a k-way merge), but never longer than MaxWait of wall time
+// and never more than mergeMaxLines at once, so a silent or slow server
+// delays the output only a little and memory stays bounded.
 const (
 	DefaultMergeWindow = 2 * time.Second
 	mergeMaxLines      = 100000
-	mergeMaxWait       = 2 * time.Second
 )
 
-// timeMerger prints the REMOTE lines of many hosts in timestamp order: a
-// k-way merge with a bounded reorder window (--merge-by-time). Each host's
-// lines arrive in file order already; the window absorbs clock skew and
-// network delays between hosts. Lines without a timestamp inherit their
-// source's last one, so continuation lines stay with their head.
+// timeMerger prints the REMOTE lines of many servers in timestamp order
+// (--merge-by-time). Each connection keeps a heap of its held lines; the
+// oldest line overall is printed once every open connection has a line
+// waiting (so nothing older can still arrive from it) or once it waited
+// longer than maxWait. Lines without a timestamp inherit their source's
+// last one, so continuation lines stay behind their head.
 type timeMerger struct {
-	mu     sync.Mutex
-	x      *timewindow.Extractor
-	window int64 // seconds of log time
-	q      mergeHeap
-	seq    uint64
-	newest int64
-	last   map[string]int64
-	out    func(msg []byte)
+	mu      sync.Mutex
+	x       *timewindow.Extractor
+	maxWait time.Duration
+	conns   map[string]*mergeHeap
+	done    map[string]bool // connections ended with lines still held
+	held    int
+	seq     uint64
+	last    map[string]int64
+	out     func(msg []byte)
 }
 
 type mergeItem struct {
@@ -59,15 +61,39 @@ func (h *mergeHeap) Pop() any {
 	return it
 }
 
-func newTimeMerger(window time.Duration, out func([]byte)) *timeMerger {
-	if window <= 0 {
-		window = DefaultMergeWindow
+func newTimeMerger(maxWait time.Duration, out func([]byte)) *timeMerger {
+	if maxWait <= 0 {
+		maxWait = DefaultMergeWindow
 	}
-	return &timeMerger{x: timewindow.NewExtractor(time.Now()), window: int64(window / time.Second), last: map[string]int64{}, out: out}
+	return &timeMerger{x: timewindow.NewExtractor(time.Now()), maxWait: maxWait,
+		conns: map[string]*mergeHeap{}, done: map[string]bool{}, last: map[string]int64{}, out: out}
 }
 
-// add takes one REMOTE message; other messages are passed straight out.
-func (m *timeMerger) add(msg []byte) {
+// open registers a connection whose lines take part in the merge.
+func (m *timeMerger) open(conn string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conns[conn] == nil {
+		m.conns[conn] = &mergeHeap{}
+	}
+}
+
+// close ends a connection: it no longer holds the others back, and its
+// held lines are printed in turn.
+func (m *timeMerger) close(conn string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if h := m.conns[conn]; h != nil && h.Len() > 0 {
+		m.done[conn] = true
+	} else {
+		delete(m.conns, conn)
+	}
+	m.release(false)
+}
+
+// add takes one message of a connection; non-REMOTE messages pass
+// straight through.
+func (m *timeMerger) add(conn string, msg []byte) {
 	rl, ok := protocol.ParseRemoteLine(msg)
 	if !ok {
 		m.out(msg)
@@ -75,30 +101,56 @@ func (m *timeMerger) add(msg []byte) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := string(rl.Host) + "|" + string(rl.SourceID)
+	key := conn + "|" + string(rl.SourceID)
 	ts, ok := m.x.Extract(rl.Content)
 	if ok {
 		m.last[key] = ts
 	} else {
 		ts = m.last[key]
 	}
-	if ts > m.newest {
-		m.newest = ts
+	h := m.conns[conn]
+	if h == nil {
+		h = &mergeHeap{}
+		m.conns[conn] = h
 	}
 	m.seq++
-	heap.Push(&m.q, mergeItem{ts: ts, seq: m.seq, msg: append([]byte(nil), msg...), arrived: time.Now()})
+	heap.Push(h, mergeItem{ts: ts, seq: m.seq, msg: append([]byte(nil), msg...), arrived: time.Now()})
+	m.held++
 	m.release(false)
 }
 
-// release prints every held line that can no longer be overtaken.
+// release prints the oldest held lines while that is safe (every open
+// connection has a line waiting), or forced by the bounds or all.
 func (m *timeMerger) release(all bool) {
 	now := time.Now()
-	for m.q.Len() > 0 {
-		top := m.q[0]
-		if !all && m.q.Len() <= mergeMaxLines && top.ts > m.newest-m.window && now.Sub(top.arrived) < mergeMaxWait {
+	for m.held > 0 {
+		var min *mergeHeap
+		var minConn string
+		ready := true
+		for c, h := range m.conns {
+			if h.Len() == 0 {
+				if !m.done[c] {
+					ready = false
+				}
+				continue
+			}
+			if min == nil || (*h)[0].ts < (*min)[0].ts || ((*h)[0].ts == (*min)[0].ts && (*h)[0].seq < (*min)[0].seq) {
+				min, minConn = h, c
+			}
+		}
+		if min == nil {
 			return
 		}
-		heap.Pop(&m.q)
+		top := (*min)[0]
+		if !all && !ready && m.held <= mergeMaxLines && now.Sub(top.arrived) < m.maxWait {
+			return
+		}
+		heap.Pop(min)
+		m.held--
+		if min.Len() == 0 && m.done[minConn] {
+			delete(m.conns, minConn)
+			delete(m.done, minConn)
+		}
 		m.out(top.msg)
 	}
 }

@@ -211,6 +211,9 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		rn.toLog = true
 	}
 	po := protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}
+	if o.MergeByTime {
+		po.Plain = false // the merge needs each line's host and file
+	}
 	if o.Count || o.FilesWithMatches {
 		// Counting needs the REMOTE header to tell files apart on DTail
 		// 4.x servers, which ignore the extra keys and send lines.
@@ -249,6 +252,24 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		defer rn.ic.close()
 	}
 
+	rn.cancel = cancel
+	rn.started = time.Now()
+	if o.MergeByTime {
+		mw := &sessionWriter{}
+		// The merger's lock serialises its output, so one scratch writer
+		// serves every connection.
+		plain := o.Plain
+		rn.merger = newTimeMerger(o.MergeWindow, func(msg []byte) {
+			if plain {
+				// The servers were asked for REMOTE headers (to know each
+				// line's source); the user asked for bare lines.
+				if rl, ok := protocol.ParseRemoteLine(msg); ok {
+					msg = rl.Content
+				}
+			}
+			rn.print(mw, msg)
+		})
+	}
 	states := make([]*serverState, len(r.Servers))
 	var wg sync.WaitGroup
 	for i, srv := range r.Servers {
@@ -257,7 +278,17 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 			st.name = srv.Addr()
 		}
 		states[i] = st
-		wg.Go(func() { rn.serve(ctx, st) })
+		if rn.merger != nil {
+			// Registered before any dial: a server not yet connected must
+			// hold the merge back like one that is slow.
+			rn.merger.open(st.name)
+		}
+		wg.Go(func() {
+			rn.serve(ctx, st)
+			if rn.merger != nil {
+				rn.merger.close(st.name)
+			}
+		})
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -268,14 +299,6 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		reduced <- nil
 	}
 
-	rn.cancel = cancel
-	rn.started = time.Now()
-	if o.MergeByTime {
-		mw := &sessionWriter{}
-		// The merger's lock serialises its output, so one scratch writer
-		// serves every connection.
-		rn.merger = newTimeMerger(o.MergeWindow, func(msg []byte) { rn.print(mw, msg) })
-	}
 	rn.loop(ctx, cancel, done)
 
 	select {
@@ -314,7 +337,7 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 	defer ticker.Stop()
 	var mergeTick <-chan time.Time
 	if rn.merger != nil {
-		mt := time.NewTicker(mergeMaxWait / 4)
+		mt := time.NewTicker(rn.merger.maxWait / 4)
 		defer mt.Stop()
 		mergeTick = mt.C
 	}
@@ -492,6 +515,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 	}
 	rn.running.Store(st.name, true)
 	defer rn.running.Delete(st.name)
+
 	mr := protocol.NewMessageReader(conn, 0)
 	for {
 		msg, err := mr.Next()
@@ -539,7 +563,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 				continue // messages still buffered when --max-total hit
 			}
 			if rn.merger != nil {
-				rn.merger.add(msg)
+				rn.merger.add(st.name, msg)
 				continue
 			}
 			rn.print(w, msg)
