@@ -260,10 +260,10 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 				ReadRetryInterval:  time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
 				Limits:             limits,
 				Logger:             log,
-				StallTimeout:       stallTimeout,
+				StallTimeout:       time.Duration(cfg.Server.StallTimeoutSeconds) * time.Second,
 				FullHost:           fullHost,
 				MapreduceLogFormat: cfg.Server.MapreduceLogFormat,
-				OnStall:            func() { sess.Close() },
+				OnStall:            func() { sess.Disconnect() },
 			}, sess)
 			opts := session.ServeOptions{
 				Health:       sess.Kind == sshserver.UserHealth,
@@ -341,7 +341,3 @@ func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) sess
 		return f, err
 	}
 }
-
-// stallTimeout ends a session whose client accepted no output for this
-// long, so a stopped client cannot hold MaxConcurrentCats slots forever.
-const stallTimeout = 60 * time.Second

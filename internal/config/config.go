@@ -106,6 +106,10 @@ type Server struct {
 	OutputEOFAckTimeoutMs         int
 	ShutdownOutputSerializeWaitMs int
 	ShutdownIdleRecheckWaitMs     int
+
+	// StallTimeoutSeconds ends a session whose client accepted no output
+	// for this long, so a stopped client cannot hold the read slots.
+	StallTimeoutSeconds int
 }
 
 // Permissions are the read rules of §2.5. A user present in Users gets that
@@ -256,6 +260,7 @@ func DefaultWithHome(home string) Config {
 			OutputEOFAckTimeoutMs:         2000,
 			ShutdownOutputSerializeWaitMs: 500,
 			ShutdownIdleRecheckWaitMs:     10,
+			StallTimeoutSeconds:           60,
 		},
 		Client: Client{
 			TermColorsEnable: true,

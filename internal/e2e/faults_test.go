@@ -361,16 +361,14 @@ func TestFaultStalledClient(t *testing.T) {
 	s.expectBaseline(t, "after the stalled client finished", base, 5*time.Second)
 }
 
-// TestFaultStallTimeout guards the stall timeout (60 s, the constant
-// stallTimeout in internal/cli/server.go): two clients that stop reading
-// hold both MaxConcurrentCats slots; after the timeout the server must end
-// their sessions for real (connection, open files, read slots), so a
-// queued dcat completes while the two clients are still stopped. It takes
-// ~65 s of wall time, most of it asleep; a config key for the timeout
-// would let it run in a few seconds.
+// TestFaultStallTimeout guards the stall timeout (Server.StallTimeoutSeconds,
+// 3 s here): two clients that stop reading hold both MaxConcurrentCats
+// slots; after the timeout the server must end their sessions for real
+// (connection, open files, read slots), so a queued dcat completes while
+// the two clients are still stopped.
 func TestFaultStallTimeout(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{server: map[string]any{"MaxConcurrentCats": 2}})
+	s := startFServer(t, fopts{server: map[string]any{"MaxConcurrentCats": 2, "StallTimeoutSeconds": 3}})
 	c := newFClient(t)
 	big := writeOwned(t, filepath.Join(c.dir, "big.log"), seqLines(1, 1500000), 0o644)
 	small := writeOwned(t, filepath.Join(c.dir, "small.log"), seqLines(1, 5000), 0o644)
@@ -391,7 +389,7 @@ func TestFaultStallTimeout(t *testing.T) {
 	start := time.Now()
 	time.Sleep(time.Second)
 	queued := c.start(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", small), "queued")
-	s.waitLog(t, "Client stopped reading", 2, 75*time.Second)
+	s.waitLog(t, "Client stopped reading", 2, 30*time.Second)
 	t.Logf("the server declared both clients stalled after %v", time.Since(start).Round(time.Second))
 	if !waitFor(10*time.Second, queued.exited) {
 		t.Errorf("a dcat queued behind two stalled clients did not finish within 10 s of the stall timeout (%v after it started): the stalled sessions still hold the read slots; server %v (baseline %v), fds %s",

@@ -66,6 +66,7 @@ var keyDocs = map[string]string{
 	"Server.OutputEOFAckTimeoutMs":           "Internal tuning.",
 	"Server.ShutdownOutputSerializeWaitMs":   "Internal tuning.",
 	"Server.ShutdownIdleRecheckWaitMs":       "Internal tuning.",
+	"Server.StallTimeoutSeconds":             "Disconnect a client that accepted no output for this many seconds (it would hold read slots); default 60.",
 
 	"Client.TermColorsEnable": "ANSI colors; -noColor and -plain turn them off.",
 	"Client.AuthKeyPath":      "Private key offered first and registered for fast reconnects (default $HOME/.ssh/id_rsa).",

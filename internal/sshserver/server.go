@@ -265,6 +265,7 @@ func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-c
 			FromAuthKeyStore: fromStore,
 			Kind:             kind,
 			ch:               ch,
+			conn:             sconn,
 		}
 		// Spawned here, before the wg.Wait below, so the request goroutine
 		// can safely add the handler to wg while it still holds its own count.

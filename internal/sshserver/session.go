@@ -20,7 +20,18 @@ type Session struct {
 	// Kind tells whether User is one of the reserved users.
 	Kind UserKind
 
-	ch ssh.Channel
+	ch   ssh.Channel
+	conn ssh.Conn
+}
+
+// Disconnect closes the whole SSH connection. Closing only the channel
+// does not release a Write blocked on the client's window (a client that
+// stopped reading); closing the connection does.
+func (s *Session) Disconnect() error {
+	if s.conn == nil {
+		return s.ch.Close()
+	}
+	return s.conn.Close()
 }
 
 var _ io.ReadWriteCloser = (*Session)(nil)
