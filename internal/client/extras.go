@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/session"
+	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // hiddenExtra takes the hidden messages beyond DTail 4.x: the receipt and
@@ -125,17 +125,26 @@ func (rn *remoteRun) finishExtras(states []*serverState) {
 	WriteReceipt(rn.o.Stderr, c.result(), rn.o.Receipt)
 }
 
-// ndjsonLine renders one REMOTE message as a JSON object for jq.
-func ndjsonLine(dst []byte, host, file []byte, lineNo uint64, text []byte) []byte {
-	v := struct {
-		Host string `json:"host"`
-		File string `json:"file"`
-		Line uint64 `json:"line"`
-		Text string `json:"text"`
-	}{string(host), string(file), lineNo, string(bytes.TrimSuffix(text, []byte{'\n'}))}
-	b, _ := json.Marshal(v)
-	dst = append(dst, b...)
-	return append(dst, '\n')
+// ndjsonLine renders one REMOTE message as a JSON object for jq, with the
+// same fields as serverless output: the byte offset comes from our
+// servers (`N@OFFSET`), the timestamp is parsed here.
+func (rn *remoteRun) ndjsonLine(dst []byte, rl protocol.RemoteLine) []byte {
+	noText, offText, hasOff := strings.Cut(string(rl.LineNo), "@")
+	no, _ := strconv.ParseUint(noText, 10, 64)
+	off := int64(-1)
+	if hasOff {
+		if v, err := strconv.ParseInt(offText, 10, 64); err == nil {
+			off = v
+		}
+	}
+	content := bytes.TrimSuffix(rl.Content, []byte{'\n'})
+	rn.tsMu.Lock()
+	if rn.ts == nil {
+		rn.ts = timewindow.NewExtractor(time.Now())
+	}
+	ts, ok := rn.ts.Extract(content)
+	rn.tsMu.Unlock()
+	return session.AppendJSONLine(dst, string(rl.Host), string(rl.SourceID), no, off, ts, ok, content)
 }
 
 // progressInterval is how often the status line is redrawn.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 	"github.com/dtail-go/dtail/internal/query"
 	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/sshclient"
+	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // Timings of spec §5.7.
@@ -120,6 +120,9 @@ type remoteRun struct {
 	matches atomic.Int64
 	// merger orders lines by timestamp across hosts (--merge-by-time).
 	merger *timeMerger
+	// ts parses timestamps for --output ndjson.
+	tsMu sync.Mutex
+	ts   *timewindow.Extractor
 	// progress counters: finished servers, bytes received, and the
 	// servers connected but not finished.
 	finished atomic.Int64
@@ -213,6 +216,14 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	po := protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}
 	if o.MergeByTime {
 		po.Plain = false // the merge needs each line's host and file
+	}
+	if o.NDJSON {
+		if po.Extra == nil {
+			po.Extra = map[string]string{}
+		}
+		// Our servers add each line's byte offset; DTail 4.x servers
+		// ignore the key and the objects carry no offset.
+		po.Extra[session.OptOffsets] = "true"
 	}
 	if o.Count || o.FilesWithMatches {
 		// Counting needs the REMOTE header to tell files apart on DTail
@@ -601,8 +612,7 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 	}
 	if rn.o.NDJSON {
 		if rl, ok := protocol.ParseRemoteLine(msg); ok {
-			no, _ := strconv.ParseUint(string(rl.LineNo), 10, 64)
-			w.line = ndjsonLine(w.line[:0], rl.Host, rl.SourceID, no, rl.Content)
+			w.line = rn.ndjsonLine(w.line[:0], rl)
 			rn.out.Write(w.line)
 			return
 		}

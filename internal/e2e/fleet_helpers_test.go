@@ -205,7 +205,11 @@ type fleetLine struct {
 	Host string `json:"host"`
 	File string `json:"file"`
 	Line uint64 `json:"line"`
-	Text string `json:"text"`
+	// Offset is absent (-1 after parsing) when the server cannot send it
+	// (DTail 4.x); Time only when the line has a timestamp.
+	Offset *int64 `json:"offset,omitempty"`
+	Time   string `json:"time,omitempty"`
+	Text   string `json:"text"`
 }
 
 func parseRemoteLines(t testing.TB, out []byte) []fleetLine {

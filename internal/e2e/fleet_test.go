@@ -235,6 +235,12 @@ func TestFleet(t *testing.T) {
 				t.Errorf("ndjson object %+v does not match line %d of %s's app.log", r, r.Line, r.Host)
 				break
 			}
+			// Our servers send the byte offset: the text starts there.
+			d := fx.byHost[r.Host]
+			if r.Offset == nil || *r.Offset < 0 || int(*r.Offset)+len(r.Text) > len(d) || string(d[*r.Offset:int(*r.Offset)+len(r.Text)]) != r.Text {
+				t.Errorf("ndjson object %+v: offset does not point at its text", r)
+				break
+			}
 		}
 	})
 

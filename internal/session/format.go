@@ -3,9 +3,11 @@ package session
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/dtail-go/dtail/internal/color"
 	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // lineFormat turns one read line into bytes for the destination. The four
@@ -22,7 +24,12 @@ type lineFormat struct {
 	scheme *color.Scheme // local non-plain only; nil = no colours
 	rawEOF bool          // local plain cat: a last line without newline stays so
 	ndjson bool          // local: one JSON object per line (--output ndjson)
-	tmp    []byte
+	// offset of the line being appended, and whether the wire line number
+	// carries it (`N@OFFSET`).
+	offset      int64
+	wireOffsets bool
+	ts          *timewindow.Extractor
+	tmp         []byte
 }
 
 // needsLineNumbers reports whether the format prints line numbers.
@@ -41,10 +48,27 @@ func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
 		if f.plain {
 			return protocol.AppendMessage(dst, line)
 		}
+		if f.wireOffsets {
+			dst = append(dst, "REMOTE|"...)
+			dst = append(dst, f.host...)
+			dst = append(dst, "|100|"...)
+			dst = strconv.AppendUint(dst, no, 10)
+			dst = append(dst, '@')
+			dst = strconv.AppendInt(dst, f.offset, 10)
+			dst = append(dst, '|')
+			dst = append(dst, f.id...)
+			dst = append(dst, '|')
+			dst = append(dst, line...)
+			return append(dst, protocol.MessageDelimiter)
+		}
 		return protocol.AppendRemoteLine(dst, f.host, no, f.id, line)
 	}
 	if f.ndjson {
-		return appendJSONLine(dst, f.host, f.id, no, trimEOL(line))
+		if f.ts == nil {
+			f.ts = timewindow.NewExtractor(time.Now())
+		}
+		ts, ok := f.ts.Extract(line)
+		return AppendJSONLine(dst, f.host, f.id, no, f.offset, ts, ok, trimEOL(line))
 	}
 	if f.plain {
 		dst = append(dst, line...)
@@ -78,16 +102,26 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// appendJSONLine writes {"host","file","line","text"} for jq; the
-// strings go through encoding/json so control bytes and invalid UTF-8
-// still give valid JSON.
-func appendJSONLine(dst []byte, host, file string, no uint64, text []byte) []byte {
+// AppendJSONLine writes {"host","file","line","offset","time","text"} for
+// jq ("time" only when the line has a timestamp, as RFC 3339); strings go
+// through encoding/json so control bytes and invalid UTF-8 still give
+// valid JSON. The client uses it too, so both print the same objects.
+func AppendJSONLine(dst []byte, host, file string, no uint64, offset int64, ts int64, hasTS bool, text []byte) []byte {
 	dst = append(dst, `{"host":`...)
 	dst = appendJSONString(dst, host)
 	dst = append(dst, `,"file":`...)
 	dst = appendJSONString(dst, file)
 	dst = append(dst, `,"line":`...)
 	dst = strconv.AppendUint(dst, no, 10)
+	if offset >= 0 {
+		dst = append(dst, `,"offset":`...)
+		dst = strconv.AppendInt(dst, offset, 10)
+	}
+	if hasTS {
+		dst = append(dst, `,"time":"`...)
+		dst = time.Unix(ts, 0).AppendFormat(dst, time.RFC3339)
+		dst = append(dst, '"')
+	}
 	dst = append(dst, `,"text":`...)
 	dst = appendJSONString(dst, string(text))
 	return append(dst, "}\n"...)

@@ -279,6 +279,7 @@ func (s *Session) readRequest(cmd protocol.Command, optErr error) (ReadRequest, 
 		// servers ignore (their clients then count the lines themselves).
 		Count:            cmd.Options.Extra[OptCount] == "true",
 		FilesWithMatches: cmd.Options.Extra[OptFilesWithMatches] == "true",
+		Offsets:          cmd.Options.Extra[OptOffsets] == "true",
 		Window:           WindowFromOptions(cmd.Options.Extra),
 	}, nil
 }

@@ -54,6 +54,9 @@ type ReadRequest struct {
 	FilesWithMatches bool
 	// NDJSON prints local output as JSON objects (--output ndjson).
 	NDJSON bool
+	// Offsets sends each line's byte offset in the REMOTE line number
+	// field as `N@OFFSET` (asked for by our clients for ndjson only).
+	Offsets bool
 	// Window, if set, selects lines by their timestamp (--since/--until):
 	// cat and grep read the rotation sets oldest first and skip what
 	// lies outside (window.go). Follow mode ignores it.
@@ -311,6 +314,14 @@ type pipe struct {
 	// add and sinkDone feed a mapreduce aggregate instead of the output.
 	add      func(line []byte)
 	sinkDone func()
+	// offsets tracks each line's byte offset (--output ndjson): streamPos
+	// is the offset of the next block, blockBase of the current one, and
+	// offRing keeps the offsets of possible before-context lines.
+	offsets   bool
+	streamPos int64
+	blockBase int64
+	curOff    int64
+	offRing   []int64
 	// counting (--count, --files-with-matches) counts selected lines
 	// instead of sending them; stop ends the file early.
 	counting bool
@@ -343,6 +354,11 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	p.fmt.ndjson = s.cfg.Serverless && req.NDJSON
 	if p.fmt.ndjson {
 		p.fmt.plain, p.fmt.scheme = false, nil
+	}
+	p.offsets = req.NDJSON || req.Offsets
+	p.fmt.wireOffsets = !s.cfg.Serverless && req.Offsets
+	if p.offsets && req.Before > 0 {
+		p.offRing = make([]int64, req.Before+1)
 	}
 	if req.Before > 0 || req.After > 0 || req.Max > 0 {
 		if req.Count || req.FilesWithMatches {
@@ -379,6 +395,13 @@ func (p *pipe) emit(line []byte, no uint64) {
 	if p.add != nil {
 		p.add(line)
 		return
+	}
+	if p.offsets {
+		p.fmt.offset = p.curOff
+		if no != p.lines && p.offRing != nil {
+			// A before-context line from the window's ring.
+			p.fmt.offset = p.offRing[no%uint64(len(p.offRing))]
+		}
 	}
 	if p.ending == source.EOF && p.fmt.rawEOF && (len(line) == 0 || line[len(line)-1] != '\n') {
 		p.batch = append(p.batch, line...)
@@ -418,6 +441,12 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 	if err := p.s.out.Err(); err != nil {
 		return err
 	}
+	if p.offsets {
+		// Offsets count bytes of the (decompressed) stream.
+		base := p.streamPos
+		p.streamPos += int64(len(data))
+		p.blockBase = base
+	}
 	if end != source.Newline || p.win != nil || p.fmt.tail || p.tw != nil {
 		return p.perLine(data, end)
 	}
@@ -446,6 +475,9 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 				return nil
 			}
 			p.lines += uint64(bytes.Count(data[from:start], nl)) + 1
+			if p.offsets {
+				p.curOff = p.blockBase + int64(start)
+			}
 			p.emit(data[start:end], p.lines)
 			if p.stop {
 				return source.ErrStop
@@ -460,6 +492,7 @@ var nl = []byte{'\n'}
 
 func (p *pipe) perLine(data []byte, end source.Ending) error {
 	p.ending = end
+	off := p.blockBase
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		var line []byte
@@ -469,6 +502,13 @@ func (p *pipe) perLine(data []byte, end source.Ending) error {
 			line, data = data[:i+1], data[i+1:]
 		}
 		p.lines++
+		if p.offsets {
+			p.curOff = off
+			if p.offRing != nil {
+				p.offRing[p.lines%uint64(len(p.offRing))] = off
+			}
+			off += int64(len(line))
+		}
 		if p.tw != nil {
 			in, past := p.tw.Line(line)
 			if past {

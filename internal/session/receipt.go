@@ -20,6 +20,8 @@ const (
 const (
 	OptCount            = "count"
 	OptFilesWithMatches = "fwm"
+	// OptOffsets asks for `N@OFFSET` in the REMOTE line number field.
+	OptOffsets = "offsets"
 )
 
 // Receipt is what one server read for a session: the client adds these
