@@ -305,6 +305,12 @@ func runServerlessMap(ctx context.Context, o Options, s *session.Session, files 
 	<-mapDone
 	rerr := <-reduced
 	werr := s.Close()
+	if o.Receipt != "" {
+		var c receiptCollector
+		c.addServer(s.Receipt())
+		c.addHost(o.Host, outcomeOK, true)
+		WriteReceipt(o.Stderr, c.result(), o.Receipt)
+	}
 	if rerr != nil {
 		io.WriteString(o.Stderr, o.Prog+": "+rerr.Error()+"\n")
 		return ExitPartial
