@@ -90,28 +90,7 @@ stop() {
 cleanup() { stop "$DS_PID"; [ -n "${KEEP:-}" ] || rm -rf "$OUT/srv" "$OUT/home" "$OUT/keys" "$OUT"/*.out; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$OUT/srv/cache" "$OUT/home/.ssh" "$OUT/keys"
-chmod 700 "$OUT/home/.ssh"
-KEY=$OUT/keys/id_ed25519
-ssh-keygen -q -t ed25519 -N "" -C bench -f "$KEY"
-ssh-keygen -q -t ed25519 -N "" -f "$OUT/srv/cache/ssh_host_key"
-cp "$KEY.pub" "$OUT/srv/cache/$SRV_USER.authorized_keys"
-chmod 600 "$OUT/srv/cache/ssh_host_key"
-[ "$(id -u)" = 0 ] && chown -R "$SRV_USER:" "$OUT/srv"
-DS_PORT=
-for _ in $(seq 100); do
-	p=$(awk -v s="$RANDOM$$" 'BEGIN{srand(s); print 20000 + int(rand()*30000)}')
-	(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { DS_PORT=$p; break; }
-done
-[ -n "$DS_PORT" ] || die "no free port"
-(cd "$OUT/srv" && exec "${AS_SRV[@]}" "$BIN/dserver" --cfg none --logger stdout --logLevel warn \
-	--bindAddress 127.0.0.1 --port "$DS_PORT" >"$OUT/dserver.log" 2>&1) &
-DS_PID=$!
-for _ in $(seq 200); do
-	(: >"/dev/tcp/127.0.0.1/$DS_PORT") 2>/dev/null && break
-	kill -0 "$DS_PID" 2>/dev/null || { cat "$OUT/dserver.log" >&2; die "dserver did not start"; }
-	sleep 0.05
-done
+start_bench_dserver
 # The PID of the dserver itself (setpriv execs it; the subshell may not).
 SRV_PID=$(pgrep -P "$DS_PID" -x dserver 2>/dev/null | head -n 1)
 [ -n "$SRV_PID" ] || SRV_PID=$DS_PID

@@ -42,3 +42,32 @@ optional_tool() {
 	( need_tools "$1" ) 2>/dev/null || true
 	command -v "${1%%:*}" >/dev/null 2>&1
 }
+
+# start_bench_dserver starts one dserver for a benchmark: keys under
+# $OUT/keys (KEY is the client key), the server in $OUT/srv as "${AS_SRV[@]}"
+# (set by the caller; empty when not root), its output in $OUT/dserver.log.
+# Sets KEY, DS_PORT and DS_PID; the caller stops DS_PID in its cleanup.
+start_bench_dserver() {
+	mkdir -p "$OUT/srv/cache" "$OUT/home/.ssh" "$OUT/keys"
+	chmod 700 "$OUT/home/.ssh"
+	KEY=$OUT/keys/id_ed25519
+	ssh-keygen -q -t ed25519 -N "" -C bench -f "$KEY"
+	ssh-keygen -q -t ed25519 -N "" -f "$OUT/srv/cache/ssh_host_key"
+	cp "$KEY.pub" "$OUT/srv/cache/$SRV_USER.authorized_keys"
+	chmod 600 "$OUT/srv/cache/ssh_host_key"
+	[ "$(id -u)" = 0 ] && chown -R "$SRV_USER:" "$OUT/srv"
+	DS_PORT=
+	for _ in $(seq 100); do
+		p=$(awk -v s="$RANDOM$$" 'BEGIN{srand(s); print 20000 + int(rand()*30000)}')
+		(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { DS_PORT=$p; break; }
+	done
+	[ -n "$DS_PORT" ] || die "no free port"
+	(cd "$OUT/srv" && exec "${AS_SRV[@]}" "$BIN/dserver" --cfg none --logger stdout --logLevel warn \
+		--bindAddress 127.0.0.1 --port "$DS_PORT" >"$OUT/dserver.log" 2>&1) &
+	DS_PID=$!
+	for _ in $(seq 200); do
+		(: >"/dev/tcp/127.0.0.1/$DS_PORT") 2>/dev/null && break
+		kill -0 "$DS_PID" 2>/dev/null || { cat "$OUT/dserver.log" >&2; die "dserver did not start"; }
+		sleep 0.05
+	done
+}
