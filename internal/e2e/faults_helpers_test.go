@@ -360,7 +360,30 @@ func runCmd(t testing.TB, cmd *exec.Cmd, d time.Duration) (result, int) {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
 	timer := time.AfterFunc(d, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	// The child's VmHWM is sampled while it runs: rusage's ru_maxrss
+	// after a vfork-style start can report the (large) test process's
+	// peak instead of the child's own. VmHWM is a high-water mark, so the
+	// last sample before exit holds the peak up to then.
+	hwm := make(chan int, 1)
+	stopPoll := make(chan struct{})
+	go func() {
+		peak := 0
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if kb := vmHWM(cmd.Process.Pid); kb > peak {
+				peak = kb
+			}
+			select {
+			case <-stopPoll:
+				hwm <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	err := cmd.Wait()
+	close(stopPoll)
 	timedOut := !timer.Stop()
 	res := result{stdout: out.Bytes(), stderr: errb.Bytes(), elapsed: time.Since(start), timedOut: timedOut}
 	var ee *exec.ExitError
@@ -369,11 +392,23 @@ func runCmd(t testing.TB, cmd *exec.Cmd, d time.Duration) (result, int) {
 	} else if err != nil {
 		t.Fatalf("%s: %v", cmd.Path, err)
 	}
-	maxrss := 0
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		maxrss = int(ru.Maxrss)
+	return res, <-hwm
+}
+
+// vmHWM reads a process's peak resident set (kB) from /proc, 0 if gone.
+func vmHWM(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
 	}
-	return res, maxrss
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb
+		}
+	}
+	return 0
 }
 
 // startProc is startBG with a chosen SysProcAttr (nil: procAttr()).
