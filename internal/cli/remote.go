@@ -165,6 +165,9 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 			Coalesce:    co,
 			Interactive: f.InteractiveQuery,
 			ControlTTY:  f.ControlTTY,
+			// The status line only makes sense on a terminal, and never
+			// in output a script reads.
+			Progress: !o.Plain && !o.NDJSON && co == nil && isTerminal(env.Stdout),
 		})
 	})
 }
