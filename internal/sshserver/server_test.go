@@ -583,3 +583,53 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal("config shares slices with the caller")
 	}
 }
+
+// A thousand connections at once against MaxConnections 10: the excess is
+// refused right away (never queued in memory), the server keeps answering
+// the health check and serves normal users again once the flood is gone.
+func TestConnectionFloodPastMaxConnections(t *testing.T) {
+	ts, k := keyServer(t, Config{MaxConnections: 10, HandshakeTimeout: 2 * time.Second})
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 1000; i++ {
+		c, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
+	// Ten hold a handshake slot; the rest must have been closed by the
+	// server: a read returns EOF instead of blocking.
+	closed := 0
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); err == io.EOF {
+			closed++
+		}
+	}
+	if closed < 900 {
+		t.Fatalf("only %d of 1000 excess connections were closed at once", closed)
+	}
+	// The first ten still hold every slot; once the rest is gone the
+	// reserved handshakes let the health check through. (Idle connections
+	// can occupy the two reserved handshakes for their 3 s timeout: the
+	// server cannot know the user before the handshake.)
+	for _, c := range conns[10:] {
+		c.Close()
+	}
+	if line, err := ts.login(t, HealthUser, ssh.Password(HealthUser)); err != nil || !strings.HasPrefix(line, HealthUser) {
+		t.Fatalf("health with every slot held: %q %v", line, err)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	waitFor(t, "slots to free", func() bool { st := ts.srv.Stats(); return st.PreAuth == 0 && st.Current == 0 })
+	if _, err := ts.login(t, "alice", ssh.PublicKeys(k.signer)); err != nil {
+		t.Fatalf("normal user after the flood: %v", err)
+	}
+}
