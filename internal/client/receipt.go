@@ -28,6 +28,7 @@ type Receipt struct {
 	FilesRotated      int64    `json:"files_rotated"`
 	FilesTruncated    int64    `json:"files_truncated"`
 	LinesDropped      int64    `json:"lines_dropped"`
+	FilesSkipped      int64    `json:"files_skipped"`
 	Complete          bool     `json:"complete"`
 	FailedHosts       []string `json:"failed_hosts,omitempty"`
 	HostsNoReceiptIDs []string `json:"hosts_without_receipt_list,omitempty"`
@@ -49,6 +50,7 @@ func (c *receiptCollector) addServer(rc session.Receipt) {
 	c.r.FilesRotated += rc.FilesRotated
 	c.r.FilesTruncated += rc.FilesTruncated
 	c.r.LinesDropped += rc.LinesDropped
+	c.r.FilesSkipped += rc.FilesSkipped
 }
 
 // parseReceipt reads a `.syn receipt {json}` hidden message.
@@ -111,7 +113,7 @@ func (c *receiptCollector) result() Receipt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.r
-	r.Complete = r.HostsOK == r.Hosts && r.FilesUnreadable == 0 && r.LinesDropped == 0
+	r.Complete = r.HostsOK == r.Hosts && r.FilesUnreadable == 0 && r.LinesDropped == 0 && r.FilesSkipped == 0
 	return r
 }
 
@@ -129,6 +131,9 @@ func WriteReceipt(w io.Writer, r Receipt, format string) {
 	fmt.Fprintf(w, "receipt: %s; hosts %d ok of %d (%d unreachable, %d auth failed, %d timed out, %d incomplete); files %d read, %d not readable; %s in %d lines; %d rotated, %d truncated during the read; %d lines dropped",
 		status, r.HostsOK, r.Hosts, r.HostsUnreachable, r.HostsAuthFailed, r.HostsTimedOut, r.HostsIncomplete,
 		r.FilesRead, r.FilesUnreadable, humanBytes(r.Bytes), r.Lines, r.FilesRotated, r.FilesTruncated, r.LinesDropped)
+	if r.FilesSkipped > 0 {
+		fmt.Fprintf(w, "; %d files skipped (beyond MaxGlobTargets)", r.FilesSkipped)
+	}
 	if r.HostsNoReceipt > 0 {
 		fmt.Fprintf(w, "; %d hosts sent no receipt (DTail 4.x servers, not counted above): %s", r.HostsNoReceipt, strings.Join(r.HostsNoReceiptIDs, ","))
 	}

@@ -329,7 +329,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		code = ExitPartial
 	}
 	for _, st := range states {
-		if st.failed || st.unreadable > 0 {
+		if st.failed || st.unreadable > 0 || st.receipt.FilesSkipped > 0 {
 			code = ExitPartial
 		}
 		if st.unreadable > 0 {

@@ -201,7 +201,7 @@ func RunServerless(ctx context.Context, o Options) int {
 		io.WriteString(o.Stderr, o.Prog+": write output: "+werr.Error()+"\n")
 		return ExitPartial
 	}
-	if s.Stats().FilesFailed > 0 {
+	if st := s.Stats(); st.FilesFailed > 0 || st.FilesSkipped > 0 {
 		return ExitPartial
 	}
 	return ExitOK
@@ -318,7 +318,7 @@ func runServerlessMap(ctx context.Context, o Options, s *session.Session, files 
 	if werr != nil && !isBrokenPipe(werr) {
 		return ExitPartial
 	}
-	if s.Stats().FilesFailed > 0 {
+	if st := s.Stats(); st.FilesFailed > 0 || st.FilesSkipped > 0 {
 		return ExitPartial
 	}
 	return ExitOK

@@ -671,7 +671,10 @@ func TestFaultGlob1000(t *testing.T) {
 		if e := string(res.stderr); !strings.Contains(e, "MaxGlobTargets") && !strings.Contains(e, "Glob expansion exceeded server limit") {
 			t.Errorf("no MaxGlobTargets warning: %s", res.stderr)
 		}
-		t.Logf("exit code with the glob cut at MaxGlobTargets: %d", res.code)
+		// Coverage was incomplete: the 1,001st file was not read.
+		if res.code != 1 {
+			t.Errorf("glob cut at MaxGlobTargets: exit %d, want 1 (DECISIONS: exit 1 when something was not read)", res.code)
+		}
 	})
 	t.Run("1000 files", func(t *testing.T) {
 		os.Remove(filepath.Join(g, "f1000.log"))

@@ -132,6 +132,7 @@ func (s *Session) expand(glob string) []string {
 	if max := s.cfg.MaxGlobTargets; max > 0 && len(paths) > max {
 		s.notify(s.logWarn("Glob expansion exceeded server limit, only first targets served", "limit", max, "matched", len(paths)),
 			fmt.Sprintf("%s: glob matched %d files, only the first %d are read (MaxGlobTargets)", glob, len(paths), max))
+		s.stats.skipped.Add(int64(len(paths) - max))
 		paths = paths[:max]
 	}
 	return paths

@@ -34,13 +34,15 @@ type Receipt struct {
 	FilesRotated   int64 `json:"rotated"`
 	FilesTruncated int64 `json:"truncated"`
 	LinesDropped   int64 `json:"lines_dropped"`
+	// FilesSkipped are glob matches beyond MaxGlobTargets (not read).
+	FilesSkipped int64 `json:"files_skipped,omitempty"`
 }
 
 // Receipt returns the session's counters as a receipt.
 func (s *Session) Receipt() Receipt {
 	st := s.Stats()
 	return Receipt{FilesRead: st.FilesRead, FilesFailed: st.FilesFailed, Bytes: st.Bytes, Lines: st.Lines,
-		FilesRotated: st.FilesRotated, FilesTruncated: st.FilesTruncated}
+		FilesRotated: st.FilesRotated, FilesTruncated: st.FilesTruncated, FilesSkipped: st.FilesSkipped}
 }
 
 func (s *Session) sendReceipt() {

@@ -125,10 +125,12 @@ type Stats struct {
 	Lines          int64
 	FilesRotated   int64
 	FilesTruncated int64
+	// FilesSkipped are glob matches beyond MaxGlobTargets: not read.
+	FilesSkipped int64
 }
 
 type stats struct {
-	filesRead, filesFailed, bytes, lines, rotatedN, truncatedN atomic.Int64
+	filesRead, filesFailed, bytes, lines, rotatedN, truncatedN, skipped atomic.Int64
 }
 
 func (s *stats) addFile(bytes int64, lines uint64) {
@@ -177,6 +179,7 @@ func (s *Session) Stats() Stats {
 		Lines:          s.stats.lines.Load(),
 		FilesRotated:   s.stats.rotatedN.Load(),
 		FilesTruncated: s.stats.truncatedN.Load(),
+		FilesSkipped:   s.stats.skipped.Load(),
 	}
 }
 
