@@ -122,10 +122,13 @@ if hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$JSON" \
 	-n "count" "$DG --plain --count" \
 	-n "files-with-matches" "$DG --plain --files-with-matches" \
 	-n "coalesce" "$DG --plain --coalesce" \
-	-n "output-ndjson" "$DG --plain --output ndjson"; then
+	-n "output-ndjson" "$DG --plain --output ndjson" \
+	-n "receipt-json" "$DG --plain --receipt json" \
+	-n "merge-by-time" "$DG --plain --merge-by-time" \
+	-n "since-until" "$DG --plain --since 2021-10-02T00:00:00Z --until 2021-10-03T00:00:00Z"; then
 	base=$(median "$JSON" 0)
 	i=1
-	for name in --count --files-with-matches --coalesce "--output ndjson"; do
+	for name in --count --files-with-matches --coalesce "--output ndjson" "--receipt json" --merge-by-time "--since/--until (whole day)"; do
 		m=$(median "$JSON" $i)
 		say "COST  $name: $(div "$m" "$base") × dgrep --plain   [medians s: $m vs $base]"
 		i=$((i + 1))
