@@ -218,29 +218,15 @@ type Style struct {
 // A trailing newline of text is moved behind the closing escapes so that the
 // terminal never carries a coloured background into the next line.
 func AppendPaint(dst, text []byte, fg Fg, bg Bg, attr Attr) []byte {
-	nl := len(text) > 0 && text[len(text)-1] == '\n'
-	if nl {
-		text = text[:len(text)-1]
-	}
-	dst = append(dst, fg.Escape()...)
-	dst = append(dst, bg.Escape()...)
-	if attr != AttrNone {
-		dst = append(dst, attr.Escape()...)
-		dst = append(dst, text...)
-		dst = append(dst, Reset...)
-	} else {
-		dst = append(dst, text...)
-	}
-	dst = append(dst, BgReset...)
-	dst = append(dst, FgReset...)
-	if nl {
-		dst = append(dst, '\n')
-	}
-	return dst
+	return appendPaint(dst, text, fg, bg, attr)
 }
 
 // AppendPaintString is AppendPaint for string input, avoiding a conversion.
 func AppendPaintString(dst []byte, text string, fg Fg, bg Bg, attr Attr) []byte {
+	return appendPaint(dst, text, fg, bg, attr)
+}
+
+func appendPaint[T string | []byte](dst []byte, text T, fg Fg, bg Bg, attr Attr) []byte {
 	nl := len(text) > 0 && text[len(text)-1] == '\n'
 	if nl {
 		text = text[:len(text)-1]
