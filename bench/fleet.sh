@@ -68,25 +68,8 @@ median() {
 div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.4f", a/b; else print "nan" }'; }
 
 # The dserver -----------------------------------------------------------------
-if [ "$(id -u)" = 0 ]; then
-	SRV_USER=${SRV_USER:-dtremote}
-	id "$SRV_USER" >/dev/null 2>&1 || useradd -m -U -s /bin/bash "$SRV_USER" || die "useradd $SRV_USER failed"
-	AS_SRV=(setpriv "--reuid=$SRV_USER" "--regid=$(id -gn "$SRV_USER")" --init-groups)
-else
-	SRV_USER=$(id -un)
-	AS_SRV=()
-fi
-"${AS_SRV[@]}" test -r "$DATA/$F" || { [ "$(id -u)" = 0 ] && chmod a+r "$DATA/$F" && chmod a+x "$DATA"; } ||
-	die "$SRV_USER cannot read $DATA/$F"
+bench_server_user
 DS_PID=
-stop() {
-	local p=$1 i
-	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null || return 0
-	for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-}
 cleanup() { stop "$DS_PID"; [ -n "${KEEP:-}" ] || rm -rf "$OUT/srv" "$OUT/home" "$OUT/keys" "$OUT"/*.out; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -43,6 +43,33 @@ optional_tool() {
 	command -v "${1%%:*}" >/dev/null 2>&1
 }
 
+# bench_server_user picks the account the benchmark dserver runs as (an
+# unprivileged SRV_USER, default dtremote, when run as root) and sets
+# AS_SRV, the command prefix that runs as it; the data file $DATA/$F must
+# be readable by it.
+bench_server_user() {
+	if [ "$(id -u)" = 0 ]; then
+		SRV_USER=${SRV_USER:-dtremote}
+		id "$SRV_USER" >/dev/null 2>&1 || useradd -m -U -s /bin/bash "$SRV_USER" || die "useradd $SRV_USER failed"
+		AS_SRV=(setpriv "--reuid=$SRV_USER" "--regid=$(id -gn "$SRV_USER")" --init-groups)
+	else
+		SRV_USER=$(id -un)
+		AS_SRV=()
+	fi
+	"${AS_SRV[@]}" test -r "$DATA/$F" || { [ "$(id -u)" = 0 ] && chmod a+r "$DATA/$F" && chmod a+x "$DATA"; } ||
+		die "$SRV_USER cannot read $DATA/$F"
+}
+
+# stop PID: TERM, then KILL after 5 s, and reap it.
+stop() {
+	local p=$1 i
+	[ -n "$p" ] || return 0
+	kill "$p" 2>/dev/null || return 0
+	for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+}
+
 # start_bench_dserver starts one dserver for a benchmark: keys under
 # $OUT/keys (KEY is the client key), the server in $OUT/srv as "${AS_SRV[@]}"
 # (set by the caller; empty when not root), its output in $OUT/dserver.log.

@@ -90,14 +90,6 @@ SUMMARY=$OUT/summary.txt
 say() { echo "$*"; echo "$*" >>"$SUMMARY"; }
 FAILED=0
 DS_PID= SSHD_PID=
-stop() { # stop PID: TERM, then KILL after 5 s
-	local p=$1 i
-	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null || return 0
-	for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-}
 cleanup() {
 	stop "$DS_PID"
 	stop "$SSHD_PID"
