@@ -98,7 +98,7 @@ func (s *fserver) start(t testing.TB) bool {
 	args := []string{"--cfg", s.cfgPath, "--bindAddress", s.o.bind, "--port", strconv.Itoa(s.port), "--pprof", s.pprof}
 	args = append(args, s.o.logger...)
 	var cmd *exec.Cmd
-	var attr *syscall.SysProcAttr
+	attr := procAttr()
 	if s.o.netns != "" {
 		// ip netns exec and setpriv both exec, so the PID is dserver's.
 		a := []string{"netns", "exec", s.o.netns, "setpriv", "--reuid", strconv.Itoa(acct.uid), "--regid", strconv.Itoa(acct.gid), "--clear-groups", s.kind.bin}
@@ -109,7 +109,7 @@ func (s *fserver) start(t testing.TB) bool {
 	}
 	cmd.Dir = s.dir
 	cmd.Env = baseEnv(s.home, "DTAIL_HOSTNAME_OVERRIDE="+s.o.host)
-	s.proc = startProc(t, cmd, filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out", s.starts)), attr)
+	s.proc = startBGWith(t, cmd, filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out", s.starts)), attr)
 	s.starts++
 	if s.waitListening(15 * time.Second) {
 		return true
@@ -409,36 +409,6 @@ func vmHWM(pid int) int {
 		}
 	}
 	return 0
-}
-
-// startProc is startBG with a chosen SysProcAttr (nil: procAttr()).
-func startProc(t testing.TB, cmd *exec.Cmd, outPath string, attr *syscall.SysProcAttr) *bg {
-	t.Helper()
-	if attr == nil {
-		return startBG(t, cmd, outPath)
-	}
-	f, err := os.Create(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ef, err := os.Create(outPath + ".err")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = f, ef
-	cmd.SysProcAttr = attr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	p := &bg{cmd: cmd, outPath: outPath, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		f.Close()
-		ef.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.stop(syscall.SIGTERM, 3*time.Second) })
-	return p
 }
 
 // piped is a client whose stdout the test reads itself, so it can stop

@@ -232,6 +232,13 @@ type bg struct {
 
 func startBG(t testing.TB, cmd *exec.Cmd, outPath string) *bg {
 	t.Helper()
+	return startBGWith(t, cmd, outPath, procAttr())
+}
+
+// startBGWith is startBG with a caller-chosen SysProcAttr (another
+// account, ambient capabilities).
+func startBGWith(t testing.TB, cmd *exec.Cmd, outPath string, attr *syscall.SysProcAttr) *bg {
+	t.Helper()
 	f, err := os.Create(outPath)
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +248,7 @@ func startBG(t testing.TB, cmd *exec.Cmd, outPath string) *bg {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = f, ef
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = attr
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		ef.Close()

@@ -264,35 +264,6 @@ func serverAttr(u osUser, capRead bool) *syscall.SysProcAttr {
 	return a
 }
 
-// startAs is startBG with a caller-chosen SysProcAttr.
-func startAs(t testing.TB, cmd *exec.Cmd, outPath string, attr *syscall.SysProcAttr) *bg {
-	t.Helper()
-	f, err := os.Create(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ef, err := os.Create(outPath + ".err")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = f, ef
-	cmd.SysProcAttr = attr
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		ef.Close()
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	p := &bg{cmd: cmd, outPath: outPath, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		f.Close()
-		ef.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.stop(syscall.SIGTERM, 3*time.Second) })
-	return p
-}
-
 // startDServer runs a dserver as o.as on 127.0.0.1 in a fresh directory
 // owned by that account, with the harness host key and one
 // cache/<user>.authorized_keys per entry of o.users.
@@ -344,7 +315,7 @@ func (s *dsrv) start(t testing.TB, port int) {
 			"LOGNAME=" + s.o.as.name, "LANG=C.UTF-8", "DTAIL_HOSTNAME_OVERRIDE=testhost"}
 		s.n++
 		out := filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out", s.n))
-		s.proc = startAs(t, cmd, out, serverAttr(s.o.as, s.o.capRead))
+		s.proc = startBGWith(t, cmd, out, serverAttr(s.o.as, s.o.capRead))
 		s.port, s.addr = p, fmt.Sprintf("127.0.0.1:%d", p)
 		s.logs = append(s.logs, out)
 		if s.waitListening(15 * time.Second) {
