@@ -31,7 +31,10 @@ func TestFaultServerKilledMidStream(t *testing.T) {
 	t.Parallel()
 	var ss []*fserver
 	for _, h := range []string{"srvA", "srvB", "srvC"} {
-		ss = append(ss, startFServer(t, fopts{host: h}))
+		// The test stops reading while the pipes are full; on a loaded
+		// machine that must not run into the stall timeout, which has its
+		// own test (TestFaultStallTimeout).
+		ss = append(ss, startFServer(t, fopts{host: h, server: map[string]any{"StallTimeoutSeconds": 3600}}))
 	}
 	c := newFClient(t)
 	const n = 150000 // 6.5 MB of REMOTE lines per server: more than the SSH window and the buffers
