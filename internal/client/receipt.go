@@ -29,6 +29,7 @@ type Receipt struct {
 	FilesTruncated    int64    `json:"files_truncated"`
 	LinesDropped      int64    `json:"lines_dropped"`
 	FilesSkipped      int64    `json:"files_skipped"`
+	LinesSkipped      int64    `json:"lines_skipped"`
 	Complete          bool     `json:"complete"`
 	FailedHosts       []string `json:"failed_hosts,omitempty"`
 	HostsNoReceiptIDs []string `json:"hosts_without_receipt_list,omitempty"`
@@ -51,6 +52,7 @@ func (c *receiptCollector) addServer(rc session.Receipt) {
 	c.r.FilesTruncated += rc.FilesTruncated
 	c.r.LinesDropped += rc.LinesDropped
 	c.r.FilesSkipped += rc.FilesSkipped
+	c.r.LinesSkipped += rc.LinesSkipped
 }
 
 // parseReceipt reads a `.syn receipt {json}` hidden message.
@@ -133,6 +135,9 @@ func WriteReceipt(w io.Writer, r Receipt, format string) {
 		r.FilesRead, r.FilesUnreadable, humanBytes(r.Bytes), r.Lines, r.FilesRotated, r.FilesTruncated, r.LinesDropped)
 	if r.FilesSkipped > 0 {
 		fmt.Fprintf(w, "; %d files skipped (beyond MaxGlobTargets)", r.FilesSkipped)
+	}
+	if r.LinesSkipped > 0 {
+		fmt.Fprintf(w, "; %d lines skipped by the log format", r.LinesSkipped)
 	}
 	if r.HostsNoReceipt > 0 {
 		fmt.Fprintf(w, "; %d hosts sent no receipt (DTail 4.x servers, not counted above): %s", r.HostsNoReceipt, strings.Join(r.HostsNoReceiptIDs, ","))

@@ -48,3 +48,7 @@ func (p *csvParser) Parse(b []byte) (map[string]string, bool, error) {
 	}
 	return m, true, nil
 }
+
+// headerLine implements HeaderLine: the only line csv ignores is a file's
+// header.
+func (p *csvParser) headerLine() bool { return true }

@@ -30,6 +30,15 @@ type Parser interface {
 	Parse(line []byte) (fields map[string]string, ok bool, err error)
 }
 
+// HeaderLine reports whether the line p ignored last was a header (the
+// first line of a csv file): it names the columns and is not data, so a
+// caller counting skipped lines leaves it out. Call it right after Parse
+// returned ok=false with a nil error.
+func HeaderLine(p Parser) bool {
+	h, ok := p.(interface{ headerLine() bool })
+	return ok && h.headerLine()
+}
+
 // Options are the per-server values the common variables need (spec §6.3).
 type Options struct {
 	// Hostname is the server's full hostname for $hostname and $server

@@ -49,6 +49,9 @@ type Aggregate struct {
 	errs    atomic.Int64  // lines the parser rejected
 	valErrs atomic.Int64  // non-numeric values of numeric aggregations
 	dropped atomic.Int64  // lines dropped by MaxGroups
+	// skipped counts the lines the parsers of closed mappers ignored;
+	// live mappers count their own (no shared counter on the hot path).
+	skipped atomic.Int64
 
 	mu      sync.Mutex
 	mappers map[*Mapper]struct{}
@@ -97,6 +100,9 @@ type Mapper struct {
 	// when their groups merge: mappers made later (files read later)
 	// win, and a BlockMapper's workers set it per block.
 	seq uint64
+	// skipped counts the lines the parser ignored (a default-format line
+	// that is not INFO), under mu; Close adds it to the aggregate's.
+	skipped int64
 }
 
 // NewMapper returns a mapper that parses lines with p (one parser per
@@ -119,6 +125,8 @@ func (m *Mapper) Close() {
 	m.mu.Lock()
 	groups := m.groups
 	m.groups, m.closed = nil, true
+	a.skipped.Add(m.skipped)
+	m.skipped = 0
 	m.mu.Unlock()
 	delete(a.mappers, m)
 	a.mergeGroups(a.pending, groups)
@@ -131,6 +139,23 @@ func (a *Aggregate) Add(line []byte) error { return a.def.Add(line) }
 // Errors returns the number of lines dropped because the parser rejected
 // them (the server logs "Error processing line:" for each).
 func (a *Aggregate) Errors() int { return int(a.errs.Load()) }
+
+// SkippedLines returns the number of lines the parsers ignored: lines the
+// log format does not read, such as default-format lines that are not
+// INFO (spec §7.2). A CSV file's header line is not counted. With Errors
+// it tells the user how much of the selected input the result leaves
+// out, which DTail 4.x never said.
+func (a *Aggregate) SkippedLines() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := a.skipped.Load()
+	for m := range a.mappers {
+		m.mu.Lock()
+		n += m.skipped
+		m.mu.Unlock()
+	}
+	return n
+}
 
 // ValueErrors returns the number of values skipped because a numeric
 // aggregation got a non-number.
@@ -184,7 +209,13 @@ func (m *Mapper) add(line []byte) error {
 		a.errs.Add(1)
 		return err
 	}
-	if !ok || !a.q.Match(fields) {
+	if !ok {
+		if !logformat.HeaderLine(m.p) {
+			m.skipped++
+		}
+		return nil
+	}
+	if !a.q.Match(fields) {
 		return nil
 	}
 	a.q.Apply(fields)

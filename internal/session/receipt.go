@@ -36,13 +36,29 @@ type Receipt struct {
 	LinesDropped   int64 `json:"lines_dropped"`
 	// FilesSkipped are glob matches beyond MaxGlobTargets (not read).
 	FilesSkipped int64 `json:"files_skipped,omitempty"`
+	// LinesSkipped are lines a mapreduce read selected (table regex) but
+	// its log format did not use: ignored (a default-format line that is
+	// not INFO) or malformed. The read is complete; the result leaves
+	// these lines out by the format's rules (spec §7).
+	LinesSkipped int64 `json:"lines_skipped,omitempty"`
 }
 
 // Receipt returns the session's counters as a receipt.
 func (s *Session) Receipt() Receipt {
 	st := s.Stats()
 	return Receipt{FilesRead: st.FilesRead, FilesFailed: st.FilesFailed, Bytes: st.Bytes, Lines: st.Lines,
-		FilesRotated: st.FilesRotated, FilesTruncated: st.FilesTruncated, FilesSkipped: st.FilesSkipped}
+		FilesRotated: st.FilesRotated, FilesTruncated: st.FilesTruncated, FilesSkipped: st.FilesSkipped,
+		LinesSkipped: s.mapSkipped()}
+}
+
+// mapSkipped is the number of lines the session's mapreduce aggregate did
+// not use because of its log format (0 without a query).
+func (s *Session) mapSkipped() int64 {
+	m := s.currentMap()
+	if m == nil {
+		return 0
+	}
+	return m.agg.SkippedLines() + int64(m.agg.Errors())
 }
 
 func (s *Session) sendReceipt() {
