@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/dtail-go/dtail/internal/authkey"
 	"github.com/dtail-go/dtail/internal/config"
 	"github.com/dtail-go/dtail/internal/jobs"
+	"github.com/dtail-go/dtail/internal/journal"
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/permission"
 	"github.com/dtail-go/dtail/internal/protocol"
@@ -210,7 +210,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 		store = authkey.New(time.Duration(cfg.Server.AuthKeyTTLSeconds)*time.Second, cfg.Server.AuthKeyMaxPerUser)
 	}
 	caps := []string{protocol.CapQueryUpdateV1, session.CapTimeWindowV1}
-	if _, err := exec.LookPath("journalctl"); err == nil && journalSupported {
+	if journal.Available() {
 		caps = append(caps, protocol.CapJournalV1)
 	}
 	s := &server{}
@@ -253,6 +253,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 			open := opener(cfg, log, sess)
 			ss := session.New(session.Config{
 				Open:               open,
+				AllowJournal:       journalRules(cfg, sess),
 				Host:               host,
 				LogPrefix:          sess.Prefix(),
 				MaxLineLength:      cfg.Server.MaxLineLength,
@@ -309,9 +310,21 @@ func registerAuthKey(store *authkey.Store, sess *sshserver.Session, b64 string) 
 	return protocol.AuthKeyOK
 }
 
-// journalSupported stays false until journal targets are implemented, so
-// clients are never told about a capability we do not have.
-const journalSupported = false
+// journalRules decides journal targets (spec 4.11): only the regex rules,
+// against the literal `journal:UNIT`; job users bypass them as they do
+// for files.
+func journalRules(cfg config.Config, sess *sshserver.Session) func(string) error {
+	if sess.Kind == sshserver.UserSchedule || sess.Kind == sshserver.UserContinuous {
+		return nil
+	}
+	rules, _ := permission.CompileRules(permission.RulesFor(sess.User, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
+	return func(target string) error {
+		if !rules.Allowed(target) {
+			return fmt.Errorf("%w: %s: no permission rule allows this journal", permission.ErrDenied, target)
+		}
+		return nil
+	}
+}
 
 // opener returns the file opener of one session: every file is opened
 // through the permission package, which checks the SSH user's own UNIX

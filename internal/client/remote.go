@@ -101,6 +101,8 @@ type serverState struct {
 	counts map[string]uint64
 	// tw filters lines by time for servers without time windows.
 	tw *clientWindow
+	// refused: the server cannot read journal targets; not retried.
+	refused bool
 }
 
 type remoteRun struct {
@@ -131,6 +133,9 @@ type remoteRun struct {
 	started  time.Time
 	// ic is the interactive query control; nil otherwise.
 	ic *interactiveControl
+	// journal: some target is `journal:UNIT`, which needs the server's
+	// journal-v1 capability before anything is sent.
+	journal bool
 
 	connected atomic.Int64
 	dialing   atomic.Int64
@@ -204,7 +209,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		log = logger.New(logger.Options{Level: logger.Info, Sink: logger.Stdout, Role: logger.Client, Stdout: out})
 	}
 
-	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Colors != nil && !o.Plain && !o.NDJSON}
+	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Colors != nil && !o.Plain && !o.NDJSON, journal: hasJournalTarget(o.Files)}
 	switch log.Sink() {
 	case logger.Stdout:
 		rn.toStdout = true
@@ -441,7 +446,7 @@ func (rn *remoteRun) serve(ctx context.Context, st *serverState) {
 	var w sessionWriter
 	for {
 		connected := rn.session(ctx, st, &w)
-		if rn.o.Mode != ModeTail || ctx.Err() != nil {
+		if rn.o.Mode != ModeTail || ctx.Err() != nil || st.refused {
 			return
 		}
 		if connected {
@@ -498,6 +503,17 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 	defer stop()
 	defer conn.Close()
 
+	mr := protocol.NewMessageReader(conn, 0)
+	var pending []byte
+	if rn.journal {
+		first, ok := rn.awaitJournalCapability(ctx, st, mr, func() { conn.Close() })
+		if !ok {
+			conn.Release()
+			rn.dialing.Add(-1)
+			return true
+		}
+		pending = first
+	}
 	commands := rn.commands
 	if rn.ic != nil {
 		commands = nil // SESSION START or the legacy stream follows the capabilities
@@ -527,9 +543,14 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 	rn.running.Store(st.name, true)
 	defer rn.running.Delete(st.name)
 
-	mr := protocol.NewMessageReader(conn, 0)
 	for {
-		msg, err := mr.Next()
+		var msg []byte
+		var err error
+		if pending != nil {
+			msg, pending = pending, nil
+		} else {
+			msg, err = mr.Next()
+		}
 		if rn.r.Progress {
 			rn.received.Add(int64(len(msg) + 1))
 		}

@@ -36,6 +36,8 @@ type fopts struct {
 	bind   string         // default 127.0.0.1
 	netns  string         // run inside this network namespace (as root via ip netns exec + setpriv)
 	port   int            // 0: a free port
+	env    []string       // extra environment (a later PATH= wins)
+	kind   *serverKind    // default: our dserver
 }
 
 // fserver is a dserver of the fault tests. It keeps its port and
@@ -75,7 +77,11 @@ func startFServer(t testing.TB, o fopts) *fserver {
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	s := &fserver{o: o, home: newHome(t, dir), cfgPath: writeOwned(t, filepath.Join(dir, "dtail.json"), b, 0o644)}
-	s.server = &server{kind: oursKind(), dir: dir}
+	kind := oursKind()
+	if o.kind != nil {
+		kind = *o.kind
+	}
+	s.server = &server{kind: kind, dir: dir}
 	for attempt := 0; ; attempt++ {
 		s.port = o.port
 		if s.port == 0 {
@@ -108,7 +114,7 @@ func (s *fserver) start(t testing.TB) bool {
 		cmd = exec.Command(s.kind.bin, args...)
 	}
 	cmd.Dir = s.dir
-	cmd.Env = baseEnv(s.home, "DTAIL_HOSTNAME_OVERRIDE="+s.o.host)
+	cmd.Env = baseEnv(s.home, append([]string{"DTAIL_HOSTNAME_OVERRIDE=" + s.o.host}, s.o.env...)...)
 	s.proc = startBGWith(t, cmd, filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out", s.starts)), attr)
 	s.starts++
 	if s.waitListening(15 * time.Second) {

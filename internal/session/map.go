@@ -80,8 +80,11 @@ func (s *Session) currentMap() *MapRun {
 }
 
 // sinkFor returns the sink maker of a read of the given mode.
-func (m *MapRun) sinkFor(mode Mode) func() (func([]byte), func()) {
-	return func() (func([]byte), func()) { return m.sink(mode) }
+func (m *MapRun) sinkFor(mode Mode) func(path, id string) (func([]byte), func()) {
+	return func(path, id string) (func([]byte), func()) {
+		m.s.logInfo("Using turbo aggregate processor for MapReduce", path, id)
+		return m.sink(mode)
+	}
 }
 
 // parser makes a parser for one reader: only the fields the query reads
@@ -100,7 +103,6 @@ func (m *MapRun) parser() logformat.Parser {
 // every CPU; CSV (the header is the file's first line) and followed files
 // (lines must not wait for a block to fill) get one Mapper.
 func (m *MapRun) sink(mode Mode) (func([]byte), func()) {
-	m.s.logInfo("Using turbo aggregate processor for MapReduce")
 	if n := runtime.GOMAXPROCS(0); n > 1 && mode != Tail && m.format != logformat.CSV {
 		bm := m.agg.NewBlockMapper(m.parser, n, m.lineError)
 		return bm.Add, bm.Close

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dtail-go/dtail/internal/journal"
 	"github.com/dtail-go/dtail/internal/match"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/source"
@@ -63,7 +64,7 @@ type ReadRequest struct {
 	Window *timewindow.Window
 	// sink, set when the session has a mapreduce aggregate, makes every
 	// file's selected lines feed it instead of the output.
-	sink func() (add func(line []byte), done func())
+	sink func(path, id string) (add func(line []byte), done func())
 }
 
 // errNotRegular is reported for directories and other non-files.
@@ -83,6 +84,10 @@ func (s *Session) Read(ctx context.Context, req ReadRequest) {
 	}
 	if s.cfg.Serverless && (req.Glob == "-" || req.Glob == "") {
 		s.readStdin(ctx, req)
+		return
+	}
+	if journal.IsTarget(req.Glob) {
+		s.readJournal(ctx, req, req.Glob)
 		return
 	}
 	if req.Mode == Tail {
@@ -152,12 +157,7 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 		return
 	}
 	defer f.Close()
-	s.logInfo("Start reading", path, protocol.SourceID(req.Glob, path))
-	if req.Matcher.Kind() == match.Literal {
-		s.logInfo("Using optimized literal string matching for pattern:", req.Matcher.Pattern())
-	} else if req.Matcher.Kind() == match.Regexp {
-		s.logInfo("Using regex matching for pattern:", req.Matcher.Pattern())
-	}
+	s.logReadStart(req, path, protocol.SourceID(req.Glob, path))
 	var r io.Reader = f.Reader
 	if source.CompressionOf(path) != source.None {
 		ra := source.NewReadAhead(f.Reader, 256<<10, 4)
@@ -178,6 +178,19 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 	}
 	s.stats.addFile(sp.Offset, p.lines)
 	s.logDebug("File processing complete", "path", path)
+}
+
+// logReadStart writes the server log lines operators grep for when a
+// read begins (spec 4.6): the source, the read mode (DTail 4.x calls its
+// only read path "turbo mode") and how the pattern is matched.
+func (s *Session) logReadStart(req ReadRequest, path, id string) {
+	s.logInfo("Start reading", path, id)
+	s.logInfo("Using turbo mode for reading", path, "mode", req.Mode.String(), "hasAggregate", req.sink != nil)
+	if req.Matcher.Kind() == match.Literal {
+		s.logInfo("Using optimized literal string matching for pattern:", req.Matcher.Pattern())
+	} else if req.Matcher.Kind() == match.Regexp {
+		s.logInfo("Using regex matching for pattern:", req.Matcher.Pattern())
+	}
 }
 
 func (s *Session) readStdin(ctx context.Context, req ReadRequest) {
@@ -274,7 +287,7 @@ func (s *Session) tailFile(ctx context.Context, req ReadRequest, path string, fr
 		return
 	}
 	defer release()
-	s.logInfo("Start reading", path, protocol.SourceID(req.Glob, path))
+	s.logReadStart(req, path, protocol.SourceID(req.Glob, path))
 	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
 	fw := source.Follower{
 		Path:          path,
@@ -373,7 +386,7 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	p.counting = req.Count || req.FilesWithMatches
 	switch {
 	case req.sink != nil:
-		p.add, p.sinkDone = req.sink()
+		p.add, p.sinkDone = req.sink(path, id)
 	case !p.counting:
 		p.batch = s.out.Get()
 	}

@@ -99,7 +99,11 @@ type Config struct {
 	ReadRetryInterval time.Duration
 	Limits            *Limits
 	Open              Opener
-	Logger            Logger
+	// AllowJournal decides whether the session's user may read a
+	// `journal:UNIT` target (the server's permission rules); nil allows
+	// every unit (serverless: journalctl runs as the local user).
+	AllowJournal func(target string) error
+	Logger       Logger
 	// StallTimeout ends the session (OnStall) when the client has not
 	// accepted output for this long; zero disables the watchdog.
 	StallTimeout time.Duration

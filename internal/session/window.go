@@ -279,6 +279,7 @@ func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, n
 		defer done()
 	}
 	s.logInfo("Start reading", path, protocol.SourceID(req.Glob, path), "offset", start)
+	s.logInfo("Using turbo mode for reading", path, "mode", req.Mode.String(), "hasAggregate", req.sink != nil)
 	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
 	p.tw = &timewindow.Filter{W: w, X: x, Last: carry.Last, Known: carry.Known}
 	// Reads end at until, usually early in a plain file: smaller reads
@@ -292,6 +293,7 @@ func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, n
 		return
 	}
 	s.stats.addFile(probed+sp.Offset, p.lines)
+	s.logDebug("File processing complete", "path", path)
 }
 
 // smallReads caps each read so that a probe reads little of the file.
