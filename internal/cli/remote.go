@@ -97,9 +97,9 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	kho := sshclient.KnownHostsOptions{
 		Home:     home,
 		TrustAll: f.TrustAllHosts,
-		In:       env.Stdin,
-		Out:      env.Stdout,
-		Logf:     func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) },
+		// The question goes to /dev/tty as OpenSSH asks it: stdout may be
+		// a file or a pipe, and stdin may carry data.
+		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) },
 		PauseOutput: func() func() {
 			// Logger first: once it is paused it no longer writes to out,
 			// so holding out cannot block a log call that holds the
@@ -120,12 +120,19 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 		fatal(log, env, binary, err.Error())
 		return client.ExitFatal
 	}
+	// Hosts trusted during the run are appended in one locked write.
+	defer func() {
+		if err := kh.Close(); err != nil {
+			log.Warn(err.Error())
+		}
+	}()
 	dialer, err := sshclient.NewDialer(sshclient.DialerConfig{
 		User:              f.User,
 		Signers:           signers.Signers,
 		KnownHosts:        kh,
 		ConnectTimeout:    time.Duration(cfg.Common.SSHConnectTimeoutMs) * time.Millisecond,
 		ConnectionsPerCPU: f.CPC,
+		RetryBudget:       f.ConnectRetry,
 	})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, constructionError(binary, err))

@@ -33,3 +33,23 @@ func TestProgressLine(t *testing.T) {
 		t.Fatalf("line %q", line)
 	}
 }
+
+// TestOutputHoldErasesStatusLine: a host key question printed while the
+// output is held starts on a clean line, not after the progress line.
+func TestOutputHoldErasesStatusLine(t *testing.T) {
+	var buf bytes.Buffer
+	o := newOutput(&buf, 4096, time.Hour)
+	o.SetStatus("[connected 1/2]")
+	o.Flush()
+	release := o.Hold()
+	if want := clearStatus + "[connected 1/2]" + clearStatus; buf.String() != want {
+		t.Fatalf("while held: %q, want %q", buf.String(), want)
+	}
+	release()
+	o.Flush()
+	if want := clearStatus + "[connected 1/2]" + clearStatus + clearStatus + "[connected 1/2]"; buf.String() != want {
+		t.Fatalf("after release: %q, want %q", buf.String(), want)
+	}
+	o.SetStatus("")
+	o.Close()
+}

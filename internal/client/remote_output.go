@@ -148,6 +148,11 @@ func (o *Output) Err() error {
 func (o *Output) Hold() (release func()) {
 	o.mu.Lock()
 	if o.err == nil {
+		// The question must not sit on (or behind) the progress line.
+		if o.statusDrawn {
+			o.w.WriteString(clearStatus)
+			o.statusDrawn = false
+		}
 		o.setErr(o.w.Flush())
 	}
 	o.held++

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -39,7 +41,26 @@ type DialerConfig struct {
 	ConnectTimeout time.Duration
 	// ConnectionsPerCPU sizes the throttle as cpc × NumCPU (0 → 10).
 	ConnectionsPerCPU int
+	// RetryBudget is how long a server that fails transiently (connection
+	// refused while it restarts, MaxConnections reached, handshake timeout
+	// or connection dropped during setup under load) is retried, with
+	// jittered exponential back-off; 0 makes one attempt. Permanent
+	// failures (authentication, host keys, no route) are never retried.
+	RetryBudget time.Duration
 }
+
+// Connect retry back-off: short, because a restarting or busy server is
+// usually back within seconds, and jittered by ±50 % so that a fleet of
+// clients turned away together does not come back together.
+const (
+	retryInitial = 250 * time.Millisecond
+	retryMax     = 4 * time.Second
+	retryJitter  = 0.5
+	// maxAttemptTimeout caps the connect timeout, which doubles after
+	// each timed-out attempt so that an overloaded server gets the time it
+	// needs.
+	maxAttemptTimeout = 30 * time.Second
+)
 
 // Dialer opens DTail sessions. Its throttle caps how many connections are
 // being set up at once, so that thousands of servers do not flood the agent,
@@ -77,56 +98,119 @@ func (d *Dialer) ThrottleSize() int { return cap(d.throttle) }
 // pty, no env: the DTail server kills the connection on any other request).
 // The slot stays taken until the returned Conn is Released or Closed; on
 // error it is given back before returning.
+//
+// An unknown host key ends the handshake at once; the slot is given back
+// while the user answers the (batched) question, and a trusted host is
+// dialled again, so a slow answer costs nothing. Transient failures are
+// retried within RetryBudget; the final error says how often it was tried.
 func (d *Dialer) Dial(ctx context.Context, server Server) (*Conn, error) {
+	start := time.Now()
+	backoff := Backoff{Initial: retryInitial, Max: retryMax, Jitter: retryJitter}
+	timeout := d.cfg.ConnectTimeout
+	kh := d.cfg.KnownHosts
+	if d.cfg.InsecureIgnoreHostKey {
+		kh = nil
+	}
+	decided := false
+	for attempt := 1; ; attempt++ {
+		conn, err, retry := d.attempt(ctx, server, timeout, kh)
+		if err == nil {
+			return conn, nil
+		}
+		var u *UnknownHostError
+		if !decided && kh != nil && errors.As(err, &u) {
+			if err := kh.Decide(ctx, u); err != nil {
+				return nil, fmt.Errorf("SSH handshake failed for %s: %w", server.Addr(), err)
+			}
+			decided = true
+			attempt--
+			continue
+		}
+		if !retry || ctx.Err() != nil {
+			return nil, attemptsNote(err, attempt, start)
+		}
+		wait := backoff.Next()
+		if time.Since(start)+wait >= d.cfg.RetryBudget {
+			return nil, attemptsNote(err, attempt, start)
+		}
+		if isTimeout(err) {
+			timeout = min(2*timeout, maxAttemptTimeout)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, attemptsNote(err, attempt, start)
+		case <-t.C:
+		}
+	}
+}
+
+// attemptsNote adds how often a retried dial was tried to its last error.
+func attemptsNote(err error, attempts int, start time.Time) error {
+	if attempts <= 1 {
+		return err
+	}
+	return fmt.Errorf("%w (gave up after %d attempts in %v)", err, attempts, time.Since(start).Round(100*time.Millisecond))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// attempt is one connection attempt under a throttle slot; retry reports a
+// transient failure.
+func (d *Dialer) attempt(ctx context.Context, server Server, timeout time.Duration, kh *KnownHosts) (*Conn, error, bool) {
+	if kh != nil {
+		// Counted from before the slot wait: the batched question waits
+		// until every dial of the wave has seen its host key.
+		kh.dialStarted()
+		defer kh.dialEnded()
+	}
 	select {
 	case d.throttle <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a connection slot for %s: %w", server.Addr(), ctx.Err())
+		return nil, fmt.Errorf("waiting for a connection slot for %s: %w", server.Addr(), ctx.Err()), false
 	}
 	var once sync.Once
 	release := func() { once.Do(func() { <-d.throttle }) }
 
-	conn, err := d.dial(ctx, server)
+	conn, err, retry := d.dial(ctx, server, timeout, kh)
 	if err != nil {
 		release()
-		return nil, err
+		return nil, err, retry
 	}
 	conn.release = release
-	return conn, nil
+	return conn, nil, false
 }
 
-func (d *Dialer) dial(ctx context.Context, server Server) (*Conn, error) {
+func (d *Dialer) dial(ctx context.Context, server Server, timeout time.Duration, kh *KnownHosts) (*Conn, error, bool) {
 	addr := server.Addr()
-	timeout := d.cfg.ConnectTimeout
 	netDialer := net.Dialer{Timeout: timeout, KeepAlive: tcpKeepAlive}
 	tcp, err := netDialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("failed to dial TCP connection to %s: %w", addr, err)
+		// Refused: nothing listens right now (a restart). A TCP timeout
+		// or no route means the host is not there; the caller learns
+		// that after one connect timeout, as before.
+		return nil, fmt.Errorf("failed to dial TCP connection to %s: %w", addr, err), errors.Is(err, syscall.ECONNREFUSED)
 	}
 
 	// Closing the socket is the only way to interrupt a handshake or a
 	// pending channel open; stop() reports whether it already happened.
 	stop := context.AfterFunc(ctx, func() { tcp.Close() })
-	fail := func(format string, err error) (*Conn, error) {
+	fail := func(format string, err error) (*Conn, error, bool) {
 		tcp.Close()
 		if !stop() && ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
-		return nil, fmt.Errorf(format, addr, err)
+		return nil, fmt.Errorf(format, addr, err), transientSetup(err)
 	}
 
-	deadline := func() { tcp.SetDeadline(time.Now().Add(timeout)) }
-	deadline()
+	tcp.SetDeadline(time.Now().Add(timeout))
 	hostKeyCallback := ssh.InsecureIgnoreHostKey()
-	if !d.cfg.InsecureIgnoreHostKey {
-		check := d.cfg.KnownHosts.Callback(ctx)
-		hostKeyCallback = func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-			// A human may be answering; the connect timeout restarts
-			// afterwards rather than expiring mid-question.
-			tcp.SetDeadline(time.Time{})
-			defer deadline()
-			return check(hostname, remote, key)
-		}
+	if kh != nil {
+		hostKeyCallback = kh.Callback()
 	}
 	var auth []ssh.AuthMethod
 	if len(d.cfg.Signers) > 0 {
@@ -161,12 +245,29 @@ func (d *Dialer) dial(ctx context.Context, server Server) (*Conn, error) {
 	}
 	if !stop() {
 		client.Close()
-		return nil, fmt.Errorf("connection to %s aborted: %w", addr, ctx.Err())
+		return nil, fmt.Errorf("connection to %s aborted: %w", addr, ctx.Err()), false
 	}
 	tcp.SetDeadline(time.Time{})
 	// stderr is unused by DTail, but unread extended data would pile up.
 	go io.Copy(io.Discard, ch.Stderr())
-	return &Conn{server: server, client: client, ch: ch}, nil
+	return &Conn{server: server, client: client, ch: ch}, nil, false
+}
+
+// transientSetup tells failures worth another attempt (the server closed
+// the connection or did not answer in time: restart, MaxConnections, load)
+// from those that would fail again (authentication, host keys, the run
+// ending).
+func transientSetup(err error) bool {
+	var u *UnknownHostError
+	var hk *HostKeyError
+	switch {
+	case errors.As(err, &u), errors.As(err, &hk),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case strings.Contains(err.Error(), "unable to authenticate"):
+		return false
+	}
+	return true
 }
 
 // Conn is one DTail session: reads are the server's stream, writes go to the

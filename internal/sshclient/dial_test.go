@@ -27,12 +27,30 @@ type testServer struct {
 	port    int
 	hostKey ssh.Signer
 
+	opts     testServerOpts
 	mu       sync.Mutex
+	accepted int
 	requests []string // channel request types, in arrival order
 	channels []string // channel types
 }
 
+// testServerOpts make the test server behave like a busy or strict one.
+type testServerOpts struct {
+	// handshakeTimeout closes connections whose SSH handshake is not done
+	// in time, as dserver does.
+	handshakeTimeout time.Duration
+	// dropFirst connections are closed at once (MaxConnections reached).
+	dropFirst int
+	// addr listens on this address instead of a fresh port.
+	addr string
+}
+
 func startTestServer(t *testing.T, authorized ssh.PublicKey) *testServer {
+	t.Helper()
+	return startTestServerOpts(t, authorized, testServerOpts{})
+}
+
+func startTestServerOpts(t *testing.T, authorized ssh.PublicKey, o testServerOpts) *testServer {
 	t.Helper()
 	hostKey, _ := newKey(t, "")
 	cfg := &ssh.ServerConfig{
@@ -50,11 +68,14 @@ func startTestServer(t *testing.T, authorized ssh.PublicKey) *testServer {
 		},
 	}
 	cfg.AddHostKey(hostKey)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if o.addr == "" {
+		o.addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{addr: ln.Addr().String(), port: ln.Addr().(*net.TCPAddr).Port, hostKey: hostKey}
+	s := &testServer{addr: ln.Addr().String(), port: ln.Addr().(*net.TCPAddr).Port, hostKey: hostKey, opts: o}
 	var wg sync.WaitGroup
 	var connsMu sync.Mutex
 	var conns []net.Conn
@@ -83,11 +104,23 @@ func startTestServer(t *testing.T, authorized ssh.PublicKey) *testServer {
 }
 
 func (s *testServer) serve(c net.Conn, cfg *ssh.ServerConfig, wg *sync.WaitGroup) {
+	s.mu.Lock()
+	s.accepted++
+	drop := s.accepted <= s.opts.dropFirst
+	s.mu.Unlock()
+	if drop {
+		c.Close()
+		return
+	}
+	if s.opts.handshakeTimeout > 0 {
+		c.SetDeadline(time.Now().Add(s.opts.handshakeTimeout))
+	}
 	sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
 	if err != nil {
 		c.Close()
 		return
 	}
+	c.SetDeadline(time.Time{})
 	wg.Go(func() { ssh.DiscardRequests(reqs) })
 	for nc := range chans {
 		s.mu.Lock()
@@ -124,6 +157,12 @@ func (s *testServer) serve(c net.Conn, cfg *ssh.ServerConfig, wg *sync.WaitGroup
 
 func (s *testServer) server() Server {
 	return Server{Name: s.addr, Host: "127.0.0.1", Port: s.port}
+}
+
+func (s *testServer) connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }
 
 func (s *testServer) seen() (channels, requests []string) {
@@ -221,6 +260,9 @@ func TestDialTrustAllRecordsServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
+	if err := kh.Close(); err != nil {
+		t.Fatal(err)
+	}
 	want := knownhosts.Line([]string{"[127.0.0.1]:" + strconv.Itoa(s.port)}, s.hostKey.PublicKey()) + "\n"
 	if got := readFile(t, kh.Path()); got != want {
 		t.Fatalf("known_hosts = %q, want %q", got, want)
@@ -417,5 +459,124 @@ func TestNewDialerValidation(t *testing.T) {
 		if _, err := NewDialer(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// newSlowAnswer delivers line after delay, as a human at a terminal would.
+func newSlowAnswer(t *testing.T, line string, delay time.Duration) io.Reader {
+	r, w := io.Pipe()
+	timer := time.AfterFunc(delay, func() { io.WriteString(w, line) })
+	t.Cleanup(func() { timer.Stop(); w.Close() })
+	return r
+}
+
+// TestDialSlowTrustAnswerRedials: the user answers the host key question
+// after the server's handshake timer expired; the dial still succeeds
+// because the connection is dialled again after the answer (DTail 4.x and
+// our earlier client held the handshake open and got EOF).
+func TestDialSlowTrustAnswerRedials(t *testing.T) {
+	signer, _ := newKey(t, "")
+	s := startTestServerOpts(t, signer.PublicKey(), testServerOpts{handshakeTimeout: 300 * time.Millisecond})
+	out := &syncBuffer{}
+	kh, err := NewKnownHosts(KnownHostsOptions{Home: t.TempDir(), In: newSlowAnswer(t, "y\n", 1500*time.Millisecond), Out: out,
+		AnswerTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectionsPerCPU: 1})
+	start := time.Now()
+	conn, err := d.Dial(context.Background(), s.server())
+	if err != nil {
+		t.Fatalf("after a 1.5 s answer: %v (question: %q)", err, out.String())
+	}
+	conn.Close()
+	if el := time.Since(start); el < 1400*time.Millisecond {
+		t.Fatalf("connected after %v, before the answer", el)
+	}
+	if !strings.Contains(out.String(), "ED25519 key fingerprint "+ssh.FingerprintSHA256(s.hostKey.PublicKey())) {
+		t.Errorf("question lacks the SHA256 fingerprint: %q", out.String())
+	}
+	if n := s.connections(); n != 2 {
+		t.Errorf("%d connections, want 2 (one to learn the key, one after the answer)", n)
+	}
+}
+
+// TestDialRetriesTransientFailures: connections closed during setup
+// (MaxConnections reached) and refused connections (server restarting)
+// are retried within the budget.
+func TestDialRetriesTransientFailures(t *testing.T) {
+	signer, _ := newKey(t, "")
+	t.Run("dropped", func(t *testing.T) {
+		s := startTestServerOpts(t, signer.PublicKey(), testServerOpts{dropFirst: 3})
+		d := trustingDialer(t, s, signer, DialerConfig{RetryBudget: 30 * time.Second})
+		conn, err := d.Dial(context.Background(), s.server())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		if n := s.connections(); n != 4 {
+			t.Errorf("%d connections, want 4", n)
+		}
+	})
+	t.Run("refused while restarting", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		d, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, InsecureIgnoreHostKey: true, RetryBudget: 30 * time.Second})
+		started := make(chan *testServer, 1)
+		time.AfterFunc(time.Second, func() { started <- startTestServerOpts(t, signer.PublicKey(), testServerOpts{addr: addr}) })
+		conn, err := d.Dial(context.Background(), mustParse(t, addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		<-started
+	})
+	t.Run("budget ends", func(t *testing.T) {
+		s := startTestServerOpts(t, signer.PublicKey(), testServerOpts{dropFirst: 1 << 30})
+		d := trustingDialer(t, s, signer, DialerConfig{RetryBudget: 1500 * time.Millisecond})
+		start := time.Now()
+		_, err := d.Dial(context.Background(), s.server())
+		if err == nil || !strings.HasPrefix(err.Error(), "SSH handshake failed for "+s.addr+": ") || !strings.Contains(err.Error(), "gave up after") {
+			t.Fatalf("err = %v", err)
+		}
+		if el := time.Since(start); el > 10*time.Second {
+			t.Fatalf("gave up after %v", el)
+		}
+		if n := s.connections(); n < 2 {
+			t.Errorf("%d connections: not retried", n)
+		}
+	})
+}
+
+// TestDialPermanentFailuresNotRetried: refused authentication and a
+// changed host key fail at the first attempt, whatever the budget.
+func TestDialPermanentFailuresNotRetried(t *testing.T) {
+	signer, _ := newKey(t, "")
+	stranger, _ := newKey(t, "")
+	s := startTestServer(t, signer.PublicKey())
+	d := trustingDialer(t, s, stranger, DialerConfig{RetryBudget: 30 * time.Second})
+	if _, err := d.Dial(context.Background(), s.server()); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := s.connections(); n != 1 {
+		t.Errorf("auth refused: %d connections, want 1", n)
+	}
+
+	other := startTestServer(t, signer.PublicKey())
+	home := t.TempDir()
+	path := filepath.Join(home, ".ssh", "known_hosts")
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	os.WriteFile(path, []byte(knownhosts.Line([]string{knownhosts.Normalize(other.addr)}, stranger.PublicKey())+"\n"), 0o600)
+	kh, _ := NewKnownHosts(KnownHostsOptions{Home: home, TrustAll: true, Out: io.Discard, In: strings.NewReader("")})
+	d2, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, RetryBudget: 30 * time.Second})
+	if _, err := d2.Dial(context.Background(), other.server()); err == nil || !strings.Contains(err.Error(), "CHANGED") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := other.connections(); n != 1 {
+		t.Errorf("changed key: %d connections, want 1", n)
 	}
 }

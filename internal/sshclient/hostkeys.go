@@ -12,24 +12,33 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
 // The prompt of spec §5.4; "??" is literal and part of the compatibility
 // surface.
 const (
-	promptHeader   = "Encountered %d unknown hosts: '%s'\n"
+	promptHeader   = "Encountered %d unknown hosts: '%s'"
 	promptQuestion = "Do you want to trust these hosts?? (y=yes,a=all,n=no,d=details):"
 )
 
 const (
-	defaultBatchSize     = 50
 	defaultBatchWait     = 2 * time.Second
 	defaultAnswerTimeout = 2 * time.Second
+	defaultTTYPath       = "/dev/tty"
+	// writeDelay batches the known_hosts appends of silently trusted hosts
+	// (-trustAllHosts, "a"): one locked append per second at most.
+	writeDelay = time.Second
+	// promptNames and promptKeys bound what the question shows of a large
+	// batch; "d" lists every host.
+	promptNames = 10
+	promptKeys  = 10
 )
 
 // KnownHostsOptions configures host key verification.
@@ -41,18 +50,22 @@ type KnownHostsOptions struct {
 	// TrustAll accepts and records unknown hosts without asking. It never
 	// accepts a changed key.
 	TrustAll bool
-	// In and Out carry the prompt; they default to os.Stdin and os.Stdout.
-	// The prompt bypasses the logger on purpose so that it still appears
-	// with -plain/-quiet.
+	// TTY is the terminal the question is asked on (default /dev/tty, as
+	// OpenSSH does: never stdout, which may be a file or a pipe). In and
+	// Out, when set, replace it (tests, embedding).
+	TTY string
 	In  io.Reader
 	Out io.Writer
-	// BatchSize (50) pending hosts, or BatchWait (2 s) without a new
-	// unknown host, trigger a prompt.
+	// BatchSize, if > 0, asks as soon as that many hosts are pending.
+	// Otherwise the question waits until no dial is still under way or
+	// BatchWait (2 s) passed without a new unknown host, so one question
+	// covers a whole fleet.
 	BatchSize int
 	BatchWait time.Duration
 	// AnswerTimeout bounds the wait for an answer when In is not a
 	// terminal (scripted input must already be there); default 2 s. A
-	// terminal user gets unlimited time.
+	// terminal user gets unlimited time: the connections are dialled again
+	// after the answer.
 	AnswerTimeout time.Duration
 	// Logf receives "Added hosts to known hosts file|<path>"; may be nil.
 	Logf func(format string, args ...any)
@@ -62,30 +75,48 @@ type KnownHostsOptions struct {
 	PauseOutput func() (resume func())
 }
 
-// KnownHosts verifies host keys against a known_hosts file and asks the user
-// about unknown ones. It is safe for concurrent use by many dials.
+// KnownHosts verifies host keys against a known_hosts file parsed once
+// into an index, asks the user about unknown hosts in batches, and appends
+// the hosts trusted during the run. It is safe for concurrent use by many
+// dials. Close writes what is still pending.
 type KnownHosts struct {
 	opts KnownHostsOptions
 	path string
+	ix   *hostIndex
 
-	checkMu sync.RWMutex
-	check   ssh.HostKeyCallback
-
-	// writeMu serialises rewrites of the file so concurrent trusts cannot
-	// lose each other's lines.
-	writeMu sync.Mutex
+	// active counts dials under way (not waiting for an answer): when it
+	// drops to zero every unknown host of this wave is queued.
+	active  atomic.Int64
+	dialing atomic.Bool // a Dialer uses this KnownHosts (active means something)
 
 	mu        sync.Mutex
 	queue     []*pendingHost
 	timer     *time.Timer
 	acceptAll bool
 
-	// promptMu keeps one question on screen at a time; inputErr is guarded
-	// by it and makes every later prompt fail fast once input is gone.
+	// promptMu keeps one question on screen at a time; the fields below it
+	// are guarded by it. inputErr makes every later prompt fail fast once
+	// input is gone.
 	promptMu   sync.Mutex
 	inputErr   error
+	in         io.Reader
+	out        io.Writer
 	readerOnce sync.Once
 	answers    chan string
+
+	// ttyMu guards tty apart from promptMu: Close must not wait for a
+	// question that is still on screen.
+	ttyMu sync.Mutex
+	tty   *os.File
+
+	// wmu guards the pending known_hosts lines and the append state.
+	wmu        sync.Mutex
+	pending    []string
+	pendingSet map[string]bool
+	wtimer     *time.Timer
+	seen       int64 // file offset up to which lines are known to us
+	writeErr   error
+	closed     bool
 }
 
 type pendingHost struct {
@@ -95,8 +126,33 @@ type pendingHost struct {
 	done     chan error // buffered: the resolver never blocks on a gone dialer
 }
 
-// NewKnownHosts opens (creating if needed) the known_hosts file. A missing
-// ~/.ssh is created with mode 0700; the reference failed silently there.
+// UnknownHostError is what the host key callback returns for a host that
+// needs the user's answer: the handshake ends at once (so the server's
+// handshake timer cannot expire while a human reads the question) and the
+// dialer asks through Decide, then dials again.
+type UnknownHostError struct {
+	Hostname string
+	Remote   net.Addr
+	Key      ssh.PublicKey
+}
+
+func (e *UnknownHostError) Error() string {
+	return fmt.Sprintf("host key of %s is unknown (%s %s)", e.Hostname, keyTypeName(e.Key), ssh.FingerprintSHA256(e.Key))
+}
+
+// HostKeyError is a host key refused for good (changed, revoked, invalid
+// certificate, not trusted by the user): the dialer never retries it.
+type HostKeyError struct{ msg string }
+
+func (e *HostKeyError) Error() string { return e.msg }
+
+func hostKeyErrorf(format string, args ...any) error {
+	return &HostKeyError{msg: fmt.Sprintf(format, args...)}
+}
+
+// NewKnownHosts opens (creating if needed) and indexes the known_hosts
+// file. A missing ~/.ssh is created with mode 0700; the reference failed
+// silently there.
 func NewKnownHosts(opts KnownHostsOptions) (*KnownHosts, error) {
 	path := opts.Path
 	if path == "" {
@@ -105,14 +161,8 @@ func NewKnownHosts(opts KnownHostsOptions) (*KnownHosts, error) {
 		}
 		path = filepath.Join(opts.Home, ".ssh", "known_hosts")
 	}
-	if opts.In == nil {
-		opts.In = os.Stdin
-	}
-	if opts.Out == nil {
-		opts.Out = os.Stdout
-	}
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = defaultBatchSize
+	if opts.TTY == "" {
+		opts.TTY = defaultTTYPath
 	}
 	if opts.BatchWait <= 0 {
 		opts.BatchWait = defaultBatchWait
@@ -130,9 +180,14 @@ func NewKnownHosts(opts KnownHostsOptions) (*KnownHosts, error) {
 	case !errors.Is(err, fs.ErrExist):
 		return nil, fmt.Errorf("unable to create %s: %w", path, err)
 	}
-	k := &KnownHosts{opts: opts, path: path}
-	if err := k.reload(); err != nil {
-		return nil, err
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("unable to read %s: %w", path, err)
+	}
+	k := &KnownHosts{opts: opts, path: path, ix: newHostIndex(), seen: int64(len(data)), pendingSet: map[string]bool{}}
+	k.ix.parse(path, data)
+	if n, first := k.ix.skippedLines(); n > 0 && opts.Logf != nil {
+		opts.Logf("Ignored %d unparsable lines of known hosts file (first: line %d)|%s", n, first, path)
 	}
 	return k, nil
 }
@@ -140,69 +195,91 @@ func NewKnownHosts(opts KnownHostsOptions) (*KnownHosts, error) {
 // Path is the known_hosts file in use.
 func (k *KnownHosts) Path() string { return k.path }
 
-func (k *KnownHosts) reload() error {
-	check, err := knownhosts.New(k.path)
-	if err != nil {
-		return fmt.Errorf("unable to read %s: %w", k.path, err)
-	}
-	k.checkMu.Lock()
-	k.check = check
-	k.checkMu.Unlock()
-	return nil
-}
-
-func (k *KnownHosts) currentCheck() ssh.HostKeyCallback {
-	k.checkMu.RLock()
-	defer k.checkMu.RUnlock()
-	return k.check
-}
-
-// Callback returns the host key callback for one dial. Cancelling ctx
-// abandons a pending question for this host.
-func (k *KnownHosts) Callback(ctx context.Context) ssh.HostKeyCallback {
+// Callback returns the host key callback for one dial. It never blocks: a
+// host needing the user's answer yields *UnknownHostError (see Decide).
+func (k *KnownHosts) Callback() ssh.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		err := k.currentCheck()(hostname, remote, key)
-		if err == nil {
+		return k.check(hostname, remote, key)
+	}
+}
+
+func (k *KnownHosts) check(hostname string, remote net.Addr, key ssh.PublicKey) error {
+	if e, ok := k.ix.revokedEntry(key); ok {
+		return hostKeyErrorf("host key of %s is revoked at %s:%d; refusing to connect", hostname, e.file, e.line)
+	}
+	if cert, ok := key.(*ssh.Certificate); ok {
+		if e, ok := k.ix.revokedEntry(cert.SignatureKey); ok {
+			return hostKeyErrorf("host certificate of %s is signed by a key revoked at %s:%d; refusing to connect", hostname, e.file, e.line)
+		}
+		if k.ix.hasAuthorities() {
+			checker := ssh.CertChecker{IsHostAuthority: k.ix.isAuthority}
+			if err := checker.CheckHostKey(hostname, remote, key); err == nil {
+				return nil
+			} else if k.ix.isAuthority(cert.SignatureKey, hostname) {
+				// A CA we trust signed it, but it does not fit (expired,
+				// wrong principal): that is not a host to ask about.
+				return hostKeyErrorf("host certificate of %s is not valid: %v", hostname, err)
+			}
+		}
+		// Without a matching authority the certified key stands for itself.
+		key = cert.Key
+	}
+	entries := k.ix.lookup(hostname)
+	blob := string(key.Marshal())
+	for _, e := range entries {
+		if e.blob == blob {
 			return nil
 		}
-		var keyErr *knownhosts.KeyError
-		var revoked *knownhosts.RevokedError
-		switch {
-		case errors.As(err, &keyErr) && len(keyErr.Want) == 0:
-			return k.unknown(ctx, &pendingHost{hostname: hostname, remote: remote, key: key, done: make(chan error, 1)})
-		case errors.As(err, &keyErr):
-			// Unlike the reference (spec §10.20) a changed key is never
-			// offered for trust: that is exactly what a MITM looks like.
-			old := keyErr.Want[0]
-			return fmt.Errorf("host key of %s has CHANGED (offered %s %s, known_hosts has %s at %s:%d); refusing to connect - remove that line if the change is legitimate",
-				hostname, key.Type(), ssh.FingerprintSHA256(key), old.Key.Type(), old.Filename, old.Line)
-		case errors.As(err, &revoked):
-			return fmt.Errorf("host key of %s is revoked at %s:%d; refusing to connect",
-				hostname, revoked.Revoked.Filename, revoked.Revoked.Line)
-		default:
-			return fmt.Errorf("host key check for %s failed: %w", hostname, err)
-		}
 	}
+	if len(entries) > 0 {
+		// Unlike the reference (spec §10.20) a changed key is never
+		// offered for trust: that is exactly what a MITM looks like.
+		old := entries[0]
+		where := fmt.Sprintf("%s:%d", old.file, old.line)
+		if old.line == 0 {
+			where = "trusted earlier in this run"
+		}
+		return hostKeyErrorf("host key of %s has CHANGED (offered %s %s, known_hosts has %s at %s); refusing to connect - remove that line if the change is legitimate",
+			hostname, key.Type(), ssh.FingerprintSHA256(key), old.key.Type(), where)
+	}
+	k.mu.Lock()
+	silent := k.opts.TrustAll || k.acceptAll
+	k.mu.Unlock()
+	if silent {
+		k.trust([]*pendingHost{{hostname: hostname, remote: remote, key: key}}, false)
+		return nil
+	}
+	return &UnknownHostError{Hostname: hostname, Remote: remote, Key: key}
 }
 
-func (k *KnownHosts) unknown(ctx context.Context, p *pendingHost) error {
+// Verify checks a host key and, for an unknown host, asks (in a batch with
+// the other hosts pending) and waits for the answer. Dialers use Callback
+// and Decide instead so that no connection is held open meanwhile.
+func (k *KnownHosts) Verify(ctx context.Context, hostname string, remote net.Addr, key ssh.PublicKey) error {
+	err := k.check(hostname, remote, key)
+	var u *UnknownHostError
+	if errors.As(err, &u) {
+		return k.Decide(ctx, u)
+	}
+	return err
+}
+
+// Decide queues an unknown host for the batched question and waits for the
+// user's answer: nil when the host is trusted now (and recorded), an error
+// naming the host otherwise. Cancelling ctx abandons the question for it.
+func (k *KnownHosts) Decide(ctx context.Context, u *UnknownHostError) error {
+	p := &pendingHost{hostname: u.Hostname, remote: u.Remote, key: u.Key, done: make(chan error, 1)}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("host key of %s not verified: %w", p.hostname, err)
+	}
 	k.mu.Lock()
 	if k.opts.TrustAll || k.acceptAll {
 		k.mu.Unlock()
-		return k.trust([]*pendingHost{p})
+		k.trust([]*pendingHost{p}, false)
+		return nil
 	}
 	k.queue = append(k.queue, p)
-	switch {
-	case len(k.queue) >= k.opts.BatchSize:
-		if k.timer != nil {
-			k.timer.Stop()
-		}
-		go k.flush()
-	case k.timer == nil:
-		k.timer = time.AfterFunc(k.opts.BatchWait, k.flush)
-	default:
-		k.timer.Reset(k.opts.BatchWait)
-	}
+	k.schedule()
 	k.mu.Unlock()
 
 	select {
@@ -221,6 +298,43 @@ func (k *KnownHosts) unknown(ctx context.Context, p *pendingHost) error {
 	}
 }
 
+// schedule decides when the queue is asked about; the caller holds mu.
+func (k *KnownHosts) schedule() {
+	if len(k.queue) == 0 {
+		return
+	}
+	now := (k.dialing.Load() && k.active.Load() <= 0) || (k.opts.BatchSize > 0 && len(k.queue) >= k.opts.BatchSize)
+	switch {
+	case now:
+		if k.timer != nil {
+			k.timer.Stop()
+			k.timer = nil
+		}
+		go k.flush()
+	case k.timer == nil:
+		k.timer = time.AfterFunc(k.opts.BatchWait, k.flush)
+	default:
+		k.timer.Reset(k.opts.BatchWait)
+	}
+}
+
+// dialStarted and dialEnded bracket the part of a dial that may still find
+// an unknown host, so that the question is asked once the wave is over.
+func (k *KnownHosts) dialStarted() {
+	k.dialing.Store(true)
+	k.active.Add(1)
+}
+
+func (k *KnownHosts) dialEnded() {
+	if k.active.Add(-1) <= 0 {
+		k.mu.Lock()
+		if len(k.queue) > 0 {
+			k.schedule()
+		}
+		k.mu.Unlock()
+	}
+}
+
 func (k *KnownHosts) flush() {
 	k.promptMu.Lock()
 	defer k.promptMu.Unlock()
@@ -228,6 +342,10 @@ func (k *KnownHosts) flush() {
 	k.mu.Lock()
 	batch := k.queue
 	k.queue = nil
+	if k.timer != nil {
+		k.timer.Stop()
+		k.timer = nil
+	}
 	acceptAll := k.acceptAll
 	k.mu.Unlock()
 	if len(batch) == 0 {
@@ -249,11 +367,11 @@ func (k *KnownHosts) flush() {
 	case !trust:
 		err = errors.New("rejected by the user")
 	default:
-		err = k.trust(batch)
+		k.trust(batch, true)
 	}
 	for _, p := range batch {
 		if err != nil {
-			p.done <- fmt.Errorf("host key of %s is unknown and was not trusted: %w", p.hostname, err)
+			p.done <- hostKeyErrorf("host key of %s is unknown and was not trusted: %v", p.hostname, err)
 		} else {
 			p.done <- nil
 		}
@@ -265,22 +383,23 @@ func (k *KnownHosts) ask(batch []*pendingHost) (trust, all bool, err error) {
 	if k.inputErr != nil {
 		return false, false, k.inputErr
 	}
+	if err := k.openTerminal(); err != nil {
+		k.inputErr = err
+		return false, false, err
+	}
 	if k.opts.PauseOutput != nil {
 		if resume := k.opts.PauseOutput(); resume != nil {
 			defer resume()
 		}
 	}
-	names := make([]string, len(batch))
-	for i, p := range batch {
-		names[i] = p.hostname
-	}
-	out := k.opts.Out
+	w := bufio.NewWriter(k.out)
+	defer w.Flush()
 	for {
-		fmt.Fprintf(out, promptHeader, len(batch), strings.Join(names, ","))
-		fmt.Fprint(out, promptQuestion)
+		writeQuestion(w, batch)
+		w.Flush()
 		answer, err := k.readAnswer()
 		if err != nil {
-			fmt.Fprintln(out)
+			fmt.Fprintln(w)
 			return false, false, err
 		}
 		switch strings.ToLower(strings.TrimSpace(answer)) {
@@ -292,12 +411,104 @@ func (k *KnownHosts) ask(batch []*pendingHost) (trust, all bool, err error) {
 			return false, false, nil
 		case "d", "details":
 			for _, p := range batch {
+				fmt.Fprintf(w, "%s %s key fingerprint is %s\n", p.hostname, keyTypeName(p.key), ssh.FingerprintSHA256(p.key))
 				for _, line := range knownHostsLines(p) {
-					fmt.Fprintln(out, line)
+					fmt.Fprintln(w, line)
 				}
 			}
 		}
 	}
+}
+
+// openTerminal picks where the question goes: In/Out when given, else the
+// controlling terminal. Without one there is nobody to ask, which is
+// reported at once instead of waiting for an answer that cannot come.
+func (k *KnownHosts) openTerminal() error {
+	if k.in != nil {
+		return nil
+	}
+	if k.opts.In != nil || k.opts.Out != nil {
+		k.in, k.out = k.opts.In, k.opts.Out
+		if k.in == nil {
+			k.in = strings.NewReader("")
+		}
+		if k.out == nil {
+			k.out = io.Discard
+		}
+		return nil
+	}
+	tty, err := os.OpenFile(k.opts.TTY, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("no terminal to ask about unknown host keys (%v)", err)
+	}
+	k.ttyMu.Lock()
+	k.tty = tty
+	k.ttyMu.Unlock()
+	k.in, k.out = tty, tty
+	return nil
+}
+
+// writeQuestion prints the batch: the spec's header (at most promptNames
+// names, so 10,000 hosts do not print a 200 KB line), the SHA256
+// fingerprints OpenSSH users compare, grouped by key, and the question.
+func writeQuestion(w io.Writer, batch []*pendingHost) {
+	names := make([]string, 0, min(len(batch), promptNames))
+	for _, p := range batch[:min(len(batch), promptNames)] {
+		names = append(names, p.hostname)
+	}
+	fmt.Fprintf(w, promptHeader, len(batch), strings.Join(names, ","))
+	if len(batch) > promptNames {
+		fmt.Fprintf(w, " and %d more", len(batch)-promptNames)
+	}
+	fmt.Fprintln(w)
+	type group struct {
+		fp, typ string
+		hosts   []string
+	}
+	var groups []*group
+	byFP := map[string]*group{}
+	for _, p := range batch {
+		fp := ssh.FingerprintSHA256(p.key)
+		g := byFP[fp]
+		if g == nil {
+			g = &group{fp: fp, typ: keyTypeName(p.key)}
+			byFP[fp] = g
+			groups = append(groups, g)
+		}
+		g.hosts = append(g.hosts, p.hostname)
+	}
+	for _, g := range groups[:min(len(groups), promptKeys)] {
+		fmt.Fprintf(w, "  %s key fingerprint %s: %s", g.typ, g.fp, strings.Join(g.hosts[:min(len(g.hosts), 3)], ","))
+		if len(g.hosts) > 3 {
+			fmt.Fprintf(w, " and %d more", len(g.hosts)-3)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(groups) > promptKeys {
+		fmt.Fprintf(w, "  ... %d more keys (d=details lists every host)\n", len(groups)-promptKeys)
+	}
+	fmt.Fprint(w, promptQuestion)
+}
+
+// keyTypeName is the key type as OpenSSH names it in fingerprint lines.
+func keyTypeName(key ssh.PublicKey) string {
+	t := key.Type()
+	if c, ok := key.(*ssh.Certificate); ok {
+		t = c.Key.Type()
+	}
+	switch {
+	case t == ssh.KeyAlgoED25519:
+		return "ED25519"
+	case t == ssh.KeyAlgoRSA:
+		return "RSA"
+	case strings.HasPrefix(t, "ecdsa-"):
+		return "ECDSA"
+	case t == ssh.KeyAlgoSKED25519:
+		return "ED25519-SK"
+	case t == ssh.KeyAlgoSKECDSA256:
+		return "ECDSA-SK"
+	}
+	return strings.ToUpper(t)
 }
 
 // readAnswer must be called with promptMu held. Input is read by one
@@ -312,10 +523,10 @@ func (k *KnownHosts) readAnswer() (string, error) {
 				answers <- scanner.Text()
 			}
 			close(answers)
-		}(k.opts.In, k.answers)
+		}(k.in, k.answers)
 	})
 	var timeout <-chan time.Time
-	if !isTerminal(k.opts.In) {
+	if !isTerminal(k.in) {
 		t := time.NewTimer(k.opts.AnswerTimeout)
 		defer t.Stop()
 		timeout = t.C
@@ -353,70 +564,140 @@ func knownHostsLines(p *pendingHost) []string {
 	return lines
 }
 
-// trust puts the new lines at the top and keeps every old line whose first
-// field differs, replacing the file atomically via known_hosts.tmp.
-func (k *KnownHosts) trust(batch []*pendingHost) error {
-	k.writeMu.Lock()
-	defer k.writeMu.Unlock()
-
-	var b strings.Builder
-	added := map[string]bool{}
+// trust records the hosts in the index (the re-dial finds them) and queues
+// their lines for the file: at once after a question, within writeDelay
+// for silent trusts, so that a fleet's first contact is one append.
+func (k *KnownHosts) trust(batch []*pendingHost, now bool) {
+	k.wmu.Lock()
 	for _, p := range batch {
-		for _, line := range knownHostsLines(p) {
+		lines := knownHostsLines(p)
+		names := make([]string, 0, len(lines))
+		for _, line := range lines {
 			field, _, _ := strings.Cut(line, " ")
-			if added[field] {
-				continue
+			names = append(names, strings.ToLower(field))
+			if !k.pendingSet[line] {
+				k.pendingSet[line] = true
+				k.pending = append(k.pending, line)
 			}
-			added[field] = true
-			b.WriteString(line)
-			b.WriteByte('\n')
 		}
+		k.ix.add(names, p.key, k.path)
 	}
-	old, err := os.ReadFile(k.path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("unable to read %s: %w", k.path, err)
+	if !now && k.wtimer == nil && !k.closed {
+		k.wtimer = time.AfterFunc(writeDelay, func() { k.Flush() })
 	}
-	for line := range strings.SplitSeq(string(old), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 || added[fields[0]] {
-			continue
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
+	k.wmu.Unlock()
+	if now {
+		k.Flush()
 	}
+}
 
-	tmp := k.path + ".tmp"
-	if err := writeFileSync(tmp, []byte(b.String())); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("unable to write %s: %w", tmp, err)
+// Flush appends the pending lines to known_hosts: under an exclusive flock
+// (another client run appending at the same time loses nothing), never
+// truncating or replacing the file (a crash leaves at most a partial last
+// line, which the parser skips), fsynced, and without lines another run
+// appended meanwhile. The first error is also returned by Close.
+func (k *KnownHosts) Flush() error {
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	if k.wtimer != nil {
+		k.wtimer.Stop()
+		k.wtimer = nil
 	}
-	if err := os.Rename(tmp, k.path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("unable to replace %s: %w", k.path, err)
+	if len(k.pending) == 0 {
+		return nil
+	}
+	err := k.appendPending()
+	if err != nil {
+		if k.writeErr == nil {
+			k.writeErr = err
+		}
+		return err
 	}
 	if k.opts.Logf != nil {
 		k.opts.Logf("Added hosts to known hosts file|%s", k.path)
 	}
-	return k.reload()
+	return nil
 }
 
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+// appendPending does Flush's work; the caller holds wmu.
+func (k *KnownHosts) appendPending() error {
+	f, err := os.OpenFile(k.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("unable to open %s: %w", k.path, err)
 	}
-	// O_TRUNC keeps the mode of a stale tmp file; the key list is private.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
+	defer f.Close()
+	if err := flock(f); err != nil {
+		return fmt.Errorf("unable to lock %s: %w", k.path, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("unable to stat %s: %w", k.path, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	size := info.Size()
+	from := k.seen
+	if size < from {
+		from = 0 // replaced by someone else: look at all of it
 	}
-	return f.Close()
+	if from > 0 {
+		from-- // the byte before tells whether a line is unterminated
+	}
+	tail := make([]byte, size-from)
+	if _, err := f.ReadAt(tail, from); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("unable to read %s: %w", k.path, err)
+	}
+	there := map[string]bool{}
+	for line := range strings.SplitSeq(string(tail), "\n") {
+		there[strings.TrimSpace(line)] = true
+	}
+	var b strings.Builder
+	if len(tail) > 0 && tail[len(tail)-1] != '\n' {
+		b.WriteByte('\n')
+	}
+	for _, line := range k.pending {
+		if !there[line] {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	if b.Len() > 0 {
+		if _, err := f.WriteString(b.String()); err != nil {
+			return fmt.Errorf("unable to append to %s: %w", k.path, err)
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("unable to sync %s: %w", k.path, err)
+		}
+	}
+	k.seen = size + int64(b.Len())
+	k.pending = nil
+	clear(k.pendingSet)
+	return nil
+}
+
+// flock takes an exclusive lock on f, released when f is closed.
+func flock(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
+// Close writes the pending lines and releases the terminal. It returns the
+// first write error of the run.
+func (k *KnownHosts) Close() error {
+	err := k.Flush()
+	k.wmu.Lock()
+	k.closed = true
+	if err == nil {
+		err = k.writeErr
+	}
+	k.wmu.Unlock()
+	k.ttyMu.Lock()
+	if k.tty != nil {
+		k.tty.Close()
+		k.tty = nil
+	}
+	k.ttyMu.Unlock()
+	return err
 }

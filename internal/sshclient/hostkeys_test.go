@@ -51,7 +51,7 @@ func newFakeHost(t *testing.T, i int) fakeHost {
 }
 
 func (h fakeHost) check(k *KnownHosts) error {
-	return k.Callback(context.Background())(h.name, h.remote, h.key)
+	return k.Verify(context.Background(), h.name, h.remote, h.key)
 }
 
 // checkAll runs the callbacks concurrently, as parallel dials would.
@@ -122,10 +122,17 @@ func TestKnownHostsPromptYes(t *testing.T) {
 		}
 	}
 	text := out.String()
-	if !strings.HasPrefix(text, "Encountered 2 unknown hosts: '") ||
-		!strings.Contains(text, "web1:2222") || !strings.Contains(text, "web2:2222") ||
-		!strings.HasSuffix(text, "'\nDo you want to trust these hosts?? (y=yes,a=all,n=no,d=details):") {
+	lines := strings.Split(text, "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "Encountered 2 unknown hosts: '") || !strings.HasSuffix(lines[0], "'") ||
+		!strings.Contains(lines[0], "web1:2222") || !strings.Contains(lines[0], "web2:2222") ||
+		lines[3] != "Do you want to trust these hosts?? (y=yes,a=all,n=no,d=details):" {
 		t.Fatalf("prompt = %q", text)
+	}
+	// The SHA256 fingerprints OpenSSH shows, one line per key.
+	for _, h := range hosts {
+		if want := "  ED25519 key fingerprint " + ssh.FingerprintSHA256(h.key) + ": " + h.name + "\n"; !strings.Contains(text, want) {
+			t.Errorf("prompt lacks %q: %q", want, text)
+		}
 	}
 	file := readFile(t, k.Path())
 	for _, h := range hosts {
@@ -194,6 +201,9 @@ func TestKnownHostsPromptAll(t *testing.T) {
 	if n := strings.Count(out.String(), "Encountered"); n != 1 {
 		t.Fatalf("prompted %d times: %q", n, out.String())
 	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if n := strings.Count(readFile(t, k.Path()), "\n"); n != 4 {
 		t.Fatalf("known_hosts has %d lines, want 4", n)
 	}
@@ -233,7 +243,7 @@ func TestKnownHostsContextCancelAbandonsQuestion(t *testing.T) {
 	h := newFakeHost(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := k.Callback(ctx)(h.name, h.remote, h.key)
+	err := k.Verify(ctx, h.name, h.remote, h.key)
 	if err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Fatalf("err = %v", err)
 	}
@@ -243,7 +253,7 @@ func TestKnownHostsContextCancelAbandonsQuestion(t *testing.T) {
 	}
 }
 
-func TestKnownHostsTrustAllWritesBothLinesOnTop(t *testing.T) {
+func TestKnownHostsTrustAllAppendsBothLines(t *testing.T) {
 	home := t.TempDir()
 	path := filepath.Join(home, ".ssh", "known_hosts")
 	other, _ := newKey(t, "")
@@ -259,10 +269,13 @@ func TestKnownHostsTrustAllWritesBothLinesOnTop(t *testing.T) {
 	if err := h.check(k); err != nil {
 		t.Fatal(err)
 	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
 	b64 := strings.Fields(string(ssh.MarshalAuthorizedKey(h.key)))[1]
-	want := "[web3]:2222 ssh-ed25519 " + b64 + "\n" +
-		"[10.0.0.3]:2222 ssh-ed25519 " + b64 + "\n" +
-		"# comment\n" + oldLine + "\n"
+	want := "# comment\n" + oldLine + "\n" +
+		"[web3]:2222 ssh-ed25519 " + b64 + "\n" +
+		"[10.0.0.3]:2222 ssh-ed25519 " + b64 + "\n"
 	if got := readFile(t, path); got != want {
 		t.Fatalf("known_hosts =\n%s\nwant\n%s", got, want)
 	}
@@ -288,6 +301,7 @@ func TestKnownHostsPort22Unbracketed(t *testing.T) {
 	if err := h.check(k); err != nil {
 		t.Fatal(err)
 	}
+	k.Close()
 	lines := strings.Split(strings.TrimSpace(readFile(t, k.Path())), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "web4 ") || !strings.HasPrefix(lines[1], "10.0.0.4 ") {
 		t.Fatalf("lines %q", lines)
@@ -330,6 +344,9 @@ func TestKnownHostsConcurrentTrusts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("host %d: %v", i, err)
 		}
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
 	}
 	content := readFile(t, k.Path())
 	if n := strings.Count(content, "\n"); n != 2*len(hosts) {
