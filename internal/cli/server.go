@@ -250,10 +250,12 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 		},
 		Handler: func(ctx context.Context, sess *sshserver.Session) {
 			log.Debug(sess.Prefix(), "Creating new server handler")
-			open := opener(cfg, log, sess)
+			open, glob, readDir := opener(cfg, log, sess)
 			ss := session.New(session.Config{
 				Open:               open,
 				AllowJournal:       journalRules(cfg, sess),
+				Glob:               glob,
+				ReadDir:            readDir,
 				Host:               host,
 				LogPrefix:          sess.Prefix(),
 				MaxLineLength:      cfg.Server.MaxLineLength,
@@ -326,12 +328,14 @@ func journalRules(cfg config.Config, sess *sshserver.Session) func(string) error
 	}
 }
 
-// opener returns the file opener of one session: every file is opened
-// through the permission package, which checks the SSH user's own UNIX
-// permissions and ACLs, the regex rules and path safety. Job users bypass
-// the user checks as in DTail 4.x (spec 4.6); everyone else is checked
-// even when dserver itself could read more (CAP_DAC_READ_SEARCH).
-func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) session.Opener {
+// opener returns the file opener of one session and the glob and
+// directory listing that go with it: every file is opened, and every
+// directory listed, through the permission package, which walks the path
+// as the SSH user (UNIX permissions and ACLs on each directory and on the
+// file), applies the regex rules and path safety. Job users bypass the
+// user checks as in DTail 4.x (spec 4.6); everyone else is checked even
+// when dserver itself could read more (CAP_DAC_READ_SEARCH).
+func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) (session.Opener, func(string) ([]string, error), func(string) []string) {
 	rules, rerr := permission.CompileRules(permission.RulesFor(sess.User, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
 	if rerr != nil && !errors.Is(rerr, permission.ErrNoRules) {
 		log.Error(sess.Prefix(), "Invalid permission rule", rerr)
@@ -346,11 +350,26 @@ func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) sess
 		id, idErr = permission.LookupUser(sess.User)
 	}
 	checker := permission.NewChecker(id, rules, opts...)
-	return func(path string) (*os.File, error) {
+	open := func(path string) (*os.File, error) {
 		if idErr != nil {
 			return nil, fmt.Errorf("%w: %s: no such OS user %q: %v", permission.ErrDenied, path, sess.User, idErr)
 		}
 		f, _, err := checker.Open(path)
 		return f, err
 	}
+	glob := func(pattern string) ([]string, error) {
+		if idErr != nil {
+			// An unknown user can list nothing; the pattern itself goes
+			// to open, which logs why.
+			return []string{pattern}, nil
+		}
+		return checker.Glob(pattern)
+	}
+	readDir := func(dir string) []string {
+		if idErr != nil {
+			return nil
+		}
+		return checker.ReadDir(dir)
+	}
+	return open, glob, readDir
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -96,87 +95,48 @@ func decide(id *Identity, st *unix.Stat_t, a *acl, want uint16) (bool, string) {
 	return false, who("not in group")
 }
 
-// checkParents requires search permission for id on every directory from /
-// down to the parent of the absolute, symlink-free path p, as the kernel's
-// path walk would. lstat is used so that a directory swapped for a symlink
-// after resolution is refused instead of followed.
-func checkParents(id *Identity, p string, cache *dirCache, walked map[string]unix.Stat_t) *Error {
-	dir := filepath.Dir(p)
-	var dirs []string
-	for {
-		dirs = append(dirs, dir)
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		d := dirs[i]
-		st, ok := walked[d]
-		if !ok {
-			if err := unix.Lstat(d, &st); err != nil {
-				return denied(p, fmt.Sprintf("lstat directory %s: %v", d, err), err)
-			}
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			return denied(p, fmt.Sprintf("path component %s is no longer a directory", d), nil)
-		}
-		if cache.allowed(d, &st) {
-			continue
-		}
-		a, err := readACL(func(buf []byte) (int, error) { return unix.Lgetxattr(d, xattrACLAccess, buf) })
-		if err != nil {
-			return denied(p, fmt.Sprintf("directory %s: %v", d, err), err)
-		}
-		if ok, why := decide(id, &st, a, permSearch); !ok {
-			return denied(p, fmt.Sprintf("no search permission on directory %s: %s", d, why), nil)
-		}
-		cache.remember(d, &st)
-	}
-	return nil
-}
-
 // dirCache remembers directories a user may search, so a glob over many
-// files in one directory reads the directory's ACL once. An entry is only
-// reused while the directory's identity and ctime are unchanged: chmod,
-// chown and setfacl all update ctime, so a revoked permission is noticed
-// at the next file. The lstat that validates an entry is made anyway.
+// files in one directory reads the directory's ACL once. An entry is keyed
+// by the directory's identity (device and inode, from fstat of the
+// descriptor the walk holds) and reused only while its ctime is unchanged:
+// chmod, chown and setfacl all update ctime, so a revoked permission is
+// noticed at the next file.
 type dirCache struct {
 	mu sync.Mutex
-	m  map[string]dirKey
+	m  map[dirID]ctime
 }
 
-type dirKey struct {
-	dev, ino        uint64
-	ctimeS, ctimeNs int64
+type dirID struct{ dev, ino uint64 }
+
+type ctime struct{ s, ns int64 }
+
+func idOf(st *unix.Stat_t) (dirID, ctime) {
+	return dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, ctime{s: int64(st.Ctim.Sec), ns: int64(st.Ctim.Nsec)}
 }
 
-func keyOf(st *unix.Stat_t) dirKey {
-	return dirKey{dev: uint64(st.Dev), ino: uint64(st.Ino), ctimeS: int64(st.Ctim.Sec), ctimeNs: int64(st.Ctim.Nsec)}
-}
-
-func (c *dirCache) allowed(dir string, st *unix.Stat_t) bool {
+func (c *dirCache) allowed(st *unix.Stat_t) bool {
 	if c == nil {
 		return false
 	}
+	id, ct := idOf(st)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k, ok := c.m[dir]
-	return ok && k == keyOf(st)
+	got, ok := c.m[id]
+	return ok && got == ct
 }
 
-func (c *dirCache) remember(dir string, st *unix.Stat_t) {
+func (c *dirCache) remember(st *unix.Stat_t) {
 	if c == nil {
 		return
 	}
+	id, ct := idOf(st)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[string]dirKey{}
+		c.m = map[dirID]ctime{}
 	}
 	if len(c.m) > 4096 {
 		clear(c.m) // bounded: a session walking huge trees just re-reads ACLs
 	}
-	c.m[dir] = keyOf(st)
+	c.m[id] = ct
 }

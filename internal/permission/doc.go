@@ -24,8 +24,11 @@
 // logging in as root over DTail, so root gets the plain mode/ACL answer like
 // any other account.
 //
-// Parent directories are checked for search (x) permission along the resolved
-// path, as the kernel's path walk would. Directories traversed only through
-// symlinks in the path as given are not checked; the resolved path is the
-// one that is opened and the one the regex rules see.
+// Paths are resolved by walking them one component at a time from "/" with
+// directory descriptors (walk.go), as the kernel's own path walk does:
+// search permission is decided on each directory the walk holds, symlinks
+// are followed by restarting on their target, the file is opened from its
+// parent's descriptor, and the regex rules see the path the walk actually
+// went through. No decision is ever made on a path string that could name
+// another inode by the time it is opened.
 package permission

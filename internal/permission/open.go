@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,14 +38,14 @@ type stage int
 
 const stageBeforeOpen stage = iota
 
-// Open resolves path (relative paths against the process CWD), applies the
-// regex rules to the resolved path, requires search permission on its parent
-// directories and read permission on the file for id, and returns the open
-// file. The resolved entry is opened with O_NOFOLLOW|O_NONBLOCK and must be
-// the same regular file (dev/ino) that was lstat'ed before the checks, which
-// defeats swapping it between check and open; the permission decision itself
-// is made on the opened descriptor. Every policy or permission failure is an
-// *Error wrapping ErrDenied.
+// Open resolves path (relative paths against the process CWD) component by
+// component from "/" as the user (see walk.go: search permission checked on
+// each directory descriptor, symlinks followed by restarting on their
+// target), applies the regex rules to the canonical path the walk went
+// through, opens the file from the parent directory descriptor with
+// O_NOFOLLOW|O_NONBLOCK, requires it to be the regular file the walk found
+// (dev/ino), and decides read permission on the opened descriptor. Every
+// policy or permission failure is an *Error wrapping ErrDenied.
 func Open(id *Identity, rules *Rules, path string, opts ...Option) (*os.File, Info, error) {
 	skip := false
 	for _, o := range opts {
@@ -96,36 +95,32 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 		return nil, info, fmt.Errorf("permission: %s: %w", path, err)
 	}
 	info.Path = abs
-	resolved, walked, err := resolve(abs)
+	w := walker{id: id, skip: skip, dirs: dirs, pid: os.Getpid()}
+	wk, err := w.resolve(abs)
 	if err != nil {
-		return nil, info, denied(abs, "resolving symlinks: "+errText(err), err)
+		return nil, info, err
 	}
+	defer wk.Close()
+	resolved := wk.path()
 	info.Resolved = resolved
 	if !skip {
 		if ok, why := rules.explain(resolved); !ok {
 			return nil, info, denied(resolved, why, nil)
 		}
 	}
-	before, ok := walked[resolved]
-	if !ok {
-		if err := unix.Lstat(resolved, &before); err != nil {
-			return nil, info, denied(resolved, "lstat: "+err.Error(), err)
-		}
-	}
-	if !isRegular(&before) {
+	final := wk.top()
+	if !isRegular(&final.st) {
 		// Refusing before open matters: opening a device or fifo can have
 		// side effects even if it is closed right away.
-		return nil, info, denied(resolved, "not a regular file ("+fileType(&before)+")", nil)
-	}
-	if !skip {
-		if e := checkParents(id, resolved, dirs, walked); e != nil {
-			return nil, info, e
-		}
+		return nil, info, denied(resolved, "not a regular file ("+fileType(&final.st)+")", nil)
 	}
 	if hook != nil {
 		hook(stageBeforeOpen, resolved)
 	}
-	fd, err := openNoFollow(resolved)
+	// The file is opened by name in the parent directory the walk holds
+	// (search permission was checked on that descriptor), and must be the
+	// inode the walk found there.
+	fd, err := openAt(wk.parent().fd, final.name)
 	if err != nil {
 		switch {
 		case errors.Is(err, unix.ELOOP):
@@ -136,7 +131,7 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 		}
 		return nil, info, fmt.Errorf("permission: open %s: %w", resolved, err)
 	}
-	f, err := checkOpened(fd, id, resolved, &before, skip, &info)
+	f, err := checkOpened(fd, id, resolved, &final.st, skip, &info)
 	if err != nil {
 		_ = unix.Close(fd)
 		return nil, info, err
@@ -156,11 +151,11 @@ func checkOpened(fd int, id *Identity, resolved string, before *unix.Stat_t, ski
 		return nil, denied(resolved, "file was replaced between check and open", nil)
 	}
 	if !skip {
-		a, err := readACL(func(buf []byte) (int, error) { return unix.Fgetxattr(fd, xattrACLAccess, buf) })
+		ok, why, err := decideFD(id, &st, fd, false, permRead)
 		if err != nil {
 			return nil, denied(resolved, err.Error(), err)
 		}
-		if ok, why := decide(id, &st, a, permRead); !ok {
+		if !ok {
 			return nil, denied(resolved, why, nil)
 		}
 	}
@@ -179,9 +174,9 @@ func checkOpened(fd int, id *Identity, resolved string, before *unix.Stat_t, ski
 	return os.NewFile(uintptr(fd), resolved), nil
 }
 
-func openNoFollow(p string) (int, error) {
+func openAt(dir int, name string) (int, error) {
 	for {
-		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 		if err != unix.EINTR {
 			return fd, err
 		}
@@ -215,71 +210,4 @@ func errText(err error) string {
 		return pe.Op + ": " + pe.Err.Error()
 	}
 	return err.Error()
-}
-
-// maxSymlinks bounds link following like the kernel's ELOOP limit.
-const maxSymlinks = 40
-
-// resolve is filepath.EvalSymlinks for an absolute path that also returns
-// the lstat of every directory and of the final entry it walked through,
-// so the permission checks need not stat the same components again (one
-// lstat per component instead of two or three: it matters for globs over
-// thousands of files).
-func resolve(abs string) (string, map[string]unix.Stat_t, error) {
-	walked := make(map[string]unix.Stat_t, 8)
-	var st unix.Stat_t
-	if err := unix.Lstat("/", &st); err != nil {
-		return "", nil, &fs.PathError{Op: "lstat", Path: "/", Err: err}
-	}
-	walked["/"] = st
-	cur := "/"
-	parts := strings.Split(abs, "/")
-	links := 0
-	for len(parts) > 0 {
-		p := parts[0]
-		parts = parts[1:]
-		switch p {
-		case "", ".":
-			continue
-		case "..":
-			cur = filepath.Dir(cur)
-			continue
-		}
-		next := filepath.Join(cur, p)
-		if err := unix.Lstat(next, &st); err != nil {
-			return "", nil, &fs.PathError{Op: "lstat", Path: next, Err: err}
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			links++
-			if links > maxSymlinks {
-				return "", nil, &fs.PathError{Op: "resolve", Path: abs, Err: unix.ELOOP}
-			}
-			target, err := os.Readlink(next)
-			if err != nil {
-				return "", nil, err
-			}
-			if filepath.IsAbs(target) {
-				cur = "/"
-			}
-			parts = append(strings.Split(target, "/"), parts...)
-			continue
-		}
-		if len(parts) > 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			// More components follow a non-directory; report it the way
-			// the kernel would.
-			rest := false
-			for _, q := range parts {
-				if q != "" && q != "." {
-					rest = true
-					break
-				}
-			}
-			if rest {
-				return "", nil, &fs.PathError{Op: "lstat", Path: next, Err: unix.ENOTDIR}
-			}
-		}
-		walked[next] = st
-		cur = next
-	}
-	return cur, walked, nil
 }

@@ -129,7 +129,11 @@ func (s *Session) Read(ctx context.Context, req ReadRequest) {
 // MaxGlobTargets with a warning.
 func (s *Session) expand(glob string) []string {
 	clean := filepath.Clean(glob)
-	paths, err := filepath.Glob(clean)
+	expand := filepath.Glob
+	if s.cfg.Glob != nil {
+		expand = s.cfg.Glob
+	}
+	paths, err := expand(clean)
 	if err != nil || len(paths) == 0 {
 		return nil
 	}

@@ -103,7 +103,13 @@ type Config struct {
 	// `journal:UNIT` target (the server's permission rules); nil allows
 	// every unit (serverless: journalctl runs as the local user).
 	AllowJournal func(target string) error
-	Logger       Logger
+	// Glob expands a glob as the session's user and ReadDir lists a
+	// directory as that user (names), so that nothing about a directory
+	// the user could not list reaches the client; nil means filepath.Glob
+	// and os.ReadDir (serverless: the user's own process).
+	Glob    func(pattern string) ([]string, error)
+	ReadDir func(dir string) []string
+	Logger  Logger
 	// StallTimeout ends the session (OnStall) when the client has not
 	// accepted output for this long; zero disables the watchdog.
 	StallTimeout time.Duration

@@ -117,24 +117,23 @@ func (s *Session) rotationSet(paths []string) []string {
 			all = append(all, rotationOf(p))
 		}
 	}
-	dirs := map[string][]os.DirEntry{}
+	dirs := map[string][]string{}
 	for _, p := range paths {
 		add(p)
 		r := rotationOf(p)
 		dir := filepath.Dir(r.base)
 		ents, ok := dirs[dir]
 		if !ok {
-			ents, _ = os.ReadDir(dir)
+			ents = s.readDirNames(dir)
 			dirs[dir] = ents
 		}
 		name := filepath.Base(r.base)
-		for _, e := range ents {
-			n := e.Name()
+		for _, n := range ents {
 			if len(n) <= len(name) || !strings.HasPrefix(n, name) || (n[len(name)] != '.' && n[len(name)] != '-') {
 				continue
 			}
 			sib := filepath.Join(dir, n)
-			if rr := rotationOf(sib); rr.base == r.base && rr.kind != 2 && e.Type().IsRegular() {
+			if rr := rotationOf(sib); rr.base == r.base && rr.kind != 2 && isRegularFile(sib) {
 				add(sib)
 			}
 		}
@@ -304,4 +303,26 @@ func (s smallReads) Read(p []byte) (int, error) {
 		p = p[:4<<10]
 	}
 	return s.r.Read(p)
+}
+
+// readDirNames lists dir as the session's user (Config.ReadDir): a
+// directory the user cannot list yields no siblings.
+func (s *Session) readDirNames(dir string) []string {
+	if s.cfg.ReadDir != nil {
+		return s.cfg.ReadDir(dir)
+	}
+	ents, _ := os.ReadDir(dir)
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
+	}
+	return names
+}
+
+// isRegularFile is the rotation-set filter (no symlinks, directories or
+// devices); only names the user could list reach it, and the open that
+// follows makes the real decision.
+func isRegularFile(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
