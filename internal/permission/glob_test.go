@@ -32,7 +32,7 @@ func TestGlobListsOnlyWhatTheUserCould(t *testing.T) {
 		{bob, home + "/*", nil},
 		{bob, home + "/[a.]*", nil},
 		{bob, home + "/a.log", nil}, // not even a literal name: no search on home
-		{bob, xonly + "/*", nil},     // search without read: no listing
+		{bob, xonly + "/*", nil},    // search without read: no listing
 		{bob, xonly + "/known.log", []string{xonly + "/known.log"}},
 		{bob, open + "/*.log", []string{open + "/o1.log", open + "/o2.log"}},
 		{bob, f.dir + "/*/o1.log", []string{open + "/o1.log"}},
