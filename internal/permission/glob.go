@@ -28,7 +28,7 @@ func (c *Checker) Glob(pattern string) ([]string, error) {
 }
 
 func (c *Checker) walker() walker {
-	return walker{id: c.id, skip: c.skip, dirs: &c.dirs, pid: os.Getpid()}
+	return walker{id: c.id, skip: c.skip, dirs: &c.dirs, pid: os.Getpid(), protected: c.protected}
 }
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }

@@ -53,7 +53,7 @@ func Open(id *Identity, rules *Rules, path string, opts ...Option) (*os.File, In
 			skip = true
 		}
 	}
-	return openFile(id, rules, path, skip, nil, nil)
+	return openFile(id, rules, path, skip, nil, nil, protectedSymlinks())
 }
 
 // Checker opens files for one user with fixed rules, remembering which
@@ -64,11 +64,13 @@ type Checker struct {
 	rules *Rules
 	skip  bool
 	dirs  dirCache
+	// protected is fs.protected_symlinks, read once per Checker.
+	protected bool
 }
 
 // NewChecker returns a Checker; Skip bypasses the user checks as in Open.
 func NewChecker(id *Identity, rules *Rules, opts ...Option) *Checker {
-	c := &Checker{id: id, rules: rules}
+	c := &Checker{id: id, rules: rules, protected: protectedSymlinks()}
 	for _, o := range opts {
 		if o == Skip {
 			c.skip = true
@@ -79,10 +81,10 @@ func NewChecker(id *Identity, rules *Rules, opts ...Option) *Checker {
 
 // Open is Open with the Checker's user, rules and directory cache.
 func (c *Checker) Open(path string) (*os.File, Info, error) {
-	return openFile(c.id, c.rules, path, c.skip, nil, &c.dirs)
+	return openFile(c.id, c.rules, path, c.skip, nil, &c.dirs, c.protected)
 }
 
-func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stage, string), dirs *dirCache) (*os.File, Info, error) {
+func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stage, string), dirs *dirCache, protected bool) (*os.File, Info, error) {
 	var info Info
 	if path == "" {
 		return nil, info, denied(path, "empty path", nil)
@@ -95,7 +97,7 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 		return nil, info, fmt.Errorf("permission: %s: %w", path, err)
 	}
 	info.Path = abs
-	w := walker{id: id, skip: skip, dirs: dirs, pid: os.Getpid()}
+	w := walker{id: id, skip: skip, dirs: dirs, pid: os.Getpid(), protected: protected}
 	wk, err := w.resolve(abs)
 	if err != nil {
 		return nil, info, err

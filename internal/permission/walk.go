@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 
@@ -46,23 +47,90 @@ type walk struct {
 	stack []entry
 }
 
-func (w *walk) push(e entry) { w.stack = append(w.stack, e) }
-
-func (w *walk) pop() {
-	if len(w.stack) <= 1 {
-		return // ".." at "/" stays at "/", as in the kernel
+// push descends into e. Only the top entry (where the next name is looked
+// up) and its parent (where a final file is opened) need descriptors, so
+// older ancestors' descriptors are closed: a walk holds at most two
+// whatever the depth, and a server with many reads in flight does not run
+// out of descriptors. ".." reopens an ancestor (see ensureOpen).
+func (w *walk) push(e entry) {
+	w.stack = append(w.stack, e)
+	if n := len(w.stack); n >= 3 {
+		w.stack[n-3].closeFD()
 	}
-	top := w.stack[len(w.stack)-1]
-	_ = unix.Close(top.fd)
+}
+
+func (e *entry) closeFD() {
+	if e.fd >= 0 {
+		_ = unix.Close(e.fd)
+		e.fd = -1
+	}
+}
+
+// pop goes up one level for ".." (at "/" it stays at "/", as in the
+// kernel): back to the directory the walk came through, not to the
+// physical parent of a directory that may have been moved meanwhile.
+func (w *walk) pop() error {
+	if len(w.stack) <= 1 {
+		return nil
+	}
+	w.stack[len(w.stack)-1].closeFD()
 	w.stack = w.stack[:len(w.stack)-1]
+	return w.ensureOpen()
 }
 
 // toRoot drops everything but "/" (an absolute symlink target).
-func (w *walk) toRoot() {
+func (w *walk) toRoot() error {
 	for len(w.stack) > 1 {
-		w.pop()
+		w.stack[len(w.stack)-1].closeFD()
+		w.stack = w.stack[:len(w.stack)-1]
 	}
+	return w.ensureOpen()
 }
+
+// ensureOpen reopens the descriptors of the top and its parent after ".."
+// climbed to entries whose descriptors were closed: one name at a time
+// from the nearest open ancestor (or "/"), each required to be the very
+// directory (device and inode) the walk went through before, so a swap in
+// the meantime is refused rather than followed.
+func (w *walk) ensureOpen() error {
+	lo := len(w.stack) - 2
+	if lo < 0 {
+		lo = 0
+	}
+	j := lo
+	for j >= 0 && w.stack[j].fd < 0 {
+		j--
+	}
+	var st unix.Stat_t
+	for k := j + 1; k < len(w.stack); k++ {
+		var fd int
+		var err error
+		if k == 0 {
+			fd, err = openPath(unix.AT_FDCWD, "/")
+		} else {
+			fd, err = openPath(w.stack[k-1].fd, w.stack[k].name)
+		}
+		if err == nil {
+			if err = unix.Fstat(fd, &st); err != nil || st.Dev != w.stack[k].st.Dev || st.Ino != w.stack[k].st.Ino {
+				_ = unix.Close(fd)
+				if err == nil {
+					err = errChanged
+				}
+			}
+		}
+		if err != nil {
+			return denied((&walk{stack: w.stack[:k+1]}).path(), "reopening a directory for \"..\": "+err.Error(), err)
+		}
+		w.stack[k].fd = fd
+		if k < lo {
+			defer w.stack[k].closeFD() // only needed to reach the next one
+		}
+	}
+	return nil
+}
+
+// errChanged marks a directory that is no longer the one walked through.
+var errChanged = errors.New("changed during the walk")
 
 func (w *walk) top() *entry { return &w.stack[len(w.stack)-1] }
 
@@ -99,8 +167,8 @@ func (w *walk) pathWith(name string) string {
 }
 
 func (w *walk) Close() {
-	for _, e := range w.stack {
-		_ = unix.Close(e.fd)
+	for i := range w.stack {
+		w.stack[i].closeFD()
 	}
 	w.stack = nil
 }
@@ -115,6 +183,15 @@ type walker struct {
 	// /proc/thread-self describe dserver itself (its memory map, its
 	// descriptors, its environment) and are refused for everyone.
 	pid int
+	// protected mirrors the fs.protected_symlinks sysctl.
+	protected bool
+}
+
+// protectedSymlinks reads fs.protected_symlinks; when it cannot be read
+// the protection applies (the default of every distribution).
+func protectedSymlinks() bool {
+	b, err := os.ReadFile("/proc/sys/fs/protected_symlinks")
+	return err != nil || strings.TrimSpace(string(b)) != "0"
 }
 
 func isDir(st *unix.Stat_t) bool  { return st.Mode&unix.S_IFMT == unix.S_IFDIR }
@@ -149,7 +226,9 @@ func (w *walker) resolve(abs string) (*walk, error) {
 		case "", ".":
 			continue
 		case "..":
-			wk.pop()
+			if err := wk.pop(); err != nil {
+				return fail(err)
+			}
 			continue
 		}
 		dir := wk.top()
@@ -192,7 +271,9 @@ func (w *walker) resolve(abs string) (*walk, error) {
 			return fail(denied(wk.pathWith(name), "empty symlink", unix.ENOENT))
 		}
 		if target[0] == '/' {
-			wk.toRoot()
+			if err := wk.toRoot(); err != nil {
+				return fail(err)
+			}
 		}
 		todo = splitPath(target, todo)
 	}
@@ -238,13 +319,13 @@ func pathOf(wk *walk, dir *entry) string {
 	return wk.path()
 }
 
-// protectedSymlink applies the kernel's fs.protected_symlinks rule (on by
-// default on every distribution): in a sticky, world-writable directory a
+// protectedSymlink applies the kernel's fs.protected_symlinks rule when
+// the sysctl is on (the default of every distribution): in a sticky, world-writable directory a
 // symlink is followed only when the follower owns it or the directory's
 // owner does. Without it a user could plant a link in /tmp that the kernel
 // would refuse to follow for its victim but dserver would follow.
 func (w *walker) protectedSymlink(wk *walk, dir *entry, name string, link *unix.Stat_t) *Error {
-	if w.skip {
+	if w.skip || !w.protected {
 		return nil
 	}
 	const sticky, worldWrite = unix.S_ISVTX, 0o002
