@@ -5,6 +5,7 @@
 #   NS_LIST="200 2000 10000" bench/fleet-scale.sh
 #   BASE=/tmp/old-bin bench/fleet-scale.sh    # also run these binaries, same run
 #   BIN=/dir K=4 PROFILE=1                    # existing binaries; dservers; pprof
+#   CLIENT_ARGS="--cpc 40"                    # extra dcat arguments
 #
 # Setup: a network namespace created here (only `lo`, up), K dservers bound
 # to 0.0.0.0:2222..2222+K-1 inside it, all as one unprivileged account
@@ -138,8 +139,8 @@ for n in $NS_LIST; do
 		name=${s%%=*} bin=${s#*=}
 		start_servers "$bin"
 		rm -f "$OUT/home/.ssh/known_hosts"
-		extra=()
-		[ -n "${PROFILE:-}" ] && extra=(--profile --profiledir "$OUT/prof-$name-$n")
+		read -r -a extra <<<"${CLIENT_ARGS:-}"
+		[ -n "${PROFILE:-}" ] && extra+=(--profile --profiledir "$OUT/prof-$name-$n")
 		for phase in first known; do
 			l=$name.$n.$phase
 			if [ $phase = first ]; then

@@ -19,6 +19,10 @@ const maxEmptyReads = 100
 type splitter struct {
 	r       io.Reader
 	initial int // first buffer size; 0 means initialSplitBuffer
+	// ceiling, if above the buffer size, makes a full buffer double
+	// instead of being compacted: a stream that keeps filling it gets big
+	// reads, a session of a few lines keeps its small buffer.
+	ceiling int
 	delim   byte
 	max     int // longest token accepted, excluding the delimiter
 	tooBig  error
@@ -95,16 +99,16 @@ func (s *splitter) makeRoom() {
 	if s.end < len(s.buf) {
 		return
 	}
-	if s.start > 0 {
+	limit := s.max + 1
+	if limit <= 0 { // overflow of max+1
+		limit = s.max
+	}
+	if s.start > 0 && len(s.buf) >= min(s.ceiling, limit) {
 		n := copy(s.buf, s.buf[s.start:s.end])
 		s.start, s.end = 0, n
 		if s.end < len(s.buf) {
 			return
 		}
-	}
-	limit := s.max + 1
-	if limit <= 0 { // overflow of max+1
-		limit = s.max
 	}
 	size := 2 * len(s.buf)
 	if first := s.initial; size < first {
@@ -121,6 +125,7 @@ func (s *splitter) makeRoom() {
 		size = len(s.buf) + 1
 	}
 	nb := make([]byte, size)
-	copy(nb, s.buf[s.start:s.end])
+	s.end = copy(nb, s.buf[s.start:s.end])
+	s.start = 0
 	s.buf = nb
 }

@@ -104,6 +104,36 @@ func (d *Dialer) ThrottleSize() int { return cap(d.throttle) }
 // dialled again, so a slow answer costs nothing. Transient failures are
 // retried within RetryBudget; the final error says how often it was tried.
 func (d *Dialer) Dial(ctx context.Context, server Server) (*Conn, error) {
+	return d.DialSlot(ctx, server, nil)
+}
+
+// Slot is a connection slot taken by Admit for one DialSlot.
+type Slot struct{ release func() }
+
+// Expect announces n dials that will follow through Admit and DialSlot, so
+// that the batched host key question waits for them too.
+func (d *Dialer) Expect(n int) {
+	if d.cfg.KnownHosts != nil && !d.cfg.InsecureIgnoreHostKey {
+		d.cfg.KnownHosts.expected.Add(int64(n))
+	}
+}
+
+// Admit waits for a connection slot. A fan-out over thousands of servers
+// starts each server's goroutine only once it has a slot, instead of
+// parking thousands of goroutines (and their stacks) on the throttle.
+func (d *Dialer) Admit(ctx context.Context) (*Slot, error) {
+	select {
+	case d.throttle <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a connection slot: %w", ctx.Err())
+	}
+	var once sync.Once
+	return &Slot{release: func() { once.Do(func() { <-d.throttle }) }}, nil
+}
+
+// DialSlot is Dial with the first attempt on a slot taken by Admit (nil:
+// wait for one). It counts as one of the dials announced by Expect.
+func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn, error) {
 	start := time.Now()
 	backoff := Backoff{Initial: retryInitial, Max: retryMax, Jitter: retryJitter}
 	timeout := d.cfg.ConnectTimeout
@@ -113,7 +143,8 @@ func (d *Dialer) Dial(ctx context.Context, server Server) (*Conn, error) {
 	}
 	decided := false
 	for attempt := 1; ; attempt++ {
-		conn, err, retry := d.attempt(ctx, server, timeout, kh)
+		conn, err, retry := d.attempt(ctx, server, timeout, kh, slot)
+		slot = nil
 		if err == nil {
 			return conn, nil
 		}
@@ -161,20 +192,23 @@ func isTimeout(err error) bool {
 
 // attempt is one connection attempt under a throttle slot; retry reports a
 // transient failure.
-func (d *Dialer) attempt(ctx context.Context, server Server, timeout time.Duration, kh *KnownHosts) (*Conn, error, bool) {
+func (d *Dialer) attempt(ctx context.Context, server Server, timeout time.Duration, kh *KnownHosts, slot *Slot) (*Conn, error, bool) {
 	if kh != nil {
 		// Counted from before the slot wait: the batched question waits
 		// until every dial of the wave has seen its host key.
 		kh.dialStarted()
+		if slot != nil {
+			kh.expected.Add(-1)
+		}
 		defer kh.dialEnded()
 	}
-	select {
-	case d.throttle <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a connection slot for %s: %w", server.Addr(), ctx.Err()), false
+	if slot == nil {
+		var err error
+		if slot, err = d.Admit(ctx); err != nil {
+			return nil, fmt.Errorf("waiting for a connection slot for %s: %w", server.Addr(), ctx.Err()), false
+		}
 	}
-	var once sync.Once
-	release := func() { once.Do(func() { <-d.throttle }) }
+	release := slot.release
 
 	conn, err, retry := d.dial(ctx, server, timeout, kh)
 	if err != nil {

@@ -86,8 +86,9 @@ type KnownHosts struct {
 
 	// active counts dials under way (not waiting for an answer): when it
 	// drops to zero every unknown host of this wave is queued.
-	active  atomic.Int64
-	dialing atomic.Bool // a Dialer uses this KnownHosts (active means something)
+	active   atomic.Int64
+	expected atomic.Int64 // dials announced by Dialer.Expect, not started yet
+	dialing  atomic.Bool  // a Dialer uses this KnownHosts (active means something)
 
 	mu        sync.Mutex
 	queue     []*pendingHost
@@ -303,7 +304,7 @@ func (k *KnownHosts) schedule() {
 	if len(k.queue) == 0 {
 		return
 	}
-	now := (k.dialing.Load() && k.active.Load() <= 0) || (k.opts.BatchSize > 0 && len(k.queue) >= k.opts.BatchSize)
+	now := (k.dialing.Load() && k.active.Load()+k.expected.Load() <= 0) || (k.opts.BatchSize > 0 && len(k.queue) >= k.opts.BatchSize)
 	switch {
 	case now:
 		if k.timer != nil {
@@ -326,7 +327,7 @@ func (k *KnownHosts) dialStarted() {
 }
 
 func (k *KnownHosts) dialEnded() {
-	if k.active.Add(-1) <= 0 {
+	if k.active.Add(-1)+k.expected.Load() <= 0 {
 		k.mu.Lock()
 		if len(k.queue) > 0 {
 			k.schedule()
