@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -71,6 +72,14 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	}
 	authKeyPath, explicit := resolveAuthKeyPath(f, cfg, env, home, lookupEnv)
 	noAuthKey := f.NoAuthKey || cfg.Client.AuthKeyDisable
+	if testMode {
+		var err error
+		if authKeyPath, err = testModeAuthKey(authKeyPath, log); err != nil {
+			fatal(log, env, binary, err.Error())
+			return client.ExitFatal
+		}
+		explicit = true
+	}
 	if authKeyPath == "" && !noAuthKey {
 		fmt.Fprintln(env.Stderr, "WARN: cannot determine home directory; auth-key fast reconnect disabled. Set DTAIL_AUTH_KEY_PATH explicitly to re-enable it.")
 		noAuthKey = true
@@ -82,7 +91,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 		so.AuthKeyPath = authKeyPath
 	}
 	if testMode {
-		so.LeadingKeyPaths = []string{"./id_rsa"}
+		so.TestModeKeyPaths = []string{"./id_rsa"}
 	}
 	signers, err := sshclient.LoadSigners(so)
 	if err != nil {
@@ -177,6 +186,24 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 			Progress: !o.Plain && !o.NDJSON && co == nil && isTerminal(env.Stdout),
 		})
 	})
+}
+
+// testModeAuthKey applies spec 4.17: in integration-test mode the auth
+// key is generated when missing (./id_rsa when no path is configured), so
+// that the fast-reconnect path works on a fresh test machine. A missing
+// directory is fatal.
+func testModeAuthKey(path string, log *logger.Logger) (string, error) {
+	if path == "" {
+		path = "./id_rsa"
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return path, nil
+	}
+	if err := sshclient.GenerateKeyPair(path, sshclient.TestModeKeyBits); err != nil {
+		return "", fmt.Errorf("unable to generate auth key %s: %w", path, err)
+	}
+	log.Info("Generated auth key", path)
+	return path, nil
 }
 
 // resolveAuthKeyPath applies spec §1.8: -auth-key-path > -key >

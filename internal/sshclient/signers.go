@@ -34,9 +34,11 @@ type SignerOptions struct {
 	Home string
 	// LookupEnv replaces os.LookupEnv; nil means an empty environment.
 	LookupEnv func(key string) (string, bool)
-	// LeadingKeyPaths are tried before everything else (integration-test
-	// mode uses ./id_rsa).
-	LeadingKeyPaths []string
+	// TestModeKeyPaths are tried first among the default keys, after the
+	// auth key and the agent (integration-test mode uses ./id_rsa, spec
+	// 5.4). The auth key must stay first: a reconnect is authorized from
+	// the server's auth-key store only when that key is offered first.
+	TestModeKeyPaths []string
 }
 
 func (o SignerOptions) env(key string) string {
@@ -116,8 +118,9 @@ func (s *SignerSet) warnf(format string, args ...any) {
 	s.Warnings = append(s.Warnings, fmt.Sprintf(format, args...))
 }
 
-// LoadSigners collects the signers in the order of spec §5.4: leading paths,
-// the auth key, the ssh-agent keys, then ~/.ssh/id_{rsa,dsa,ecdsa,ed25519}.
+// LoadSigners collects the signers in the order of spec §5.4: the auth key,
+// the ssh-agent keys, then the test-mode keys and
+// ~/.ssh/id_{rsa,dsa,ecdsa,ed25519}.
 // It fails with ErrNoSigners (closing any agent connection) when nothing was
 // found; otherwise problems are reported in Warnings.
 func LoadSigners(opts SignerOptions) (*SignerSet, error) {
@@ -135,9 +138,6 @@ func LoadSigners(opts SignerOptions) (*SignerSet, error) {
 		}
 	}
 
-	for _, p := range opts.LeadingKeyPaths {
-		tryFile(p, false)
-	}
 	if set.AuthKeyPath != "" {
 		// A missing default is normal; a missing explicitly chosen key is
 		// worth telling the user about.
@@ -146,6 +146,9 @@ func LoadSigners(opts SignerOptions) (*SignerSet, error) {
 		tryFile(set.AuthKeyPath, explicit)
 	}
 	loadAgentSigners(set, opts.env("SSH_AUTH_SOCK"), opts.AgentKeyIndex)
+	for _, p := range opts.TestModeKeyPaths {
+		tryFile(p, false)
+	}
 	if opts.Home != "" {
 		for _, name := range []string{"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"} {
 			tryFile(filepath.Join(opts.Home, ".ssh", name), false)

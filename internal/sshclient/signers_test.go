@@ -77,6 +77,36 @@ func TestLoadSignersOrderAndDedupe(t *testing.T) {
 	}
 }
 
+// In integration-test mode ./id_rsa (the key every test server
+// authorizes) joins the default keys, but the auth key stays the first
+// signer: otherwise the server authorizes ./id_rsa on every reconnect and
+// the auth-key store is never used (issue 15).
+func TestLoadSignersTestModeKeyAfterAuthKey(t *testing.T) {
+	home := t.TempDir()
+	cwdKey := writeKey(t, filepath.Join(home, "cwd", "id_rsa"), "")
+	rsa := writeKey(t, filepath.Join(home, ".ssh", "id_rsa"), "")
+	auth := writeKey(t, filepath.Join(home, "keys", "auth"), "")
+	set, err := LoadSigners(SignerOptions{
+		Home:             home,
+		AgentKeyIndex:    -1,
+		AuthKeyPath:      filepath.Join(home, "keys", "auth"),
+		TestModeKeyPaths: []string{filepath.Join(home, "cwd", "id_rsa")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	want := []ssh.Signer{auth, cwdKey, rsa}
+	if len(set.Signers) != len(want) {
+		t.Fatalf("got %d signers (%v), want %d", len(set.Signers), set.Sources, len(want))
+	}
+	for i := range want {
+		if !samePub(set.Signers[i].PublicKey(), want[i].PublicKey()) {
+			t.Errorf("signer %d is %s, not the expected key (order %v)", i, set.Sources[i], set.Sources)
+		}
+	}
+}
+
 func TestLoadSignersSSHKeygenKey(t *testing.T) {
 	keygen, err := exec.LookPath("ssh-keygen")
 	if err != nil {
