@@ -188,6 +188,7 @@ func RunClient(binary string, env Env) int {
 	}
 	defer log.Close()
 	o.Logger = log
+	o.HideWarnings = !log.Enabled(logger.Warn)
 	if f.LogPayload || cfg.Client.LogPayload {
 		o.PayloadLog = log.Raw
 	}

@@ -78,6 +78,8 @@ type Options struct {
 	// Logger receives the in-process server's log lines (the client log
 	// file); nil logs nothing.
 	Logger session.Logger
+	// HideWarnings drops local warnings (--logLevel error or quieter).
+	HideWarnings bool
 	// PayloadLog, if set, also receives every output batch
 	// (-log-payload).
 	PayloadLog func([]byte)
@@ -143,6 +145,7 @@ func RunServerless(ctx context.Context, o Options) int {
 		Host:               o.Host,
 		Serverless:         true,
 		Diag:               o.Stderr,
+		HideWarnings:       o.HideWarnings,
 		Prog:               o.Prog,
 		Colors:             o.Colors,
 		Stdin:              o.Stdin,

@@ -110,3 +110,29 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 		}
 	})
 }
+
+// TestDCat3 (spec 8.2): in test mode MaxLineLength is 1024, so a
+// 2615-byte line comes out in chunks of 1024 bytes; with --logLevel error
+// the client prints no warning about it (issue 15), by default it does.
+func TestDCat3(t *testing.T) {
+	d := newTestModeDir(t)
+	line := strings.Repeat("0123456789", 261) + "abcd\n" // 2615 bytes
+	writeOwned(t, filepath.Join(d.dir, "dcat3.txt"), []byte(line), 0o644)
+	want := line[:1024] + "\n" + line[1024:2048] + "\n" + line[2048:]
+
+	quiet := run{bin: ours("dcat"), dir: d.dir, env: d.env(), args: []string{"--plain", "--logLevel", "error", "--cfg", "none", "dcat3.txt"}}.exec(t)
+	if quiet.code != 0 || string(quiet.stdout) != want || len(quiet.stderr) != 0 {
+		t.Errorf("--logLevel error: want exactly the three chunks and nothing on stderr, got %v", quiet)
+	}
+	loud := run{bin: ours("dcat"), dir: d.dir, env: d.env(), args: []string{"--plain", "--cfg", "none", "dcat3.txt"}}.exec(t)
+	if loud.code != 0 || string(loud.stdout) != want || !bytes.Contains(loud.stderr, []byte("line longer than MaxLineLength")) {
+		t.Errorf("default level: want the chunks and the warning on stderr, got %v", loud)
+	}
+
+	s := d.startServer(t)
+	res := run{bin: ours("dcat"), dir: d.dir, env: d.env(), timeout: 60 * time.Second,
+		args: []string{"--plain", "--cfg", "none", "--servers", s.addr, "--files", "dcat3.txt", "--trustAllHosts", "--noColor", "--auth-key-path", filepath.Join(d.dir, "id_rsa")}}.exec(t)
+	if res.code != 0 || !strings.HasSuffix(string(res.stdout), want) {
+		t.Errorf("against a test-mode dserver: want the three chunks, got %v", res)
+	}
+}

@@ -272,7 +272,7 @@ func (s *Session) follow(ctx context.Context, req ReadRequest) {
 		}
 		if len(paths) == 0 && !warned && first {
 			warned = true
-			s.notify(s.logWarn("Unable to read file(s), check server logs"), req.Glob+": no such file(s) yet, waiting for them to appear")
+			s.warn(s.logWarn("Unable to read file(s), check server logs"), req.Glob+": no such file(s) yet, waiting for them to appear")
 		}
 		first = false
 		select {
@@ -398,7 +398,7 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 }
 
 func (p *pipe) longLine() {
-	p.s.notify(p.s.logWarn(p.path, "Long log line, splitting into multiple lines"),
+	p.s.warn(p.s.logWarn(p.path, "Long log line, splitting into multiple lines"),
 		p.path+": line longer than MaxLineLength, split into several lines")
 }
 

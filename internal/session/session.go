@@ -88,6 +88,11 @@ type Config struct {
 	Serverless bool
 	// Diag receives one-line local diagnostics in serverless mode.
 	Diag io.Writer
+	// HideWarnings drops local diagnostics that are only warnings (a long
+	// line was split, files not there yet) when the user asked for
+	// --logLevel error or quieter; problems that leave something unread
+	// are always printed.
+	HideWarnings bool
 	// Prog prefixes local diagnostics (the binary name).
 	Prog string
 	// Colors paints local non-plain output; nil prints no colours.
@@ -266,6 +271,15 @@ func (s *Session) notify(wireText, localText string) {
 		return
 	}
 	s.SendServer(wireText)
+}
+
+// warn is notify for a message that is only a warning: nothing is left
+// unread because of it.
+func (s *Session) warn(wireText, localText string) {
+	if s.cfg.Serverless && s.cfg.HideWarnings {
+		return
+	}
+	s.notify(wireText, localText)
 }
 
 // SendServer queues a SERVER message (spec 3.7).
