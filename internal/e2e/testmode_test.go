@@ -136,3 +136,34 @@ func TestDCat3(t *testing.T) {
 		t.Errorf("against a test-mode dserver: want the three chunks, got %v", res)
 	}
 }
+
+// TestDGrepMaxCountNoEOFError (spec 8.2): a --max early stop is a normal
+// end: exactly the first three matches, the server log lines operators
+// grep for, and no ERROR …|EOF.
+func TestDGrepMaxCountNoEOFError(t *testing.T) {
+	srv := startFServer(t, fopts{logger: []string{"--logger", "stdout", "--logLevel", "debug"}})
+	c := newFClient(t)
+	var b strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&b, "INFO line %d\n", i)
+	}
+	f := writeOwned(t, filepath.Join(c.dir, "maxcount.log"), []byte(b.String()), 0o644)
+	res, _ := runCmd(t, c.cmd(t, "dgrep", []*fserver{srv}, "--plain", "--files", f, "--grep", "INFO", "--max", "3"), 30*time.Second)
+	if res.code != 0 || string(res.stdout) != "INFO line 0\nINFO line 1\nINFO line 2\n" {
+		t.Fatalf("dgrep --max 3: %v", res)
+	}
+	for _, want := range []string{
+		"Using turbo mode for reading|" + f + "|mode|grep|hasAggregate|false",
+		"Using optimized literal string matching for pattern:|INFO",
+		"File processing complete|path|" + f,
+	} {
+		if !waitFor(5*time.Second, func() bool { return strings.Contains(srv.log(), want) }) {
+			t.Errorf("server log lacks %q:\n%s", want, tail(srv.log(), 20))
+		}
+	}
+	for _, l := range lines([]byte(srv.log())) {
+		if strings.HasPrefix(l, "ERROR") && strings.HasSuffix(l, "|EOF") {
+			t.Errorf("server logged an EOF error after the early stop: %s", l)
+		}
+	}
+}
