@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"sync"
 )
 
 // Kind is how a Matcher tests a line.
@@ -25,15 +26,22 @@ const (
 // Matcher tests lines. Lines are given without their trailing '\n', so
 // `foo$` matches a line ending in foo (unlike DTail 4.x cat/grep reads,
 // which saw the newline; see docs/DECISIONS.md).
+//
+// A Regexp matcher decides lines with a lazy DFA (dfa.go) and Go's
+// regexp only for lines with non-ASCII bytes; a Scanner first looks for
+// the literals every match must contain (literal.go) in whole blocks.
 type Matcher struct {
 	kind    Kind
 	invert  bool
 	lit     []byte
 	re      *regexp.Regexp
 	pattern string
-	// prefilter is a literal every match must contain; candidates are
-	// found with bytes.Index over a whole block and confirmed with re.
-	prefilter []byte
+	prog    *syntax.Prog
+	// set is the prefilter: every match contains one of these literals.
+	set []lit
+	// dfas serves Match, which may be called from several readers at
+	// once (a DFA's cache is per user).
+	dfas *sync.Pool
 }
 
 // New compiles a matcher. literal requests substring search (the client's
@@ -55,7 +63,18 @@ func New(pattern string, invert, literal bool) (*Matcher, error) {
 	}
 	m.kind = Regexp
 	m.re = re
-	m.prefilter = requiredLiteral(pattern)
+	parsed, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil, fmt.Errorf("invalid regex %q: %w", pattern, err)
+	}
+	parsed = parsed.Simplify()
+	m.prog, err = syntax.Compile(parsed)
+	if err != nil {
+		return nil, fmt.Errorf("invalid regex %q: %w", pattern, err)
+	}
+	m.set = requiredSet(parsed)
+	prog := m.prog
+	m.dfas = &sync.Pool{New: func() any { return newDFA(prog) }}
 	return m, nil
 }
 
@@ -79,10 +98,16 @@ func (m *Matcher) raw(line []byte) bool {
 	case Literal:
 		return bytes.Contains(line, m.lit)
 	case Regexp:
-		if m.prefilter != nil && !bytes.Contains(line, m.prefilter) {
+		if len(m.set) == 1 && !m.set[0].fold && !bytes.Contains(line, []byte(m.set[0].s)) {
 			return false
 		}
-		return m.re.Match(line)
+		d := m.dfas.Get().(*dfa)
+		matched, ok := d.matchLine(line)
+		m.dfas.Put(d)
+		if !ok {
+			return m.re.Match(line)
+		}
+		return matched
 	}
 	return true
 }
@@ -93,43 +118,115 @@ func (m *Matcher) Match(line []byte) bool {
 }
 
 // CanScan reports whether NextMatch may be used: selection is positive
-// and a substring narrows the candidates.
+// (and for a literal, it cannot span lines).
 func (m *Matcher) CanScan() bool {
 	if m.invert {
 		return false
 	}
-	// A needle spanning a newline could pair a line with text of the
-	// next one; such patterns go through the per-line path.
 	switch m.kind {
 	case Literal:
 		return bytes.IndexByte(m.lit, '\n') < 0
 	case Regexp:
-		return m.prefilter != nil && bytes.IndexByte(m.prefilter, '\n') < 0
+		return true
 	}
 	return false
 }
 
 // Scanner finds selected lines in whole blocks. It keeps per-reader
-// search state, so each concurrent reader needs its own.
+// search state (prefilter positions, the DFA cache), so each concurrent
+// reader needs its own.
 type Scanner struct {
-	m *Matcher
-	f *finder
+	m   *Matcher
+	f   *finder    // a literal matcher, or one case-sensitive required literal
+	set *setFinder // a required literal set or a case-folded literal
+	d   *dfa
+	// dfaOnly: no prefilter, or its candidates cover so much of the data
+	// that running the DFA over every byte is cheaper.
+	dfaOnly          bool
+	scanned, candLen int64
+	lastFrom         int
 }
+
+// Adaptive prefilter: after prefilterProbe bytes, a prefilter whose
+// candidate lines cover more than 1/prefilterCover of the data is dropped
+// (e.g. `=` in key=value logs); the DFA costs about one table lookup per
+// byte either way.
+const (
+	prefilterProbe = 1 << 20
+	prefilterCover = 4
+)
 
 // NewScanner returns a Scanner; only valid when CanScan is true.
 func (m *Matcher) NewScanner() *Scanner {
-	needle := m.lit
-	if m.kind == Regexp {
-		needle = m.prefilter
+	sc := &Scanner{m: m}
+	switch {
+	case m.kind == Literal:
+		sc.f = newFinder(m.lit)
+		return sc
+	case len(m.set) == 1 && !m.set[0].fold:
+		sc.f = newFinder([]byte(m.set[0].s))
+	case len(m.set) > 0:
+		sc.set = newSetFinder(m.set)
+	default:
+		sc.dfaOnly = true
 	}
-	return &Scanner{m: m, f: newFinder(needle)}
+	sc.d = newDFA(m.prog)
+	return sc
 }
 
 // NextMatch finds the first selected line in block[from:], where block is
 // a run of complete '\n'-terminated lines. It returns the line's bounds
-// including the newline.
+// including the newline. Calls for one block pass increasing from,
+// starting at 0.
 func (sc *Scanner) NextMatch(block []byte, from int) (start, end int, ok bool) {
 	m := sc.m
+	if m.kind == Literal {
+		return sc.nextLiteral(block, from)
+	}
+	if sc.dfaOnly {
+		return sc.d.nextMatch(block, from, m.re.Match)
+	}
+	if sc.set != nil && (from == 0 || from < sc.lastFrom) {
+		sc.set.reset()
+	}
+	for from < len(block) {
+		var i int
+		if sc.set != nil {
+			i = sc.set.index(block, from)
+		} else if i = sc.f.index(block[from:]); i >= 0 {
+			i += from
+		}
+		if i < 0 {
+			sc.scanned += int64(len(block) - from)
+			sc.lastFrom = len(block)
+			return 0, 0, false
+		}
+		start = bytes.LastIndexByte(block[from:i], '\n') + 1 + from
+		end = len(block)
+		if e := bytes.IndexByte(block[i:], '\n'); e >= 0 {
+			end = i + e + 1
+		}
+		sc.scanned += int64(end - from)
+		sc.candLen += int64(end - start)
+		line := trimNL(block[start:end])
+		matched, known := sc.d.matchLine(line)
+		if !known {
+			matched = m.re.Match(line)
+		}
+		sc.lastFrom = end
+		if matched {
+			return start, end, true
+		}
+		from = end
+		if sc.scanned > prefilterProbe && sc.candLen*prefilterCover > sc.scanned {
+			sc.dfaOnly = true
+			return sc.d.nextMatch(block, from, m.re.Match)
+		}
+	}
+	return 0, 0, false
+}
+
+func (sc *Scanner) nextLiteral(block []byte, from int) (start, end int, ok bool) {
 	for from < len(block) {
 		i := sc.f.index(block[from:])
 		if i < 0 {
@@ -143,10 +240,7 @@ func (sc *Scanner) NextMatch(block []byte, from int) (start, end int, ok bool) {
 		} else {
 			end = i + e + 1
 		}
-		if m.kind == Literal || m.re.Match(trimNL(block[start:end])) {
-			return start, end, true
-		}
-		from = end
+		return start, end, true
 	}
 	return 0, 0, false
 }
@@ -170,36 +264,4 @@ func isLiteral(p string) bool {
 		}
 	}
 	return true
-}
-
-// requiredLiteral returns the longest literal that every match of pattern
-// must contain, or nil. Only top-level concatenations are inspected: it is
-// cheap and never wrong, which is what a prefilter needs.
-func requiredLiteral(pattern string) []byte {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return nil
-	}
-	re = re.Simplify()
-	for re.Op == syntax.OpCapture && len(re.Sub) == 1 {
-		re = re.Sub[0]
-	}
-	var best []rune
-	consider := func(r *syntax.Regexp) {
-		if r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 && len(r.Rune) > len(best) {
-			best = r.Rune
-		}
-	}
-	switch re.Op {
-	case syntax.OpLiteral:
-		consider(re)
-	case syntax.OpConcat:
-		for _, s := range re.Sub {
-			consider(s)
-		}
-	}
-	if len(best) == 0 {
-		return nil
-	}
-	return []byte(string(best))
 }

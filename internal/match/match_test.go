@@ -11,23 +11,38 @@ func TestMatcherKinds(t *testing.T) {
 	cases := []struct {
 		pattern string
 		kind    Kind
-		prefix  string
+		set     string // required literals, "," separated; "~" marks case folding
 	}{
 		{"ERROR", Literal, ""},
 		{"status=503", Literal, ""},
 		{"status=5[0-9][0-9]", Regexp, "status=5"},
-		{"(ERROR|WARNING)", Regexp, ""},
+		{"(ERROR|WARNING)", Regexp, "ERROR,WARNING"},
 		{"ERROR.*failed", Regexp, "failed"},
 		{"^INFO:", Regexp, "INFO:"},
-		{"(?i)error", Regexp, ""},
+		{"(?i)error", Regexp, "~error"},
+		{"(?i)disk", Regexp, "~di"},         // k also folds to U+212A
+		{"x(?:ab|cd)+y", Regexp, "ab,cd"},   // inner literals under a repetition
+		{"[a-z]+=[0-9]{5}[|]", Regexp, "="}, // weak: the scanner may drop it
+		{"[Ee]rror: (disk|net)", Regexp, "rror: disk,rror: net"},
+		{"a*b?", Regexp, ""},
+		{"(foo|.*)", Regexp, ""},
+		{"status=50[34]", Regexp, "status=503,status=504"},
 	}
 	for _, tc := range cases {
 		m, err := New(tc.pattern, false, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Kind() != tc.kind || string(m.prefilter) != tc.prefix {
-			t.Errorf("%q: kind %v prefilter %q, want %v %q", tc.pattern, m.Kind(), m.prefilter, tc.kind, tc.prefix)
+		var got []string
+		for _, l := range m.set {
+			if l.fold {
+				got = append(got, "~"+l.s)
+			} else {
+				got = append(got, l.s)
+			}
+		}
+		if m.Kind() != tc.kind || strings.Join(got, ",") != tc.set {
+			t.Errorf("%q: kind %v set %q, want %v %q", tc.pattern, m.Kind(), strings.Join(got, ","), tc.kind, tc.set)
 		}
 	}
 }
