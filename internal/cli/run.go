@@ -179,6 +179,7 @@ func RunClient(binary string, env Env) int {
 	o := baseOptions(binary, f, short, scheme, env)
 	o.MaxLineLength = maxLine
 	o.MaxGlobTargets = cfg.Server.MaxGlobTargets
+	o.MaxReadWorkers = cfg.Server.MaxReadWorkers
 	o.MaxConcurrentCats = cfg.Server.MaxConcurrentCats
 	o.MaxConcurrentTails = cfg.Server.MaxConcurrentTails
 	o.ReadRetryInterval = time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond

@@ -260,6 +260,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 				LogPrefix:          sess.Prefix(),
 				MaxLineLength:      cfg.Server.MaxLineLength,
 				MaxGlobTargets:     cfg.Server.MaxGlobTargets,
+				MaxReadWorkers:     cfg.Server.MaxReadWorkers,
 				ReadRetryInterval:  time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
 				Limits:             limits,
 				Logger:             log,

@@ -88,6 +88,7 @@ type Options struct {
 
 	MaxLineLength      int
 	MaxGlobTargets     int
+	MaxReadWorkers     int
 	MaxConcurrentCats  int
 	MaxConcurrentTails int
 	ReadRetryInterval  time.Duration
@@ -151,6 +152,7 @@ func RunServerless(ctx context.Context, o Options) int {
 		Stdin:              o.Stdin,
 		MaxLineLength:      o.MaxLineLength,
 		MaxGlobTargets:     o.MaxGlobTargets,
+		MaxReadWorkers:     o.MaxReadWorkers,
 		ReadRetryInterval:  o.ReadRetryInterval,
 		Limits:             session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
 		Logger:             o.Logger,

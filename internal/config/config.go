@@ -37,6 +37,9 @@ const (
 	DefaultAuthKeyMaxPerUser  = 5
 	DefaultMaxCommandFrame    = 1048576
 	DefaultMaxGlobTargets     = 1000
+	// DefaultMaxReadWorkers: goroutines matching one file (capped at
+	// GOMAXPROCS); MaxConcurrentCats files × this bounds a server's cores.
+	DefaultMaxReadWorkers = 4
 
 	// Integration-test mode (§1.8, §4.17) replaces these two defaults.
 	TestModeMaxLineLength = 1024
@@ -94,6 +97,7 @@ type Server struct {
 	ReadRetryIntervalMs     int
 	MaxCommandFrameSize     int
 	MaxGlobTargets          int
+	MaxReadWorkers          int
 
 	OutputTransmissionDelayMs     int
 	OutputEOFWaitBaseMs           int
@@ -248,6 +252,7 @@ func DefaultWithHome(home string) Config {
 			ReadRetryIntervalMs:     2000,
 			MaxCommandFrameSize:     DefaultMaxCommandFrame,
 			MaxGlobTargets:          DefaultMaxGlobTargets,
+			MaxReadWorkers:          DefaultMaxReadWorkers,
 
 			OutputTransmissionDelayMs:     50,
 			OutputEOFWaitBaseMs:           500,

@@ -55,6 +55,7 @@ var keyDocs = map[string]string{
 	"Server.ReadRetryIntervalMs":             "Wait before reopening a followed file after its reader ended.",
 	"Server.MaxCommandFrameSize":             "Maximum bytes of one client command frame; more closes the session.",
 	"Server.MaxGlobTargets":                  "Maximum paths one glob may expand to; the rest are dropped with a warning.",
+	"Server.MaxReadWorkers":                  "Goroutines that match one file's lines for cat/grep (capped at the CPU count); 1 reads serially. A file takes one MaxConcurrentCats slot however many.",
 	"Server.OutputTransmissionDelayMs":       "Pause after each file's output flush.",
 	"Server.OutputEOFWaitBaseMs":             "Internal tuning.",
 	"Server.OutputEOFWaitPerFileMs":          "Internal tuning.",

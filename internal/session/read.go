@@ -170,7 +170,11 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 	}
 	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
 	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
-	err = sp.Run(&ctxReader{ctx: ctx, r: r}, p.block)
+	if n := s.readWorkers(); n > 1 && p.parallelOK() {
+		err = p.runParallel(&sp, &ctxReader{ctx: ctx, r: r}, n)
+	} else {
+		err = sp.Run(&ctxReader{ctx: ctx, r: r}, p.block)
+	}
 	p.finish()
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		s.fileFailed(path, err)

@@ -99,8 +99,12 @@ type Config struct {
 	Colors *color.Scheme
 	Stdin  io.Reader
 
-	MaxLineLength     int
-	MaxGlobTargets    int
+	MaxLineLength  int
+	MaxGlobTargets int
+	// MaxReadWorkers caps the goroutines that match one file's lines
+	// (grep); the file still takes one MaxConcurrentCats slot. 0 or 1
+	// reads serially; more than GOMAXPROCS is capped to it.
+	MaxReadWorkers    int
 	ReadRetryInterval time.Duration
 	Limits            *Limits
 	Open              Opener

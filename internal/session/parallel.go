@@ -1,0 +1,80 @@
+package session
+
+import (
+	"bytes"
+	"io"
+	"runtime"
+
+	"github.com/dtail-go/dtail/internal/source"
+)
+
+// hits are the selected lines of one batch, found by a worker: byte
+// bounds (with the newline) and 1-based line numbers within the batch.
+type hits struct {
+	spans []int
+	nos   []uint64
+	lines uint64
+}
+
+// parallelOK reports whether a read may match its batches on several
+// workers: a positive block search with nothing that needs the lines one
+// after the other (context windows, time windows, follow mode, offsets,
+// a mapreduce sink).
+func (p *pipe) parallelOK() bool {
+	return p.m.CanScan() && !p.m.MatchAll() && p.win == nil && !p.fmt.tail &&
+		p.tw == nil && !p.offsets && p.add == nil
+}
+
+// runParallel reads r with sp, matching batches on workers and emitting
+// the selected lines in file order (source.RunParallel). Matching is the
+// CPU-bound part of a grep; formatting and output stay on this goroutine.
+func (p *pipe) runParallel(sp *source.Splitter, r io.Reader, workers int) error {
+	return source.RunParallel(sp, r, workers,
+		func() func([]byte, *hits) {
+			sc := p.m.NewScanner()
+			return func(data []byte, h *hits) {
+				h.spans, h.nos = h.spans[:0], h.nos[:0]
+				var line uint64
+				from := 0
+				for {
+					start, end, ok := sc.NextMatch(data, from)
+					if !ok {
+						line += uint64(bytes.Count(data[from:], nl))
+						break
+					}
+					line += uint64(bytes.Count(data[from:start], nl)) + 1
+					h.spans = append(h.spans, start, end)
+					h.nos = append(h.nos, line)
+					from = end
+				}
+				h.lines = line
+			}
+		},
+		func(data []byte, end source.Ending, h *hits, work bool) error {
+			if !work {
+				return p.block(data, end)
+			}
+			if err := p.s.out.Err(); err != nil {
+				return err
+			}
+			base := p.lines
+			for i, no := range h.nos {
+				p.emit(data[h.spans[2*i]:h.spans[2*i+1]], base+no)
+				if p.stop {
+					p.lines = base + no
+					return source.ErrStop
+				}
+			}
+			p.lines = base + h.lines
+			return nil
+		})
+}
+
+// readWorkers is the number of matching goroutines per file.
+func (s *Session) readWorkers() int {
+	n := s.cfg.MaxReadWorkers
+	if max := runtime.GOMAXPROCS(0); n > max {
+		n = max
+	}
+	return n
+}

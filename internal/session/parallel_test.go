@@ -1,0 +1,57 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/dtail-go/dtail/internal/match"
+)
+
+// TestParallelReadEqualsSerial: a grep read with several workers prints
+// exactly what a serial read prints (lines, order, line numbers, counts),
+// for plain and compressed files and every kind of matcher path.
+func TestParallelReadEqualsSerial(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS >= 2 for more than one worker")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	var b strings.Builder
+	for i := 0; b.Len() < 3<<20; i++ {
+		sev := "INFO"
+		if i%97 == 0 {
+			sev = "ERROR"
+		}
+		fmt.Fprintf(&b, "%s|%d|user=user%04d|status=%d|caf\u00e9=%d\n", sev, i, i%10000, 200+i%7, i%100000)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(workers int, pattern string, count bool) string {
+		var out strings.Builder
+		s := New(Config{Serverless: true, MaxReadWorkers: workers, Limits: NewLimits(2, 2)}, &out)
+		m, err := match.New(pattern, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Read(context.Background(), ReadRequest{Mode: Grep, Glob: path, Matcher: m, Count: count})
+		s.Close()
+		return out.String()
+	}
+	for _, p := range []string{"ERROR", "(?i)error", "user=user00[0-9]7", "^INFO\\|[0-9]*5\\|", "status=20[35]\\|caf", "caf\u00e9=4"} {
+		for _, count := range []bool{false, true} {
+			serial, par := run(1, p, count), run(runtime.GOMAXPROCS(0), p, count)
+			if serial != par {
+				t.Fatalf("%q count=%v: parallel output differs (%d vs %d bytes)", p, count, len(par), len(serial))
+			}
+			if !count && !strings.Contains(serial, "|") {
+				t.Fatalf("%q: no output at all: %q", p, serial)
+			}
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+)
+
+// ParallelBatchSize is how many bytes of whole lines a worker gets at
+// once: large enough that hand-over costs vanish against matching, small
+// enough that workers × batches stay a few MB.
+const ParallelBatchSize = 1 << 20
+
+// batch is one unit of work: whole lines (Newline) for the workers, or a
+// Chunk/EOF piece that the consumer handles itself, in order.
+type batch[T any] struct {
+	data []byte
+	end  Ending
+	res  T
+	work bool
+	done chan struct{}
+}
+
+// RunParallel reads r like Run, but lines are examined on up to workers
+// goroutines: the Splitter's Newline blocks are gathered into batches of
+// about ParallelBatchSize bytes, each batch is handed to one worker
+// (newWorker is called once per worker and returns its function, so a
+// worker may keep state such as a match.Scanner), and emit receives every
+// batch with its result on the calling goroutine, in input order. Chunk
+// and EOF pieces reach emit as they are, with a zero result and work
+// false. At most 2×workers+2 batches exist at once (bounded memory
+// whatever the file size).
+//
+// An error from emit (ErrStop included) stops reading; RunParallel
+// returns it like Run does (ErrStop as nil).
+func RunParallel[T any](s *Splitter, r io.Reader, workers int,
+	newWorker func() func(data []byte, res *T),
+	emit func(data []byte, end Ending, res *T, work bool) error) error {
+	if workers < 1 {
+		workers = 1
+	}
+	nbuf := 2*workers + 2
+	free := make(chan []byte, nbuf)
+	for i := 0; i < nbuf; i++ {
+		free <- nil // allocated on first use
+	}
+	todo := make(chan *batch[T], nbuf)
+	order := make(chan *batch[T], nbuf)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		work := newWorker()
+		go func() {
+			defer wg.Done()
+			for b := range todo {
+				work(b.data, &b.res)
+				close(b.done)
+			}
+		}()
+	}
+
+	var readErr error
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		defer close(order)
+		defer close(todo)
+		var cur *batch[T]
+		send := func(b *batch[T]) error {
+			if b.work {
+				select {
+				case todo <- b:
+				case <-stop:
+					return ErrStop
+				}
+			} else {
+				close(b.done)
+			}
+			select {
+			case order <- b:
+				return nil
+			case <-stop:
+				return ErrStop
+			}
+		}
+		get := func() (*batch[T], error) {
+			select {
+			case buf := <-free:
+				return &batch[T]{data: buf[:0], done: make(chan struct{})}, nil
+			case <-stop:
+				return nil, ErrStop
+			}
+		}
+		flush := func() error {
+			if cur == nil {
+				return nil
+			}
+			b := cur
+			cur = nil
+			return send(b)
+		}
+		readErr = s.Run(r, func(data []byte, end Ending) error {
+			if end != Newline {
+				if err := flush(); err != nil {
+					return err
+				}
+				b, err := get()
+				if err != nil {
+					return err
+				}
+				b.data = append(b.data, data...)
+				b.end = end
+				return send(b)
+			}
+			for len(data) > 0 {
+				if cur == nil {
+					b, err := get()
+					if err != nil {
+						return err
+					}
+					b.work = true
+					cur = b
+				}
+				// Fill the batch with whole lines up to its size.
+				n := len(data)
+				if room := ParallelBatchSize - len(cur.data); n > room && len(cur.data) > 0 {
+					n = bytes.LastIndexByte(data[:room], '\n') + 1
+					if n == 0 {
+						if err := flush(); err != nil {
+							return err
+						}
+						continue
+					}
+				}
+				cur.data = append(cur.data, data[:n]...)
+				data = data[n:]
+				if len(cur.data) >= ParallelBatchSize {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err := flush(); err != nil && readErr == nil {
+			readErr = err
+		}
+	}()
+
+	var emitErr error
+	for b := range order {
+		<-b.done
+		if emitErr == nil {
+			if err := emit(b.data, b.end, &b.res, b.work); err != nil {
+				emitErr = err
+				close(stop)
+			}
+		}
+		if emitErr == nil {
+			free <- b.data
+		}
+	}
+	<-readDone
+	wg.Wait()
+	if emitErr != nil {
+		if errors.Is(emitErr, ErrStop) {
+			return nil
+		}
+		return emitErr
+	}
+	if readErr != nil && !errors.Is(readErr, ErrStop) {
+		return readErr
+	}
+	return nil
+}
