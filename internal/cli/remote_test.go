@@ -309,7 +309,7 @@ func TestRunRemoteBadQuery(t *testing.T) {
 	if code := RunClient(DMap, e.env("-cfg", "none", "-servers", "127.0.0.1:1", "-files", "f", "-query", "select from where")); code != 2 {
 		t.Errorf("exit %d", code)
 	}
-	if !strings.Contains(e.stderr.String(), "Invalid query") {
+	if !strings.Contains(e.stderr.String(), "dmap: query:1:") {
 		t.Errorf("stderr %q", e.stderr.String())
 	}
 }

@@ -20,12 +20,18 @@
 // itself back as canonical query text, so Parse(q.String()) round-trips.
 //
 // Where spec §6 is silent this package chooses, and documents at the
-// method concerned: a clause with no value keeps its default (as "interval"
-// does in the reference); "from" with more than one table, bad interval or
+// method concerned: "from", "group by", "order by", "limit", "outfile"
+// and "logformat" without a value are errors, as in DTail 4.3.2, while
+// "interval", "where" and "set" without one keep their defaults, as
+// there; "from" with more than one table, bad interval or
 // limit numbers, bad set assignments and quoted operands of numeric where
 // operators are errors in the reference's "Invalid query: ..." style; an
 // unknown leading token is wrapped like other clause errors; backtick words
 // in where and set name fields, never constants.
+//
+// Errors read "query:LINE:COL: problem; did you mean 'word'?" (Closest
+// finds the word: a small edit distance); Error.Reference keeps DTail
+// 4.x's text for the wire.
 //
 // Queries arrive from the network on dserver, so the parser bounds the
 // number of tokens (MaxTokens) and the nesting of set functions (MaxDepth).

@@ -13,10 +13,13 @@ const wrapPrefix = "failed to parse query tokens: "
 // of spec §6.1 such as the missing select clause).
 const NoPos Pos = -1
 
-// Error is a query syntax error. Its text starts with exactly the reference
-// implementation's message, and adds the position after it, so that users
-// get a place to look and anything matching the reference text still
-// matches.
+// Error is a query syntax error. Users see it as
+//
+//	query:1:24: expected table name after 'from'
+//
+// (position first, like a compiler, then the problem and, for a likely
+// typo, "; did you mean 'select'?"). Reference keeps exactly the DTail
+// 4.x message for the wire, where byte equality matters.
 type Error struct {
 	// Msg is the reference message without the wrapping prefix, e.g.
 	// "Invalid query: Unknown aggregation in 'select' clause: cnt".
@@ -28,16 +31,38 @@ type Error struct {
 	Pos Pos
 	// Line and Col are the 1-based line and byte column of Pos (0 if NoPos).
 	Line, Col int
+	// Detail, if set, replaces Msg in the text users see (the reference's
+	// own text for it says nothing, e.g. "Invalid query: Invalid query: ").
+	Detail string
+	// Hint is the likely intended word, already quoted as it should be
+	// written ('select', "GET"), or "".
+	Hint string
 }
 
-// Error returns the reference text followed by " (query:LINE:COL)" when the
-// error has a position.
+// Error returns "query:LINE:COL: problem[; did you mean HINT?]", or
+// "query: problem" when the error has no place in the text.
 func (e *Error) Error() string {
-	s := e.Reference()
-	if e.Pos == NoPos {
-		return s
+	var b strings.Builder
+	b.WriteString("query:")
+	if e.Pos != NoPos {
+		b.WriteString(strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Col) + ":")
 	}
-	return s + " (query:" + strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Col) + ")"
+	b.WriteByte(' ')
+	b.WriteString(e.Text())
+	if e.Hint != "" {
+		b.WriteString("; did you mean " + e.Hint + "?")
+	}
+	return b.String()
+}
+
+// Text is the problem without position and hint: Detail, or Msg without
+// the reference's "Invalid query: " prefix, which says nothing once the
+// text starts with "query:".
+func (e *Error) Text() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	return strings.TrimPrefix(e.Msg, "Invalid query: ")
 }
 
 // Reference returns exactly the text the reference implementation reports,
@@ -48,6 +73,14 @@ func (e *Error) Reference() string {
 		return wrapPrefix + e.Msg
 	}
 	return e.Msg
+}
+
+// hint sets the suggestion for word among candidates, quoted with q.
+func (e *Error) hint(word string, candidates []string) *Error {
+	if c := Closest(word, candidates); c != "" {
+		e.Hint = "'" + show(c) + "'"
+	}
+	return e
 }
 
 // newError builds an Error and resolves pos to line and column in input.

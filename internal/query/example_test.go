@@ -29,7 +29,7 @@ func Example() {
 	// \|MAPREDUCE:STATS\|
 	// [count($line) avg($goroutines)] [$h] false
 	// ....-......
-	// failed to parse query tokens: Invalid query: Unknown aggregation in 'select' clause: cnt (query:1:8)
+	// query:1:8: Unknown aggregation in 'select' clause: cnt; did you mean 'count'?
 }
 
 func ExampleUnknownVariables() {

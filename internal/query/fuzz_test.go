@@ -17,6 +17,10 @@ func FuzzParse(f *testing.F) {
 		"", `"`, "`", "``", "select `", "select a where b eq \"x", "select $a set $a = md5sum(maskdigits(`x`))",
 		"select a outfile append:/x", "select a from ſelect", "select count() order by x desc",
 		"select a,b group by by by", "select a where and == and", "SELECT \u0085a\u00a0b",
+		// incomplete clauses and typos (issue 13)
+		"select count($line) from", "from select a", "select a group by", "select a group", "select a order by",
+		"select a limit", "select a logformat", "select a outfile", "selet a", "select cnt($x)", "select a where b contians \"x\"",
+		"select \"a\nb\" order by \"a\nc\"", "select a where b eq 'x'", "select a grup by b", "select ééé order by éé",
 	} {
 		f.Add(q)
 	}

@@ -42,7 +42,7 @@ func (p *parser) query() *Error {
 	for i := 0; i < len(p.items); {
 		kw := p.items[i]
 		if !kw.keyword() {
-			return p.errorf(kw.pos, "Invalid query: Unexpected keyword "+show(kw.val))
+			return p.errorf(kw.pos, "Invalid query: Unexpected keyword "+show(kw.val)).hint(kw.val, keywordNames)
 		}
 		j := i + 1
 		for j < len(p.items) && !p.items[j].keyword() {
@@ -62,25 +62,41 @@ func (p *parser) clause(kw item, args []item) *Error {
 	case itemSelect:
 		return p.selectClause(args)
 	case itemFrom:
-		return p.fromClause(args)
+		return p.fromClause(kw, args)
 	case itemWhere:
 		return p.whereClause(args)
 	case itemSet:
 		return p.setClause(args)
 	case itemGroup:
-		p.groupClause(args)
+		return p.groupClause(kw, args)
 	case itemOrder, itemROrder:
-		p.orderClause(args, kw.typ == itemROrder)
+		return p.orderClause(kw, args, kw.typ == itemROrder)
 	case itemInterval:
 		return p.intervalClause(args)
 	case itemLimit:
-		return p.limitClause(args)
+		return p.limitClause(kw, args)
 	case itemOutfile:
-		return p.outfileClause(args)
+		return p.outfileClause(kw, args)
 	case itemLogformat:
-		p.logformatClause(args)
+		return p.logformatClause(kw, args)
 	}
 	return nil
+}
+
+// missing reports a clause whose value is missing: the query ends, or the
+// next keyword follows, right after last (the keyword, or its "by"). The
+// position is last's final byte, the place after which something is
+// expected. DTail 4.3.2 refuses these queries too (with "Unexpected end
+// of query"), except a missing table, which it names the same way.
+func (p *parser) missing(kw, last item, ref, what string) *Error {
+	pos := last.pos + Pos(len(last.val)) - 1
+	e := newError(p.input, pos, true, ref)
+	label := strings.ToLower(show(kw.val))
+	if last != kw {
+		label += " by"
+	}
+	e.Detail = "expected " + what + " after '" + label + "'"
+	return e
 }
 
 // check runs the reference's post-checks: at least one select and an order
@@ -97,8 +113,9 @@ func (p *parser) check() *Error {
 				return nil
 			}
 		}
-		return newError(p.input, q.Order.Pos, false,
+		e := newError(p.input, q.Order.Pos, false,
 			"Invalid query: Can not '(r)order by' '"+show(q.Order.Field)+"',must be present in 'select' clause")
+		return e.hint(q.Order.Field, q.Storages())
 	}
 	return nil
 }
@@ -154,7 +171,7 @@ func (p *parser) sel(a item) (*Select, *Error) {
 	}
 	agg, ok := aggByName[name]
 	if !ok {
-		return nil, p.errorf(a.pos, "Invalid query: Unknown aggregation in 'select' clause: "+show(name))
+		return nil, p.errorf(a.pos, "Invalid query: Unknown aggregation in 'select' clause: "+show(name)).hint(name, aggregationNames)
 	}
 	s.Agg = agg
 	s.Field = arg
@@ -163,13 +180,16 @@ func (p *parser) sel(a item) (*Select, *Error) {
 
 // fromClause: "from" TABLE
 //
-// A missing table leaves the clause unset, like every other missing value;
-// more than one token is rejected because the table selects the lines the
-// server aggregates and a silently dropped word would change the result.
-func (p *parser) fromClause(args []item) *Error {
+// A missing table is an error, as in DTail 4.3.2 (which says "Invalid
+// query: expected table name after 'from'"); more than one token is
+// rejected because the table selects the lines the server aggregates and a
+// silently dropped word would change the result.
+func (p *parser) fromClause(kw item, args []item) *Error {
 	switch len(args) {
 	case 0:
-		return nil
+		e := p.missing(kw, kw, "Invalid query: expected table name after 'from'", "table name")
+		e.Wrapped = false
+		return e
 	case 1:
 		p.q.Table = strings.ToUpper(args[0].val)
 		p.q.HasFrom = true
@@ -225,7 +245,7 @@ func (p *parser) cond(l, op, r item) (*Cond, *Error) {
 	}
 	o, ok := stringOps[strings.ToLower(op.val)]
 	if !ok {
-		return nil, p.errorf(op.pos, "Invalid query: Unknown operation in 'where' clause: "+show(op.val))
+		return nil, p.errorf(op.pos, "Invalid query: Unknown operation in 'where' clause: "+show(op.val)).hint(op.val, operationNames)
 	}
 	c.Op = o
 	return c, nil
@@ -277,7 +297,7 @@ func (p *parser) assign(lhs, op, rhs item) (*Assign, *Error) {
 		}
 		f, ok := funcByName[s[:open]]
 		if !ok {
-			return nil, p.errorf(rhs.pos, "unknown function '"+show(s[:open])+"'")
+			return nil, p.errorf(rhs.pos, "unknown function '"+show(s[:open])+"'").hint(s[:open], functionNames)
 		}
 		if len(a.Funcs) == MaxDepth {
 			return nil, p.errorf(rhs.pos, "Invalid query: 'set' functions nested deeper than "+strconv.Itoa(MaxDepth))
@@ -292,41 +312,45 @@ func (p *parser) assign(lhs, op, rhs item) (*Assign, *Error) {
 	return a, nil
 }
 
-// skipBy drops the optional "by" after group, order and rorder.
-func skipBy(args []item) []item {
+// skipBy drops the optional "by" after group, order and rorder, and
+// returns the last token consumed (kw or its "by").
+func skipBy(kw item, args []item) (item, []item) {
 	if len(args) > 0 && args[0].typ == itemBareword && strings.EqualFold(args[0].val, "by") {
-		return args[1:]
+		return args[0], args[1:]
 	}
-	return args
+	return kw, args
 }
+
+// endOfQuery is DTail 4.3.2's text for a clause without its value.
+const endOfQuery = "Invalid query: Unexpected end of query"
 
 // groupClause: "group" ["by"] FIELD ( FIELD )*
 //
-// Without fields the clause is as if absent: the default group applies.
-func (p *parser) groupClause(args []item) {
-	args = skipBy(args)
+// Without fields it is an error, as in DTail 4.3.2.
+func (p *parser) groupClause(kw item, args []item) *Error {
+	last, args := skipBy(kw, args)
 	if len(args) == 0 {
-		p.q.GroupBy = nil
-		return
+		return p.missing(kw, last, endOfQuery, "a field")
 	}
 	fields := make([]string, len(args))
 	for i, a := range args {
 		fields[i] = a.val
 	}
 	p.q.GroupBy = fields
+	return nil
 }
 
 // orderClause: ("order" | "rorder") ["by"] SELSTORAGE
 //
 // Words after the field ("desc", "reverse") are ignored, as the reference
 // does (spec §10.9).
-func (p *parser) orderClause(args []item, reverse bool) {
-	args = skipBy(args)
+func (p *parser) orderClause(kw item, args []item, reverse bool) *Error {
+	last, args := skipBy(kw, args)
 	if len(args) == 0 {
-		p.q.Order = nil
-		return
+		return p.missing(kw, last, endOfQuery, "a select entry")
 	}
 	p.q.Order = &Order{Pos: args[0].pos, Field: args[0].val, Reverse: reverse}
+	return nil
 }
 
 // intervalClause: "interval" INT  -- a missing value keeps the current one
@@ -342,10 +366,10 @@ func (p *parser) intervalClause(args []item) *Error {
 	return nil
 }
 
-// limitClause: "limit" INT  -- a missing value keeps the current one
-func (p *parser) limitClause(args []item) *Error {
+// limitClause: "limit" INT  -- a missing value is an error (DTail 4.3.2)
+func (p *parser) limitClause(kw item, args []item) *Error {
 	if len(args) == 0 {
-		return nil
+		return p.missing(kw, kw, endOfQuery, "a number")
 	}
 	n, err := strconv.Atoi(args[0].val)
 	if err != nil {
@@ -360,16 +384,18 @@ func (p *parser) limitClause(args []item) *Error {
 // Only a separate bareword "append" selects append mode; "append:PATH" is a
 // file name (spec §10.10). The reference reports any other shape with the
 // doubled "Invalid query: Invalid query: " text.
-func (p *parser) outfileClause(args []item) *Error {
+func (p *parser) outfileClause(kw item, args []item) *Error {
 	switch {
 	case len(args) == 0:
-		return nil
+		return p.missing(kw, kw, "Invalid query: Invalid query: ", "a file name")
 	case len(args) == 1:
 		p.q.Outfile, p.q.Append = args[0].val, false
 	case len(args) == 2 && args[0].typ == itemBareword && args[0].val == "append":
 		p.q.Outfile, p.q.Append = args[1].val, true
 	default:
-		return p.errorf(args[len(args)-1].pos, "Invalid query: Invalid query: ")
+		e := p.errorf(args[len(args)-1].pos, "Invalid query: Invalid query: ")
+		e.Detail = "expected one file name after 'outfile' (or 'outfile append PATH')"
+		return e
 	}
 	if p.q.Outfile == "" {
 		p.q.Append = false // an empty path means no outfile at all
@@ -377,9 +403,11 @@ func (p *parser) outfileClause(args []item) *Error {
 	return nil
 }
 
-// logformatClause: "logformat" NAME
-func (p *parser) logformatClause(args []item) {
-	if len(args) > 0 {
-		p.q.LogFormat = args[0].val
+// logformatClause: "logformat" NAME  -- a missing name is an error (DTail 4.3.2)
+func (p *parser) logformatClause(kw item, args []item) *Error {
+	if len(args) == 0 {
+		return p.missing(kw, kw, endOfQuery, "a log format name")
 	}
+	p.q.LogFormat = args[0].val
+	return nil
 }

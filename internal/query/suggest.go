@@ -1,0 +1,88 @@
+package query
+
+import "strings"
+
+// Closest returns the candidate nearest to word by edit distance (case
+// ignored; a candidate differing only in case is suggested), or "" if none is near enough to be a plausible typo: at most
+// one edit for short words, a third of the word's length for longer ones.
+// Ties go to the earlier candidate, so callers list the likelier first.
+func Closest(word string, candidates []string) string {
+	w := strings.ToLower(word)
+	limit := max(1, len([]rune(w))/3)
+	best, bestD := "", limit+1
+	for _, c := range candidates {
+		if c == word {
+			continue
+		}
+		// A distance as long as either word is a replacement, not a typo
+		// ("x" is not a misspelt "a").
+		d := levenshtein(w, strings.ToLower(c))
+		if d < bestD && d < len(w) && d < len(c) {
+			best, bestD = c, d
+		}
+	}
+	if best == "" && len(w) >= 3 {
+		// An abbreviation ("cnt", "grp") is a typo too.
+		for _, c := range candidates {
+			if isSubsequence(w, strings.ToLower(c)) {
+				return c
+			}
+		}
+	}
+	return best
+}
+
+// isSubsequence reports whether a's runes appear in b in order.
+func isSubsequence(a, b string) bool {
+	ra := []rune(a)
+	i := 0
+	for _, r := range b {
+		if i < len(ra) && ra[i] == r {
+			i++
+		}
+	}
+	return i == len(ra)
+}
+
+// levenshtein is the edit distance (insert, delete, substitute, and
+// swapping two adjacent runes, which is the commonest typo) between a
+// and b, in runes. Words here are short; two rows are enough.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 64 || len(rb) > 64 { // never a typo of a keyword
+		return len(ra) + len(rb)
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// keywordNames are the clause keywords, likeliest first.
+var keywordNames = []string{"select", "from", "where", "group", "order", "set", "limit", "rorder", "interval", "outfile", "logformat"}
+
+// aggregationNames are the select aggregations (DTail 4.x and ours).
+var aggregationNames = []string{"count", "sum", "avg", "min", "max", "last", "len", "percentage", "percentile", "p50", "p90", "p95", "p99", "quantile"}
+
+// operationNames are the where operators that are words.
+var operationNames = []string{"eq", "ne", "contains", "ncontains", "lacks", "hasprefix", "nhasprefix", "hassuffix", "nhassuffix"}
+
+// functionNames are the set functions.
+var functionNames = []string{"md5sum", "maskdigits"}
