@@ -76,6 +76,7 @@ type ClientFlags struct {
 	// dtail, dmap
 	Query   string
 	Timeout int
+	Strict  bool
 	// dtail
 	ShutdownAfter  int
 	CheckHealth    bool
@@ -158,6 +159,7 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	case DTail, DMap:
 		fs.StringVar(&f.Query, "query", "", "Mapreduce query")
 		fs.IntVar(&f.Timeout, "timeout", 0, "Time limit in seconds (0: none)")
+		fs.BoolVar(&f.Strict, "strict", false, "Query warnings are errors: a field the log format cannot fill, a one-group group by, lines the format skipped, an empty result (exit non-zero)")
 	}
 	if binary == DTail {
 		fs.IntVar(&f.ShutdownAfter, "shutdownAfter", 86400, "Exit after N seconds")

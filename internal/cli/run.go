@@ -335,6 +335,7 @@ func baseOptions(binary string, f *ClientFlags, short string, scheme *color.Sche
 	}
 	o.Receipt = receiptFormat(f.Receipt, env.Stderr)
 	o.Query = f.Query
+	o.Plan = client.QueryPlan{Strict: f.Strict, Terminal: isTerminal(env.Stdout)}
 	if o.Query != "" && binary == DTail {
 		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
 	}

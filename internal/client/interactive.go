@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dtail-go/dtail/internal/logformat"
 	"github.com/dtail-go/dtail/internal/mapr"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/query"
@@ -283,7 +284,7 @@ func (ic *interactiveControl) applyFlags(spec protocol.SessionSpec, args []strin
 	}
 	var q *query.Query
 	if isQuery {
-		if q, err = parseQuery(rawQuery, ic.rn.o.Stderr); err != nil {
+		if q, err = parseQuery(rawQuery, ic.rn.o.Stderr, ic.rn.o.Prog, logformat.Default, ic.rn.o.Plan); err != nil {
 			return spec, nil, err
 		}
 		spec.Query = rawQuery

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,19 @@ import (
 	"github.com/dtail-go/dtail/internal/mapr"
 	"github.com/dtail-go/dtail/internal/query"
 )
+
+// QueryPlan holds a query run's choices beyond DTail 4.x (issue 13).
+type QueryPlan struct {
+	// Strict makes query warnings errors (--strict): the plan-time ones
+	// stop the run before it starts (exit 2), the ones about the result
+	// (empty, a field in no line, lines the format skipped) make the
+	// exit status 1.
+	Strict bool
+	// Terminal is set when stdout is a terminal: only then does a table
+	// without a limit clause stop at mapr.DefaultTerminalLimit rows. In a
+	// pipe or file every row is written (dmap ... > users.txt).
+	Terminal bool
+}
 
 // reducer is the client half of a mapreduce query (spec 5.9): it merges
 // the AGGREGATE partials of every server and reports the result as a
@@ -25,21 +39,41 @@ type reducer struct {
 	out        io.Writer
 	warn       func(string)
 	paint      mapr.Painter
+	plan       QueryPlan
+	diag       io.Writer // stderr, for the notes of finish
+	prog       string
+	// serverFormat is the log format of queries with a from clause:
+	// the configured one serverless, "default" for servers (spec 5.9).
+	serverFormat string
 
 	mu   sync.Mutex
 	last string
 }
 
-// parseQuery parses the client's query and prints the warnings of spec
-// 5.9 for variables the log format cannot fill.
-func parseQuery(raw string, stderr io.Writer) (*query.Query, error) {
+// parseQuery parses the client's query, refuses what query.Check finds
+// wrong, and prints the warnings of spec 5.9 for variables the log format
+// cannot fill and those of query.Check, once. With plan.Strict a warning
+// is an error. serverDefault is the log format a query with a from clause
+// gets (the spec lets the client assume "default" for servers).
+func parseQuery(raw string, stderr io.Writer, prog, serverDefault string, plan QueryPlan) (*query.Query, error) {
 	q, err := query.Parse(raw)
 	if err != nil {
 		return nil, err
 	}
-	format := logformat.Select(q.LogFormat, q.HasFrom, logformat.Default)
-	for _, w := range query.UnknownVariables(q, format) {
+	format := logformat.Select(q.LogFormat, q.HasFrom, serverDefault)
+	errs, warns := query.Check(q, raw, format, logformat.Names())
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	vars := query.UnknownVariables(q, format)
+	for _, w := range vars {
 		fmt.Fprintln(stderr, w)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, w)
+	}
+	if n := len(vars) + len(warns); plan.Strict && n > 0 {
+		return nil, fmt.Errorf("--strict: the query has %d warning(s)", n)
 	}
 	return q, nil
 }
@@ -50,6 +84,7 @@ func newReducer(o Options, q *query.Query, out io.Writer, warn func(string)) *re
 		// dmap accumulates; dtail reports each interval on its own unless
 		// it writes an outfile (spec 5.9); continuous jobs never accumulate.
 		cumulative: !o.NonCumulative && (o.Mode == ModeMap || q.Outfile != ""),
+		plan:       o.Plan, diag: o.Stderr, prog: o.Prog, serverFormat: o.MapreduceLogFormat,
 	}
 	if o.Colors != nil && !o.Plain {
 		r.paint = maprPainter(o.Colors)
@@ -84,7 +119,11 @@ func (r *reducer) report() error {
 		}
 		return mapr.WriteCSV(q.Outfile, q.Append, raw, q, rows)
 	}
-	t := mapr.RenderTable(raw, q, rows, mapr.DefaultTerminalLimit, r.paint)
+	limit := 0 // every row, in a pipe or file
+	if r.plan.Terminal {
+		limit = mapr.DefaultTerminalLimit
+	}
+	t := mapr.RenderTable(raw, q, rows, limit, r.paint)
 	if t.Body == "" || t.String() == r.last {
 		return nil
 	}
@@ -125,6 +164,55 @@ func (r *reducer) run(ctx context.Context, done <-chan struct{}) error {
 		return r.report()
 	}
 	return nil
+}
+
+// finish says on stderr what the result cannot show (issue 13): that it
+// is empty, that a selected field occurred in no line (its column is all
+// zeros or blanks), that every line had an empty group key, and how many
+// lines of the table the log format skipped (skipped, from the receipts;
+// DTail 4.x servers send none). It reports whether it said anything, which
+// --strict turns into a non-zero exit.
+func (r *reducer) finish(skipped int64) bool {
+	r.mu.Lock()
+	q := r.q
+	cov := r.res.Coverage()
+	r.mu.Unlock()
+	var notes []string
+	if skipped > 0 {
+		format := logformat.Select(q.LogFormat, q.HasFrom, r.serverFormat)
+		why := "it ignores them or cannot parse them"
+		if format == logformat.Default {
+			why = "it reads only INFO lines whose fields after MAPREDUCE:TABLE are key=value"
+		}
+		notes = append(notes, fmt.Sprintf("warning: log format %q skipped %d lines of the input (%s): the result leaves them out", format, skipped, why))
+	}
+	if cov.Messages == 0 {
+		notes = append(notes, "the result is empty: no line matched the query")
+		return r.note(notes)
+	}
+	seen := map[string]bool{}
+	for i, s := range q.Selects {
+		if i >= len(cov.Columns) || cov.Columns[i] || seen[s.Field] {
+			continue
+		}
+		seen[s.Field] = true
+		shows := "an empty value"
+		if s.Op() != query.AggLast {
+			shows = "0"
+		}
+		notes = append(notes, fmt.Sprintf("warning: field %s occurred in no matching line: %s shows %s in every row", s.Field, s.Storage, shows))
+	}
+	if g := q.GroupFields(); !cov.KeyNotEmpty && !slices.Contains(g, "$empty") {
+		notes = append(notes, fmt.Sprintf("warning: group by %s was empty in every matching line: all of them fell into one group with an empty key", strings.Join(g, ", ")))
+	}
+	return r.note(notes)
+}
+
+func (r *reducer) note(notes []string) bool {
+	for _, n := range notes {
+		fmt.Fprintf(r.diag, "%s: %s\n", r.prog, n)
+	}
+	return len(notes) > 0 && r.plan.Strict
 }
 
 // maprPainter paints tables with the MaprTable colours of the scheme.

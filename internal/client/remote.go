@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dtail-go/dtail/internal/logformat"
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/query"
@@ -180,7 +181,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	var q *query.Query
 	if o.Query != "" {
 		var err error
-		if q, err = parseQuery(o.Query, o.Stderr); err != nil {
+		if q, err = parseQuery(o.Query, o.Stderr, o.Prog, logformat.Default, o.Plan); err != nil {
 			fmt.Fprintf(o.Stderr, "%s: %v\n", o.Prog, err)
 			return ExitFatal
 		}
@@ -354,6 +355,15 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	if err := <-reduced; err != nil {
 		log.Error("Unable to write the mapreduce result", err.Error())
 		code = ExitPartial
+	}
+	if rn.red != nil && code == ExitOK {
+		var skipped int64
+		for _, st := range states {
+			skipped += st.receipt.LinesSkipped
+		}
+		if rn.red.finish(skipped) {
+			code = ExitPartial
+		}
 	}
 	for _, st := range states {
 		if st.failed || st.unreadable > 0 || st.receipt.FilesSkipped > 0 {

@@ -68,6 +68,9 @@ type Options struct {
 	// ServerTimeout is dmap's -timeout, applied by the server to each read
 	// (the `timeout N` command prefix); serverless runs apply it locally.
 	ServerTimeout time.Duration
+	// Plan holds the query run's choices beyond DTail 4.x (--strict, the
+	// terminal row limit).
+	Plan QueryPlan
 	// NonCumulative makes a query run report each interval on its own even
 	// with an outfile (continuous jobs, spec 4.14); by default a run is
 	// cumulative in dmap mode or when the query has an outfile.
@@ -130,7 +133,7 @@ func RunServerless(ctx context.Context, o Options) int {
 	var red *reducer
 	var onAggregate func([]byte)
 	if o.Query != "" {
-		q, err := parseQuery(o.Query, o.Stderr)
+		q, err := parseQuery(o.Query, o.Stderr, o.Prog, o.MapreduceLogFormat, o.Plan)
 		if err != nil {
 			io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
 			return ExitFatal
@@ -310,12 +313,14 @@ func runServerlessMap(ctx context.Context, o Options, s *session.Session, files 
 	<-mapDone
 	rerr := <-reduced
 	werr := s.Close()
+	rc := s.Receipt()
 	if o.Receipt != "" {
 		var c receiptCollector
-		c.addServer(s.Receipt())
+		c.addServer(rc)
 		c.addHost(o.Host, outcomeOK, true)
 		WriteReceipt(o.Stderr, c.result(), o.Receipt)
 	}
+	strictFail := rerr == nil && o.red.finish(rc.LinesSkipped)
 	if rerr != nil {
 		io.WriteString(o.Stderr, o.Prog+": "+rerr.Error()+"\n")
 		return ExitPartial
@@ -323,7 +328,7 @@ func runServerlessMap(ctx context.Context, o Options, s *session.Session, files 
 	if werr != nil && !isBrokenPipe(werr) {
 		return ExitPartial
 	}
-	if st := s.Stats(); st.FilesFailed > 0 || st.FilesSkipped > 0 {
+	if st := s.Stats(); st.FilesFailed > 0 || st.FilesSkipped > 0 || strictFail {
 		return ExitPartial
 	}
 	return ExitOK

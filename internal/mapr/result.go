@@ -28,6 +28,29 @@ type Result struct {
 	mu      sync.Mutex
 	groups  map[string]*set
 	dropped int
+	cov     Coverage
+}
+
+// Coverage is what the merged messages held over the whole run (Reset and
+// TakeRows keep it). It lets the client say why a result is empty or
+// blank instead of printing zeros as if they were data: a field in no
+// line, a group field that was always empty (issue 13).
+type Coverage struct {
+	// Messages is the number of messages merged.
+	Messages int64
+	// Columns tells, per select entry, whether any message had its value.
+	Columns []bool
+	// KeyNotEmpty is set once a group key had a non-empty group field.
+	KeyNotEmpty bool
+}
+
+// Coverage returns a copy of the result's coverage.
+func (r *Result) Coverage() Coverage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.cov
+	c.Columns = append([]bool(nil), r.cov.Columns...)
+	return c
 }
 
 // DroppedMessages returns the number of messages dropped by MaxGroups.
@@ -44,7 +67,7 @@ func NewResult(q *query.Query) *Result {
 }
 
 func newResult(q *query.Query, cols []column, slots int) *Result {
-	return &Result{q: q, cols: cols, slots: slots, groups: make(map[string]*set)}
+	return &Result{q: q, cols: cols, slots: slots, groups: make(map[string]*set), cov: Coverage{Columns: make([]bool, len(cols))}}
 }
 
 // entry is one KEY≔VALUE of a message.
@@ -137,6 +160,7 @@ func (r *Result) Merge(msg []byte) error {
 		if !have[i] {
 			continue
 		}
+		r.cov.Columns[i] = true
 		if s == nil {
 			s = newSet(r.slots)
 			r.groups[key] = s
@@ -146,6 +170,10 @@ func (r *Result) Merge(msg []byte) error {
 	}
 	if applied {
 		s.samples += samples
+		r.cov.Messages++
+		if strings.Trim(key, ",") != "" {
+			r.cov.KeyNotEmpty = true
+		}
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ type Error struct {
 	// Hint is the likely intended word, already quoted as it should be
 	// written ('select', "GET"), or "".
 	Hint string
+	// Warning marks a finding of Check that does not stop the query
+	// (unless the user asks for --strict).
+	Warning bool
 }
 
 // Error returns "query:LINE:COL: problem[; did you mean HINT?]", or
@@ -48,6 +51,9 @@ func (e *Error) Error() string {
 		b.WriteString(strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Col) + ":")
 	}
 	b.WriteByte(' ')
+	if e.Warning {
+		b.WriteString("warning: ")
+	}
 	b.WriteString(e.Text())
 	if e.Hint != "" {
 		b.WriteString("; did you mean " + e.Hint + "?")

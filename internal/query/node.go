@@ -296,6 +296,10 @@ type Query struct {
 	Append  bool
 	// LogFormat is the logformat clause ("" if absent).
 	LogFormat string
+	// LogFormatPos and GroupByPos are where the logformat name and the
+	// group by fields are written, for diagnostics (Check).
+	LogFormatPos Pos
+	GroupByPos   []Pos
 }
 
 // String prints the canonical form of the query: clauses in grammar order,

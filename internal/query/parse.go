@@ -115,6 +115,12 @@ func (p *parser) check() *Error {
 		}
 		e := newError(p.input, q.Order.Pos, false,
 			"Invalid query: Can not '(r)order by' '"+show(q.Order.Field)+"',must be present in 'select' clause")
+		for _, s := range q.Selects {
+			if s.Field == q.Order.Field { // order by $line for count($line)
+				e.Hint = "'" + show(s.Storage) + "'"
+				return e
+			}
+		}
 		return e.hint(q.Order.Field, q.Storages())
 	}
 	return nil
@@ -333,10 +339,11 @@ func (p *parser) groupClause(kw item, args []item) *Error {
 		return p.missing(kw, last, endOfQuery, "a field")
 	}
 	fields := make([]string, len(args))
+	pos := make([]Pos, len(args))
 	for i, a := range args {
-		fields[i] = a.val
+		fields[i], pos[i] = a.val, a.pos
 	}
-	p.q.GroupBy = fields
+	p.q.GroupBy, p.q.GroupByPos = fields, pos
 	return nil
 }
 
@@ -408,6 +415,6 @@ func (p *parser) logformatClause(kw item, args []item) *Error {
 	if len(args) == 0 {
 		return p.missing(kw, kw, endOfQuery, "a log format name")
 	}
-	p.q.LogFormat = args[0].val
+	p.q.LogFormat, p.q.LogFormatPos = args[0].val, args[0].pos
 	return nil
 }

@@ -23,8 +23,11 @@ func Closest(word string, candidates []string) string {
 	}
 	if best == "" && len(w) >= 3 {
 		// An abbreviation ("cnt", "grp") is a typo too.
+		// Only a few letters left out: "$time" is no abbreviation of
+		// "$timeoffset".
 		for _, c := range candidates {
-			if isSubsequence(w, strings.ToLower(c)) {
+			lc := strings.ToLower(c)
+			if c != word && len(lc)-len(w) <= 3 && lc[0] == w[0] && isSubsequence(w, lc) {
 				return c
 			}
 		}

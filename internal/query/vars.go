@@ -1,5 +1,7 @@
 package query
 
+import "slices"
+
 // commonVars are provided by every built-in log format (spec §6.3).
 var commonVars = []string{"$line", "$empty", "$hostname", "$server", "$timezone", "$timeoffset"}
 
@@ -59,6 +61,8 @@ func UnknownVariables(q *Query, format string) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
+	names := KnownVariables(format)
+	slices.Sort(names)
 	check := func(name string, kind WordKind) {
 		if kind != Bareword || len(name) < 2 || name[0] != '$' {
 			return
@@ -67,8 +71,14 @@ func UnknownVariables(q *Query, format string) []string {
 			return
 		}
 		seen[name] = true
+		// A near variable is the likelier intent ($tiem); otherwise the
+		// spec's text suggests the bareword.
+		mean := "bareword " + name[1:]
+		if c := Closest(name, names); c != "" {
+			mean = c
+		}
 		out = append(out, "warning: "+name+" is not a known variable for log format \""+format+
-			"\"; did you mean bareword "+name[1:]+"?")
+			"\"; did you mean "+mean+"?")
 	}
 	for _, s := range q.Selects {
 		kind := s.Kind
