@@ -269,7 +269,7 @@ func TestSecGlobDisclosure(t *testing.T) {
 	home := mkdirAs(t, filepath.Join(base, "bobhome"), bob.uid, bob.gid, 0o700)
 	absent := filepath.Join(base, "nohome") // never created
 	pubDir := mkdirAs(t, filepath.Join(base, "pub"), 0, 0, 0o755)
-	pub := writeAs(t, filepath.Join(pubDir, "public.log"), []byte("PUBLIC-VIA-BOB-LINK\n"), 0, 0, 0o644)
+	pub := writeAs(t, filepath.Join(pubDir, "public.log"), []byte("PUBLIC-THROUGH-HOME-LINK\n"), 0, 0, 0o644)
 	for _, n := range []string{"a.log", "b.log", "dsecret.log", ".dotfile"} {
 		writeAs(t, filepath.Join(home, n), []byte("BOB-"+strings.ToUpper(n)+"\n"), bob.uid, bob.gid, 0o644)
 	}
@@ -291,7 +291,7 @@ func TestSecGlobDisclosure(t *testing.T) {
 			t.Errorf("%s: alice can tell bob's home from a missing directory:\nbob's home: %v\nmissing dir: %v", pat, got, ref)
 		}
 		all := string(got.stdout) + string(got.stderr)
-		for _, leak := range []string{"BOB-", "PUBLIC-VIA-BOB-LINK", "dsecret", "dotfile", "b.log", "matched"} {
+		for _, leak := range []string{"BOB-", "PUBLIC-THROUGH-HOME-LINK", "dsecret", "dotfile", "b.log", "matched"} {
 			if strings.Contains(all, leak) {
 				t.Errorf("%s: %q reached alice:\n%v", pat, leak, got)
 			}
