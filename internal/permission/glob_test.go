@@ -102,3 +102,37 @@ func TestOpenRefusesOwnProc(t *testing.T) {
 		t.Error("bob was served root's /proc/1/status")
 	}
 }
+
+// fs.protected_symlinks: with the sysctl on, a link in a sticky
+// world-writable directory is followed only for its owner or when the
+// directory's owner owns it; with it off, for everyone.
+func TestProtectedSymlinks(t *testing.T) {
+	f := newFixture(t)
+	target := f.file(t, "target.log", 0o644, 0, 0)
+	sticky := f.mkdir(t, "sticky", 0o777|os.ModeSticky, 0, 0)
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(sticky, "by-alice.log")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(link, int(f.alice.UID), int(f.gpID)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who       *Identity
+		protected int8
+		ok        bool
+	}{
+		{f.alice, 1, true}, {f.bob, 1, false}, {f.bob, -1, true},
+	} {
+		file, _, err := openFile(tc.who, f.rules, link, false, nil, nil, tc.protected)
+		if err == nil {
+			file.Close()
+		}
+		if (err == nil) != tc.ok {
+			t.Errorf("%s with protected_symlinks %d: err %v, want ok=%v", tc.who.Name, tc.protected, err, tc.ok)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func Open(id *Identity, rules *Rules, path string, opts ...Option) (*os.File, In
 			skip = true
 		}
 	}
-	return openFile(id, rules, path, skip, nil, nil, protectedSymlinks())
+	return openFile(id, rules, path, skip, nil, nil, 0)
 }
 
 // Checker opens files for one user with fixed rules, remembering which
@@ -65,7 +65,7 @@ type Checker struct {
 	skip  bool
 	dirs  dirCache
 	// protected is fs.protected_symlinks, read once per Checker.
-	protected bool
+	protected int8
 }
 
 // NewChecker returns a Checker; Skip bypasses the user checks as in Open.
@@ -84,7 +84,7 @@ func (c *Checker) Open(path string) (*os.File, Info, error) {
 	return openFile(c.id, c.rules, path, c.skip, nil, &c.dirs, c.protected)
 }
 
-func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stage, string), dirs *dirCache, protected bool) (*os.File, Info, error) {
+func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stage, string), dirs *dirCache, protected int8) (*os.File, Info, error) {
 	var info Info
 	if path == "" {
 		return nil, info, denied(path, "empty path", nil)

@@ -624,7 +624,7 @@ func TestOpenSwapRace(t *testing.T) {
 					tc.swap(t, resolved)
 				}
 			}
-			file, _, err := openFile(f.bob, f.rules, p, false, hook, nil, true)
+			file, _, err := openFile(f.bob, f.rules, p, false, hook, nil, 0)
 			if tc.why == "" {
 				// The walk holds the parent directory's descriptor: the
 				// file is opened in the directory that was checked, never
@@ -651,7 +651,7 @@ func TestOpenSwapRace(t *testing.T) {
 			if tc.name == "parent replaced by a symlink" {
 				return // the race directory is gone; covered above
 			}
-			if file, _, err := openFile(nil, nil, p2, true, func(s stage, r string) { tc.swap(t, r) }, nil, true); err == nil {
+			if file, _, err := openFile(nil, nil, p2, true, func(s stage, r string) { tc.swap(t, r) }, nil, 0); err == nil {
 				file.Close()
 				t.Error("swap not detected with Skip")
 			}

@@ -183,15 +183,20 @@ type walker struct {
 	// /proc/thread-self describe dserver itself (its memory map, its
 	// descriptors, its environment) and are refused for everyone.
 	pid int
-	// protected mirrors the fs.protected_symlinks sysctl.
-	protected bool
+	// protected mirrors the fs.protected_symlinks sysctl: 1 on, -1 off,
+	// 0 not read yet (it is read only when a link in a sticky
+	// world-writable directory is met).
+	protected int8
 }
 
 // protectedSymlinks reads fs.protected_symlinks; when it cannot be read
 // the protection applies (the default of every distribution).
-func protectedSymlinks() bool {
+func protectedSymlinks() int8 {
 	b, err := os.ReadFile("/proc/sys/fs/protected_symlinks")
-	return err != nil || strings.TrimSpace(string(b)) != "0"
+	if err != nil || strings.TrimSpace(string(b)) != "0" {
+		return 1
+	}
+	return -1
 }
 
 func isDir(st *unix.Stat_t) bool  { return st.Mode&unix.S_IFMT == unix.S_IFDIR }
@@ -325,11 +330,17 @@ func pathOf(wk *walk, dir *entry) string {
 // owner does. Without it a user could plant a link in /tmp that the kernel
 // would refuse to follow for its victim but dserver would follow.
 func (w *walker) protectedSymlink(wk *walk, dir *entry, name string, link *unix.Stat_t) *Error {
-	if w.skip || !w.protected {
+	if w.skip {
 		return nil
 	}
 	const sticky, worldWrite = unix.S_ISVTX, 0o002
 	if dir.st.Mode&sticky == 0 || dir.st.Mode&worldWrite == 0 {
+		return nil
+	}
+	if w.protected == 0 {
+		w.protected = protectedSymlinks()
+	}
+	if w.protected < 0 {
 		return nil
 	}
 	if link.Uid == w.id.UID || link.Uid == dir.st.Uid {
