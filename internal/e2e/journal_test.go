@@ -311,8 +311,8 @@ func TestJournalExtendedWithServer(t *testing.T) {
 		for _, bin := range []string{"dcat", "dtail"} {
 			res, _ := runCmd(t, c.cmd(t, bin, []*fserver{srv}, "--files", "journal:test.service"), 30*time.Second)
 			out := string(res.stdout) + string(res.stderr)
-			if res.code != 1 || res.elapsed > 3*time.Second || !strings.Contains(out, "SERVER|"+srv.addr+"|ERROR|journal file targets require server capability journal-v1") {
-				t.Errorf("%s without journal-v1: want exit 1 within 3 s and the refusal, got %v", bin, res)
+			if res.code != 1 || res.elapsed > 10*time.Second || !strings.Contains(out, "SERVER|"+srv.addr+"|ERROR|journal file targets require server capability journal-v1") {
+				t.Errorf("%s without journal-v1: want exit 1 within 10 s and the refusal, got %v", bin, res)
 			}
 		}
 	})
@@ -334,6 +334,34 @@ func TestJournalInterop(t *testing.T) {
 		r = refClient(t, "4.3.2-ng").remote(t, "dgrep", c.home, servers(srv), "--plain", "--files", "journal:test.service", "--regex", "match-[0-9]+")
 		if res := r.exec(t); string(dropClientLines(res.stdout)) != "journal beta match-123\njournal gamma match-456\n" {
 			t.Errorf("4.3.2-ng dgrep → our dserver: %v", res)
+		}
+	})
+
+	t.Run("RefClientFollowOursServer", func(t *testing.T) {
+		m := newJournalMock(t, nil)
+		srv := startJournalServer(t, m, nil)
+		r := refClient(t, "4.3.2-ng").remote(t, "dtail", c.home, servers(srv), "--plain", "--files", "journal:test.service")
+		cmd := exec.Command(r.bin, r.args...)
+		cmd.Dir, cmd.Env = r.dir, r.env
+		p := c.start(t, cmd, "refdtail")
+		if !p.waitOutput(20*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("journal follow 3\n")) }) {
+			t.Fatalf("4.3.2-ng dtail → our dserver: no journal follow 1..3:\n%s\n%s", p.output(), tail(srv.log(), 20))
+		}
+		if !p.stop(syscall.SIGTERM, 10*time.Second) {
+			t.Errorf("4.3.2-ng dtail did not end on SIGTERM")
+		}
+		if !waitFor(10*time.Second, func() bool { return m.count("SIGTERM") == 1 }) {
+			t.Errorf("journalctl got no SIGTERM after the 4.3.2-ng client left: %q", m.runs())
+		}
+	})
+
+	t.Run("RefClientOursServerWithoutJournalctl", func(t *testing.T) {
+		srv := startFServer(t, fopts{server: journalServerConfig(nil), env: []string{"PATH=/nonexistent"}})
+		r := refClient(t, "4.3.2-ng").remote(t, "dcat", c.home, servers(srv), "--files", "journal:test.service")
+		res := r.exec(t)
+		out := string(res.stdout) + string(res.stderr)
+		if res.code == 0 || res.elapsed > 10*time.Second || !strings.Contains(out, "journal file targets require server capability journal-v1") {
+			t.Errorf("4.3.2-ng dcat → our dserver without journalctl: want exit ≠ 0 within 10 s and the refusal, got %v", res)
 		}
 	})
 
@@ -360,6 +388,23 @@ func TestJournalInterop(t *testing.T) {
 			t.Errorf("journalctl ran on a server that cannot read journals: %q", m.runs())
 		}
 	})
+}
+
+// Serverless runs read journals with the same session code, as the
+// local user.
+func TestJournalServerless(t *testing.T) {
+	m := newJournalMock(t, map[string]string{"entries": journalEntries, "stderr": "mock warning\n"})
+	c := newFClient(t)
+	f := writeOwned(t, filepath.Join(c.dir, "plain.log"), []byte("file line\n"), 0o644)
+	cmd := c.local("dcat", "--plain", f, "journal:test.service")
+	cmd.Env = append(cmd.Env, m.pathEnv())
+	res, _ := runCmd(t, cmd, 30*time.Second)
+	if res.code != 0 || string(res.stdout) != "file line\n"+journalEntries {
+		t.Errorf("serverless dcat of a file and a journal: %v", res)
+	}
+	if !bytes.Contains(res.stderr, []byte("dcat: journal:test.service: journalctl: mock warning\n")) {
+		t.Errorf("journalctl's stderr: %v", res)
+	}
 }
 
 // One test against the real journal of a transient unit, where the
