@@ -1,9 +1,11 @@
 // Package authkey is dserver's in-memory store of public keys registered by
 // clients with the AUTHKEY command (spec §3.10, §4.3). A registered key lets
-// the next connection of the same user authenticate without consulting
-// authorized_keys files, so a client holding its key on a slow device (agent,
-// hardware token) reconnects quickly. Entries live only in memory: a server
-// restart forgets them on purpose, and nothing is ever written to disk.
+// the next connection of the same user authenticate without a signature from
+// a slow device (agent, hardware token). Each entry remembers the authorized
+// key that authenticated the registering session, so the server can refuse
+// the fast path as soon as that key leaves the user's authorized keys
+// (revocation). Entries live only in memory: a server restart forgets them
+// on purpose, and nothing is ever written to disk.
 package authkey
 
 import (
@@ -23,6 +25,7 @@ const (
 
 type entry struct {
 	wire         []byte
+	authorizedBy []byte
 	registeredAt time.Time
 }
 
@@ -64,14 +67,18 @@ func (s *Store) TTL() time.Duration { return s.ttl }
 // MaxPerUser reports the effective per-user limit after defaulting.
 func (s *Store) MaxPerUser() int { return s.maxPerUser }
 
-// Add registers key for user. Re-adding a known key refreshes its timestamp
-// and moves it to the newest position, so an active client never loses its
-// key to eviction; beyond MaxPerUser the oldest keys are dropped.
-func (s *Store) Add(user string, key ssh.PublicKey) {
-	if key == nil {
+// Add registers key for user; authorizedBy is the authorized key that
+// authenticated the registering session. Re-adding a known key refreshes its
+// timestamp and moves it to the newest position; beyond MaxPerUser the oldest
+// keys are dropped. Callers must only register from sessions authenticated
+// by a real authorized key, never from one the store itself let in, or the
+// TTL would restart on every fast-path login.
+func (s *Store) Add(user string, key, authorizedBy ssh.PublicKey) {
+	if key == nil || authorizedBy == nil {
 		return
 	}
 	wire := key.Marshal()
+	by := authorizedBy.Marshal()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -83,7 +90,7 @@ func (s *Store) Add(user string, key ssh.PublicKey) {
 			kept = append(kept, e)
 		}
 	}
-	kept = append(kept, entry{wire: wire, registeredAt: now})
+	kept = append(kept, entry{wire: wire, authorizedBy: by, registeredAt: now})
 	if n := len(kept) - s.maxPerUser; n > 0 {
 		kept = kept[n:]
 	}
@@ -92,8 +99,16 @@ func (s *Store) Add(user string, key ssh.PublicKey) {
 
 // Has reports whether key is registered for user and not yet expired.
 func (s *Store) Has(user string, key ssh.PublicKey) bool {
+	_, ok := s.Lookup(user, key)
+	return ok
+}
+
+// Lookup returns the wire form of the authorized key that authenticated the
+// session which registered key for user, and whether key is registered and
+// not yet expired. A lookup never refreshes the entry.
+func (s *Store) Lookup(user string, key ssh.PublicKey) (authorizedBy []byte, ok bool) {
 	if key == nil {
-		return false
+		return nil, false
 	}
 	wire := key.Marshal()
 	s.mu.Lock()
@@ -101,10 +116,10 @@ func (s *Store) Has(user string, key ssh.PublicKey) bool {
 	s.pruneAllLocked(s.now())
 	for _, e := range s.users[user] {
 		if bytes.Equal(e.wire, wire) {
-			return true
+			return e.authorizedBy, true
 		}
 	}
-	return false
+	return nil, false
 }
 
 // Len reports how many unexpired keys user has; mainly for tests and stats.

@@ -1,6 +1,7 @@
 package authkey
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
@@ -52,7 +53,7 @@ func TestTTLExpiry(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
 	s := NewWithClock(time.Hour, 5, clk.now)
 	k := newKey(t)
-	s.Add("alice", k)
+	s.Add("alice", k, k)
 	if !s.Has("alice", k) {
 		t.Fatal("fresh key not found")
 	}
@@ -73,9 +74,9 @@ func TestReAddRefreshes(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
 	s := NewWithClock(time.Hour, 5, clk.now)
 	k := newKey(t)
-	s.Add("alice", k)
+	s.Add("alice", k, k)
 	clk.advance(50 * time.Minute)
-	s.Add("alice", k)
+	s.Add("alice", k, k)
 	if s.Len("alice") != 1 {
 		t.Fatalf("duplicate kept: %d", s.Len("alice"))
 	}
@@ -91,7 +92,7 @@ func TestEvictionKeepsNewest(t *testing.T) {
 	keys := make([]ssh.PublicKey, 5)
 	for i := range keys {
 		keys[i] = newKey(t)
-		s.Add("bob", keys[i])
+		s.Add("bob", keys[i], keys[i])
 		clk.advance(time.Second)
 	}
 	if s.Len("bob") != 3 {
@@ -103,8 +104,8 @@ func TestEvictionKeepsNewest(t *testing.T) {
 		}
 	}
 	// Re-adding the oldest surviving key protects it from the next eviction.
-	s.Add("bob", keys[2])
-	s.Add("bob", newKey(t))
+	s.Add("bob", keys[2], keys[2])
+	s.Add("bob", newKey(t), newKey(t))
 	if !s.Has("bob", keys[2]) || s.Has("bob", keys[3]) {
 		t.Fatal("re-add did not move key to newest position")
 	}
@@ -113,8 +114,8 @@ func TestEvictionKeepsNewest(t *testing.T) {
 func TestPerUserIsolation(t *testing.T) {
 	s := New(time.Hour, 5)
 	ka, kb := newKey(t), newKey(t)
-	s.Add("alice", ka)
-	s.Add("bob", kb)
+	s.Add("alice", ka, ka)
+	s.Add("bob", kb, kb)
 	if s.Has("alice", kb) || s.Has("bob", ka) {
 		t.Fatal("keys leak between users")
 	}
@@ -128,7 +129,7 @@ func TestPerUserIsolation(t *testing.T) {
 
 func TestNilKey(t *testing.T) {
 	s := New(time.Hour, 5)
-	s.Add("alice", nil)
+	s.Add("alice", nil, nil)
 	if s.Has("alice", nil) || s.Len("alice") != 0 {
 		t.Fatal("nil key handled wrongly")
 	}
@@ -137,9 +138,9 @@ func TestNilKey(t *testing.T) {
 func TestPruneOtherUsers(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
 	s := NewWithClock(time.Minute, 5, clk.now)
-	s.Add("gone", newKey(t))
+	s.Add("gone", newKey(t), newKey(t))
 	clk.advance(2 * time.Minute)
-	s.Add("alice", newKey(t))
+	s.Add("alice", newKey(t), newKey(t))
 	s.mu.Lock()
 	_, present := s.users["gone"]
 	s.mu.Unlock()
@@ -161,7 +162,7 @@ func TestConcurrent(t *testing.T) {
 			user := fmt.Sprintf("u%d", i%3)
 			for j := range 20 {
 				k := keys[i*20+j]
-				s.Add(user, k)
+				s.Add(user, k, k)
 				s.Has(user, k)
 			}
 		})
@@ -171,5 +172,31 @@ func TestConcurrent(t *testing.T) {
 		if n := s.Len(fmt.Sprintf("u%d", i)); n != 3 {
 			t.Errorf("u%d has %d keys", i, n)
 		}
+	}
+}
+
+// The fast path must not extend a key's life: only Add does, and the
+// server only calls Add from sessions a real authorized key let in.
+func TestLookupReturnsAuthorizerAndNeverRefreshes(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	s := NewWithClock(time.Hour, 5, clk.now)
+	k, by := newKey(t), newKey(t)
+	s.Add("alice", k, by)
+	for range 5 {
+		clk.advance(15 * time.Minute)
+		got, ok := s.Lookup("alice", k)
+		if clk.t.Sub(time.Unix(1_000_000, 0)) >= time.Hour {
+			if ok {
+				t.Fatal("lookups kept the key alive past its TTL")
+			}
+			continue
+		}
+		if !ok || !bytes.Equal(got, by.Marshal()) {
+			t.Fatalf("lookup = %v, %v; want the registering session's key", got, ok)
+		}
+	}
+	s.Add("alice", k, nil)
+	if s.Has("alice", k) {
+		t.Fatal("a key without its authorizing key was stored")
 	}
 }

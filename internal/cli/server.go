@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -290,12 +291,16 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 
 // registerAuthKey answers AUTHKEY (spec 3.10). Reserved users never get
 // keys: the store must not widen what a password-authenticated job user
-// can do.
+// can do. Only a session authenticated by a real authorized key registers,
+// and the entry records that key, so removing it from authorized_keys
+// revokes the fast path too. A session the store itself let in changes
+// nothing: re-registering its own key answers OK (DTail 4.x clients send
+// AUTHKEY on every connection) without restarting the TTL.
 func registerAuthKey(store *authkey.Store, sess *sshserver.Session, b64 string) string {
 	if store == nil {
 		return protocol.AuthKeyErrFeatureDisabled
 	}
-	if sess.Kind != sshserver.UserNormal {
+	if sess.Kind != sshserver.UserNormal || sess.Key == nil {
 		return protocol.AuthKeyErrKeyStoreUnavailable
 	}
 	if strings.TrimSpace(b64) == "" {
@@ -309,7 +314,13 @@ func registerAuthKey(store *authkey.Store, sess *sshserver.Session, b64 string) 
 	if err != nil {
 		return protocol.AuthKeyErrInvalidPublicKey
 	}
-	store.Add(sess.User, key)
+	if sess.FromAuthKeyStore {
+		if bytes.Equal(key.Marshal(), sess.Key.Marshal()) && store.Has(sess.User, key) {
+			return protocol.AuthKeyOK
+		}
+		return protocol.AuthKeyErrKeyStoreUnavailable
+	}
+	store.Add(sess.User, key, sess.Key)
 	return protocol.AuthKeyOK
 }
 

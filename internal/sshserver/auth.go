@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -63,12 +64,19 @@ func reservedKind(user string) UserKind {
 const (
 	extKind    = "dtail-user-kind"
 	extAuthKey = "dtail-auth-key-store"
+	// extKey holds the wire form of the public key that authenticated the
+	// connection, so AUTHKEY can record which authorized key stands behind
+	// a registration.
+	extKey = "dtail-auth-public-key"
 )
 
-func permissions(kind UserKind, fromStore bool) *ssh.Permissions {
+func permissions(kind UserKind, fromStore bool, key ssh.PublicKey) *ssh.Permissions {
 	ext := map[string]string{extKind: kind.String()}
 	if fromStore {
 		ext[extAuthKey] = "yes"
+	}
+	if key != nil {
+		ext[extKey] = string(key.Marshal())
 	}
 	return &ssh.Permissions{Extensions: ext}
 }
@@ -84,6 +92,23 @@ func kindFromPermissions(p *ssh.Permissions) (UserKind, bool) {
 		}
 	}
 	return UserNormal, fromStore
+}
+
+// keyFromPermissions returns the public key that authenticated the
+// connection, nil for password logins.
+func keyFromPermissions(p *ssh.Permissions) ssh.PublicKey {
+	if p == nil {
+		return nil
+	}
+	wire, ok := p.Extensions[extKey]
+	if !ok {
+		return nil
+	}
+	k, err := ssh.ParsePublicKey([]byte(wire))
+	if err != nil {
+		return nil
+	}
+	return k
 }
 
 func sessionPrefix(meta ssh.ConnMetadata) string {
@@ -111,30 +136,31 @@ func (s *Server) publicKeyCallback(meta ssh.ConnMetadata, key ssh.PublicKey) (*s
 		log.Warn(prefix, "Reserved user may not authenticate by public key")
 		return nil, notAuthorized(meta)
 	}
-	if s.cfg.AuthKeys != nil && s.cfg.AuthKeys.Has(user, key) {
-		return permissions(UserNormal, true), nil
-	}
 	if !safeUserName(user) {
 		log.Warn(prefix, "Refusing unsafe user name")
 		return nil, notAuthorized(meta)
 	}
-	path, home, err := s.authorizedKeysPath(user)
+	if s.cfg.AuthKeys != nil {
+		if by, ok := s.cfg.AuthKeys.Lookup(user, key); ok {
+			// A stored key is only as good as the authorized key that
+			// registered it: once that one leaves the user's authorized
+			// keys, the fast path closes too (revocation).
+			listed, err := s.keyListed(prefix, user, by)
+			if listed {
+				return permissions(UserNormal, true, key), nil
+			}
+			log.Warn(prefix, "Auth key store entry no longer backed by an authorized key", err)
+		}
+	}
+	listed, err := s.keyListed(prefix, user, key.Marshal())
 	if err != nil {
-		log.Warn(prefix, "No authorized keys file", err)
+		log.Warn(prefix, "Unable to read authorized keys", err)
 		return nil, notAuthorized(meta)
 	}
-	log.Info(prefix, "Reading", path)
-	ok, err := authorizedKeysContain(path, home, key, func(lineNo int, err error) {
-		log.Warn(prefix, "Skipping authorized key", path, lineNo, err)
-	})
-	if err != nil {
-		log.Warn(prefix, "Unable to read authorized keys", path, err)
+	if !listed {
 		return nil, notAuthorized(meta)
 	}
-	if !ok {
-		return nil, notAuthorized(meta)
-	}
-	return permissions(UserNormal, false), nil
+	return permissions(UserNormal, false, key), nil
 }
 
 // verifiedPublicKeyCallback runs only after the client proved possession of
@@ -147,49 +173,75 @@ func (s *Server) verifiedPublicKeyCallback(meta ssh.ConnMetadata, _ ssh.PublicKe
 }
 
 // authorizedKeysPath returns the file to check and, for a user's own
-// ~/.ssh/authorized_keys, the home it must stay inside.
-func (s *Server) authorizedKeysPath(user string) (path, home string, err error) {
+// ~/.ssh/authorized_keys, the home it must stay inside and the UID that
+// may own it.
+func (s *Server) authorizedKeysPath(user string) (path, home string, uid int, err error) {
 	if s.cfg.TestMode {
-		return TestModeAuthorizedKeys, "", nil
+		return TestModeAuthorizedKeys, "", -1, nil
 	}
 	cached := filepath.Join(s.cfg.CacheDir, user+".authorized_keys")
 	if _, err := os.Stat(cached); err == nil {
-		return cached, "", nil
+		return cached, "", -1, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", "", err
+		return "", "", -1, err
 	}
-	home, err = s.cfg.LookupHome(user)
+	home, uid, err = s.cfg.LookupUser(user)
 	if err != nil {
-		return "", "", err
+		return "", "", -1, err
 	}
 	if home == "" {
-		return "", "", fmt.Errorf("user %s has no home directory", user)
+		return "", "", -1, fmt.Errorf("user %s has no home directory", user)
 	}
-	return filepath.Join(home, authorizedKeysRel), home, nil
+	return filepath.Join(home, authorizedKeysRel), home, uid, nil
 }
 
 const authorizedKeysRel = ".ssh/authorized_keys"
 
-// authorizedKeysContain scans an OpenSSH authorized_keys file for key.
-// A user's own file (home != "") is opened without following a symlink
-// out of the home: dserver may hold CAP_DAC_READ_SEARCH, and a link to
-// another user's file must not authorize keys found there. Keys with
-// options dserver cannot honour (command=, from=, …) are skipped, the same
-// rule the key cache updater applies.
-func authorizedKeysContain(path, home string, key ssh.PublicKey, warn func(int, error)) (bool, error) {
-	var f *os.File
-	var err error
-	if home != "" {
-		f, err = keycache.OpenInHome(home, authorizedKeysRel, -1, false)
-	} else {
-		f, err = os.Open(path)
+// keyListed reports whether the key with wire form want is one of user's
+// authorized keys right now. The file is opened every time (cheap) but
+// parsed only when its identity, size or times changed (keyFiles), so a
+// revocation is seen at the next login without paying for a parse on each.
+func (s *Server) keyListed(prefix, user string, want []byte) (bool, error) {
+	path, home, uid, err := s.authorizedKeysPath(user)
+	if err != nil {
+		return false, fmt.Errorf("no authorized keys file: %w", err)
 	}
+	s.cfg.Logger.Info(prefix, "Reading", path)
+	f, err := openAuthorizedKeys(path, home, uid)
 	if err != nil {
 		return false, err
 	}
 	defer f.Close()
-	want := key.Marshal()
-	sc := bufio.NewScanner(f)
+	keys, err := s.keyFiles.get(f, func(lineNo int, err error) {
+		s.cfg.Logger.Warn(prefix, "Skipping authorized key", path, lineNo, err)
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	_, ok := keys[string(want)]
+	return ok, nil
+}
+
+// openAuthorizedKeys opens the file to check. A user's own file (home !=
+// "") is opened without following a symlink out of the home and under
+// sshd's StrictModes: the home, every directory below it on the way and
+// the file must be owned by the user or root and not be writable by group
+// or others. dserver may hold CAP_DAC_READ_SEARCH, and a key planted by
+// someone else who can write there must not open a session.
+func openAuthorizedKeys(path, home string, uid int) (*os.File, error) {
+	if home != "" {
+		return keycache.OpenInHome(home, authorizedKeysRel, uid, true)
+	}
+	return os.Open(path)
+}
+
+// parseAuthorizedKeys returns the wire forms of the usable keys of an
+// OpenSSH authorized_keys file. Keys with options dserver cannot honour
+// (command=, from=, …) are skipped, the same rule the key cache updater
+// applies.
+func parseAuthorizedKeys(r io.Reader, warn func(int, error)) (map[string]struct{}, error) {
+	keys := make(map[string]struct{})
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	lineNo := 0
 	for sc.Scan() {
@@ -207,11 +259,9 @@ func authorizedKeysContain(path, home string, key ssh.PublicKey, warn func(int, 
 			warn(lineNo, fmt.Errorf("option %s cannot be honoured by dserver", bad))
 			continue
 		}
-		if bytes.Equal(k.Marshal(), want) {
-			return true, nil
-		}
+		keys[string(k.Marshal())] = struct{}{}
 	}
-	return false, sc.Err()
+	return keys, sc.Err()
 }
 
 func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
@@ -222,7 +272,7 @@ func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.
 	switch kind {
 	case UserHealth:
 		if subtle.ConstantTimeCompare(password, []byte(HealthUser)) == 1 {
-			return permissions(kind, false), nil
+			return permissions(kind, false, nil), nil
 		}
 		return nil, notAuthorized(meta)
 	case UserSchedule:
@@ -239,7 +289,7 @@ func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.
 			continue
 		}
 		if s.allowedFrom(ip, job.AllowFrom) {
-			return permissions(kind, false), nil
+			return permissions(kind, false, nil), nil
 		}
 		s.cfg.Logger.Warn(prefix, "Job user not allowed from this address", job.Name)
 	}

@@ -9,8 +9,10 @@ package sshserver
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os/user"
+	"strconv"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/authkey"
@@ -107,8 +109,9 @@ type Config struct {
 	ScheduleJobs   []Job
 	ContinuousJobs []Job
 
-	// LookupHome returns the home directory of an OS user (default: os/user).
-	LookupHome func(user string) (string, error)
+	// LookupUser returns the home directory and UID of an OS user (default:
+	// os/user). The UID is the owner StrictModes accept besides root.
+	LookupUser func(user string) (home string, uid int, err error)
 	// LookupHost resolves an AllowFrom entry to IP addresses (default:
 	// net.DefaultResolver.LookupHost). IP literals resolve to themselves.
 	LookupHost func(ctx context.Context, host string) ([]string, error)
@@ -156,8 +159,8 @@ func (c Config) withDefaults() Config {
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
-	if c.LookupHome == nil {
-		c.LookupHome = lookupHome
+	if c.LookupUser == nil {
+		c.LookupUser = lookupUser
 	}
 	if c.LookupHost == nil {
 		c.LookupHost = net.DefaultResolver.LookupHost
@@ -182,12 +185,16 @@ func copyJobs(jobs []Job) []Job {
 	return out
 }
 
-func lookupHome(name string) (string, error) {
+func lookupUser(name string) (string, int, error) {
 	u, err := user.Lookup(name)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return u.HomeDir, nil
+	uid, err := strconv.Atoi(u.Uid)
+	if err != nil {
+		return "", 0, fmt.Errorf("user %s: UID %q: %w", name, u.Uid, err)
+	}
+	return u.HomeDir, uid, nil
 }
 
 type nopLogger struct{}

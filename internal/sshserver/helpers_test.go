@@ -130,8 +130,8 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = filepath.Join(dir, "cache")
 	}
-	if cfg.LookupHome == nil {
-		cfg.LookupHome = func(user string) (string, error) { return "", fmt.Errorf("no such user %s", user) }
+	if cfg.LookupUser == nil {
+		cfg.LookupUser = func(user string) (string, int, error) { return "", 0, fmt.Errorf("no such user %s", user) }
 	}
 	log := &memLogger{}
 	if cfg.Logger == nil {

@@ -23,6 +23,9 @@ type Server struct {
 	// an answer from a server whose slots are all taken.
 	healthCfg *ssh.ServerConfig
 
+	// keyFiles caches parsed authorized_keys files between logins.
+	keyFiles keyFileCache
+
 	mu       sync.Mutex
 	stats    Stats
 	overflow int
@@ -263,6 +266,7 @@ func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-c
 			User:             sconn.User(),
 			RemoteAddr:       sconn.RemoteAddr().String(),
 			FromAuthKeyStore: fromStore,
+			Key:              keyFromPermissions(sconn.Permissions),
 			Kind:             kind,
 			ch:               ch,
 			conn:             sconn,

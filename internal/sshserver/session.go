@@ -17,6 +17,10 @@ type Session struct {
 	// FromAuthKeyStore is true when the in-memory auth-key store authorized
 	// the connection.
 	FromAuthKeyStore bool
+	// Key is the public key the connection authenticated with (nil for
+	// the password users). AUTHKEY records it as the registration's
+	// authorizing key; it must not register when FromAuthKeyStore.
+	Key ssh.PublicKey
 	// Kind tells whether User is one of the reserved users.
 	Kind UserKind
 
