@@ -326,9 +326,49 @@ func (l *Logger) format(b []byte, level Level, now time.Time, args []any) []byte
 	}
 	for _, a := range args {
 		b = append(b, '|')
+		if l.role == Client {
+			b = appendArg(b, a)
+			continue
+		}
+		start := len(b)
 		b = appendArg(b, a)
+		b = escapeField(b, start)
 	}
 	return append(b, '\n')
+}
+
+// escapeField escapes b[start:], one field of a server log line: control
+// bytes (tab excepted), DEL and the field separator become \xNN. Fields
+// carry what the network sent (user names, client versions, file names,
+// commands), and the server log is itself mapreduce input (MAPREDUCE:STATS
+// lines, spec 4.15): a raw newline or '|' would let any client forge a
+// line or a field that dmap then counts. Lines without such bytes, nearly
+// all of them, are not copied.
+func escapeField(b []byte, start int) []byte {
+	i := start
+	for ; i < len(b); i++ {
+		if needsEscape(b[i]) {
+			break
+		}
+	}
+	if i == len(b) {
+		return b
+	}
+	tail := append([]byte(nil), b[i:]...)
+	b = b[:i]
+	const hex = "0123456789abcdef"
+	for _, c := range tail {
+		if needsEscape(c) {
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+func needsEscape(c byte) bool {
+	return (c < 0x20 && c != '\t') || c == 0x7f || c == '|'
 }
 
 // appendStamp appends the local-time layout MMDD-HHMMSS.

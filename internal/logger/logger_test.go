@@ -389,3 +389,22 @@ func BenchmarkInfoFile(b *testing.B) {
 		l.Info("user@127.0.0.1:4242", "Reading", "/var/log/x.log", 42)
 	}
 }
+
+// A server log field can neither end the line nor add a field: whatever a
+// client sends as a user name arrives as one escaped field.
+func TestServerFieldsEscaped(t *testing.T) {
+	l := New(Options{Level: Info, Sink: Discard, Role: Server})
+	forged := "evil\nINFO|1203-000000|1|stats.go:1|MAPREDUCE:STATS|currentConnections=999\r\x1b[2J\x7f"
+	line := l.Info(forged+"@127.0.0.1:1", "Incoming authorization", "tab\tkept")
+	want := `evil\x0aINFO\x7c1203-000000\x7c1\x7cstats.go:1\x7cMAPREDUCE:STATS\x7ccurrentConnections=999\x0d\x1b[2J\x7f@127.0.0.1:1|Incoming authorization|tab` + "\tkept\n"
+	if !strings.HasSuffix(line, want) {
+		t.Fatalf("line %q\nwant suffix %q", line, want)
+	}
+	if strings.Count(line, "\n") != 1 || strings.Count(line, "|") != 4 {
+		t.Fatalf("forged structure: %q", line)
+	}
+	clean := l.Info("plain", "fields")
+	if !strings.HasSuffix(clean, "|plain|fields\n") {
+		t.Fatalf("clean line changed: %q", clean)
+	}
+}
