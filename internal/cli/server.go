@@ -112,6 +112,12 @@ func RunServer(env Env) int {
 		fmt.Fprintf(env.Stderr, "dserver: -logger: %v\n", err)
 		return 2
 	}
+	if sink == logger.File || sink == logger.FileAndStdout {
+		if err := logger.CheckDir(cfg.Common.LogDir); err != nil {
+			fmt.Fprintf(env.Stderr, "dserver: LogDir %s is not writable: %v\n", cfg.Common.LogDir, oneLine(err))
+			return 2
+		}
+	}
 	full, short := Hostnames(env.Getenv)
 	log := logger.New(logger.Options{Level: level, Sink: sink, LogDir: cfg.Common.LogDir,
 		Rotation: cfg.Common.LogRotation, Name: DServer, Role: logger.Server, Hostname: full, Stdout: env.Stdout, Stderr: env.Stderr})
@@ -149,7 +155,7 @@ func RunServer(env Env) int {
 	srv, err := newServer(cfg, log, full, short, testMode)
 	if err != nil {
 		log.Error("Unable to start server", err)
-		fmt.Fprintf(env.Stderr, "dserver: %v\n", err)
+		fmt.Fprintf(env.Stderr, "dserver: %v\n", oneLine(err))
 		return 2
 	}
 	stats := newStatsLogger(log)
@@ -170,6 +176,11 @@ func RunServer(env Env) int {
 	}
 	log.Info("Server stopped")
 	return 0
+}
+
+// oneLine keeps a start-up error on one line of stderr.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // jobsShutdownWait bounds the wait for cancelled jobs at shutdown; it

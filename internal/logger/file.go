@@ -211,3 +211,22 @@ func (s *fileSink) close() error {
 	s.w.Reset(io.Discard)
 	return err
 }
+
+// CheckDir creates dir if needed and proves that a file can be created in
+// it. A daemon whose file sink cannot write would otherwise run without a
+// single log line (the sink only reports to stderr, which may be gone).
+func CheckDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	err = f.Close()
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	return err
+}

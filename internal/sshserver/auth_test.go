@@ -228,7 +228,7 @@ func TestTestModeUsesIDRSAPub(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	writeFile(t, filepath.Join(dir, "id_rsa.pub"), k.line)
-	ts := startServer(t, Config{TestMode: true, HostKeyBits: 1024})
+	ts := startServer(t, Config{TestMode: true, HostKeyBits: 2048})
 	for _, u := range []string{"anyone", "someone-else"} {
 		if _, err := ts.login(t, u, ssh.PublicKeys(k.signer)); err != nil {
 			t.Fatalf("%s in test mode: %v\n%s", u, err, ts.log.dump())

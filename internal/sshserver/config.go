@@ -12,8 +12,12 @@ import (
 	"fmt"
 	"net"
 	"os/user"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/dtail-go/dtail/internal/authkey"
 )
@@ -175,6 +179,42 @@ func (c Config) withDefaults() Config {
 	c.ScheduleJobs = copyJobs(c.ScheduleJobs)
 	c.ContinuousJobs = copyJobs(c.ContinuousJobs)
 	return c
+}
+
+// Host key sizes accepted for generation. Below 2048 bits RSA is refused by
+// the crypto library's policy anyway; above 8192 generation takes minutes
+// during which the process cannot react to SIGTERM (100000 never ends).
+const (
+	MinHostKeyBits = 2048
+	MaxHostKeyBits = 8192
+)
+
+// validate rejects settings that would start a server which cannot work:
+// an algorithm name the SSH library does not know makes every handshake
+// fail later, far from the typo.
+func (c Config) validate() error {
+	if c.HostKeyBits < MinHostKeyBits || c.HostKeyBits > MaxHostKeyBits {
+		return fmt.Errorf("HostKeyBits %d is outside %d…%d", c.HostKeyBits, MinHostKeyBits, MaxHostKeyBits)
+	}
+	sup, insec := ssh.SupportedAlgorithms(), ssh.InsecureAlgorithms()
+	for _, l := range []struct {
+		key              string
+		names            []string
+		secure, insecure []string
+	}{
+		{"KeyExchanges", c.KeyExchanges, sup.KeyExchanges, insec.KeyExchanges},
+		{"Ciphers", c.Ciphers, sup.Ciphers, insec.Ciphers},
+		{"MACs", c.MACs, sup.MACs, insec.MACs},
+	} {
+		for _, n := range l.names {
+			// Insecure names still work when asked for explicitly, as
+			// in DTail 4.x; only names nobody implements are errors.
+			if !slices.Contains(l.secure, n) && !slices.Contains(l.insecure, n) {
+				return fmt.Errorf("%s: unknown algorithm %q (supported: %s)", l.key, n, strings.Join(l.secure, ", "))
+			}
+		}
+	}
+	return nil
 }
 
 func copyJobs(jobs []Job) []Job {

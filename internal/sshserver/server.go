@@ -44,6 +44,9 @@ const healthHandshakeTimeout = 3 * time.Second
 // dserver, spec §4.2).
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	signer, err := loadOrCreateHostKey(cfg.HostKeyFile, cfg.HostKeyBits, cfg.Logger)
 	if err != nil {
 		return nil, err

@@ -391,7 +391,7 @@ func TestServeReturnsListenerError(t *testing.T) {
 func TestHostKeyGeneratedAndReused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ssh_host_key")
 	log := &memLogger{}
-	s1, err := New(Config{HostKeyFile: path, HostKeyBits: 1024, Logger: log})
+	s1, err := New(Config{HostKeyFile: path, HostKeyBits: 2048, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +409,7 @@ func TestHostKeyGeneratedAndReused(t *testing.T) {
 	if s1.HostKey().Type() != ssh.KeyAlgoRSA {
 		t.Fatalf("type %s", s1.HostKey().Type())
 	}
-	s2, err := New(Config{HostKeyFile: path, HostKeyBits: 1024})
+	s2, err := New(Config{HostKeyFile: path, HostKeyBits: 2048})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func TestHostKeyGeneratedAndReused(t *testing.T) {
 func TestHostKeyMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing", "ssh_host_key")
 	log := &memLogger{}
-	s, err := New(Config{HostKeyFile: path, HostKeyBits: 1024, Logger: log})
+	s, err := New(Config{HostKeyFile: path, HostKeyBits: 2048, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,5 +631,35 @@ func TestConnectionFloodPastMaxConnections(t *testing.T) {
 	waitFor(t, "slots to free", func() bool { st := ts.srv.Stats(); return st.PreAuth == 0 && st.Current == 0 })
 	if _, err := ts.login(t, "alice", ssh.PublicKeys(k.signer)); err != nil {
 		t.Fatalf("normal user after the flood: %v", err)
+	}
+}
+
+// Settings that would start a broken server are refused by New, with the
+// key named: a huge key size never finishes generating, an unknown
+// algorithm name makes every later handshake fail.
+func TestConfigValidated(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{HostKeyBits: 100000}, "HostKeyBits 100000 is outside 2048…8192"},
+		{Config{HostKeyBits: 1000}, "HostKeyBits 1000 is outside"},
+		{Config{KeyExchanges: []string{"curve25519-sha256", "bogus-kex"}}, `KeyExchanges: unknown algorithm "bogus-kex"`},
+		{Config{Ciphers: []string{"rot13"}}, `Ciphers: unknown algorithm "rot13"`},
+		{Config{MACs: []string{"hmac-md4"}}, `MACs: unknown algorithm "hmac-md4"`},
+	} {
+		c.cfg.HostKeyFile = filepath.Join(dir, "never_written")
+		_, err := New(c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("New(%+v) = %v, want one line with %q", c.cfg, err, c.want)
+		}
+		if _, serr := os.Stat(c.cfg.HostKeyFile); serr == nil {
+			t.Fatal("a host key was generated for an invalid configuration")
+		}
+	}
+	// Explicitly chosen insecure but implemented algorithms still work.
+	if _, err := New(Config{HostKeyFile: filepath.Join(dir, "k"), HostKeyBits: 2048, Ciphers: []string{"aes128-cbc"}}); err != nil {
+		t.Fatalf("implemented cipher refused: %v", err)
 	}
 }

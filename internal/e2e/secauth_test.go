@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Security regression suite, authentication part (docs/SECURITY.md): each
+// test is one attack against a dserver that runs as an unprivileged account
+// holding CAP_DAC_READ_SEARCH, as the packaged unit starts it.
+
+// register opens a session with auth and registers key with AUTHKEY,
+// returning the reply.
+func register(t *testing.T, s *dsrv, user string, auth ssh.Signer, key sshKey) string {
+	t.Helper()
+	r := openRaw(t, s.addr, user, ssh.PublicKeys(auth))
+	defer r.close()
+	r.send(t, "AUTHKEY "+key.b64)
+	m, skipped := r.next(t, 15*time.Second, "AUTHKEY")
+	if m == "" {
+		t.Fatalf("no AUTHKEY reply (skipped %q)\n%s", skipped, tail(s.log(), 20))
+	}
+	return m
+}
+
+// Emptying a user's authorized keys must lock out a key registered with
+// AUTHKEY at the next connection (DTail 4.x: in until dserver restarts).
+func TestSecAuthKeyRevocation(t *testing.T) {
+	requireRoot(t)
+	srvU, cliU := addUser(t, "rvsrv"), addUser(t, "rvcli")
+	real, fast, third := newKey(t, "", "real"), newKey(t, "", "fast"), newKey(t, "", "third")
+	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, users: map[string][]byte{cliU.name: real.pub}})
+
+	if m := register(t, s, cliU.name, real.signer, fast); !strings.Contains(m, "AUTHKEY OK") {
+		t.Fatalf("registration from a real key: %q", m)
+	}
+	if !keyWorks(s.addr, cliU.name, fast.signer) {
+		t.Fatalf("registered key does not work:\n%s", tail(s.log(), 20))
+	}
+	// A session the store let in cannot register further keys.
+	if m := register(t, s, cliU.name, fast.signer, third); strings.Contains(m, "AUTHKEY OK") {
+		t.Errorf("a store session registered another key: %q", m)
+	}
+	if keyWorks(s.addr, cliU.name, third.signer) {
+		t.Error("key registered from a store session authenticates")
+	}
+
+	writeAs(t, filepath.Join(s.dir, "cache", cliU.name+".authorized_keys"), nil, srvU.uid, srvU.gid, 0o644)
+	logins := 0
+	const tries = 20
+	for range tries {
+		if keyWorks(s.addr, cliU.name, fast.signer) {
+			logins++
+		}
+	}
+	t.Logf("fast-path logins after revocation: %d of %d", logins, tries)
+	if logins != 0 {
+		t.Fatalf("fast-path logins after revocation: %d of %d, want 0\n%s", logins, tries, tail(s.log(), 20))
+	}
+	if keyWorks(s.addr, cliU.name, real.signer) {
+		t.Fatal("the removed authorized key still works")
+	}
+}
+
+// The TTL counts from the one real registration: fast-path logins that send
+// AUTHKEY again (every DTail client does) must not keep the key alive.
+func TestSecAuthKeyTTLNotRefreshedByFastPath(t *testing.T) {
+	requireRoot(t)
+	srvU, cliU := addUser(t, "ttsrv"), addUser(t, "ttcli")
+	real, fast := newKey(t, "", "real"), newKey(t, "", "fast")
+	const ttl = 6 * time.Second
+	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: fmt.Sprintf(`{"Server":{"AuthKeyTTLSeconds":%d}}`, int(ttl/time.Second)),
+		users: map[string][]byte{cliU.name: real.pub}})
+	if m := register(t, s, cliU.name, real.signer, fast); !strings.Contains(m, "AUTHKEY OK") {
+		t.Fatalf("registration: %q", m)
+	}
+	registered := time.Now() // the entry's time is at or before this
+	time.Sleep(ttl / 2)
+	// A fast-path session re-sends its own key, as clients do.
+	if m := register(t, s, cliU.name, fast.signer, fast); !strings.Contains(m, "AUTHKEY OK") {
+		t.Fatalf("re-registration from the fast path should answer OK without effect: %q", m)
+	}
+	time.Sleep(time.Until(registered.Add(ttl + 500*time.Millisecond)))
+	if keyWorks(s.addr, cliU.name, fast.signer) {
+		t.Fatalf("key still accepted %v after its registration (TTL %v): a fast-path login refreshed it", time.Since(registered).Round(time.Millisecond), ttl)
+	}
+}
+
+// StrictModes: another member of a group with write access to a user's
+// home plants a key; dserver (able to read every ~/.ssh) must refuse it,
+// as sshd does. The user's own key in a group-writable home is refused too.
+func TestSecStrictModes(t *testing.T) {
+	requireRoot(t, "usermod")
+	g := addGroup(t, "smgrp")
+	srvU, victim, mallory := addUser(t, "smsrv"), addUser(t, "smvic", g), addUser(t, "smmal", g)
+	victimKey, malKey := newKey(t, "", "victim"), newKey(t, "", "mallory")
+	home := mkdirAs(t, filepath.Join(newWorkDir(t), "victim"), victim.uid, g.gid, 0o755)
+	sysCmd(t, "usermod", "-d", home, victim.name)
+	dotSSH := mkdirAs(t, filepath.Join(home, ".ssh"), victim.uid, victim.gid, 0o700)
+	writeAs(t, filepath.Join(dotSSH, "authorized_keys"), victimKey.pub, victim.uid, victim.gid, 0o600)
+	s := startDServer(t, dsrvOpts{as: srvU, capRead: true})
+
+	if !keyWorks(s.addr, victim.name, victimKey.signer) {
+		t.Fatalf("victim's own key refused in a strict home:\n%s", tail(s.log(), 20))
+	}
+	// The victim makes the home group-writable; mallory, a group member,
+	// moves ~/.ssh aside and plants her own key, as the kernel allows.
+	if err := os.Chmod(home, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	plant := exec.Command("sh", "-c", `mv "$1/.ssh" "$1/.ssh.old" && mkdir -m 700 "$1/.ssh" && cat > "$1/.ssh/authorized_keys"`, "sh", home)
+	plant.Stdin = strings.NewReader(string(malKey.pub))
+	plant.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(mallory.uid), Gid: uint32(mallory.gid), Groups: []uint32{uint32(g.gid)}}}
+	if out, err := plant.CombinedOutput(); err != nil {
+		t.Fatalf("mallory could not plant the key (the kernel should allow it): %v: %s", err, out)
+	}
+	if keyWorks(s.addr, victim.name, malKey.signer) {
+		t.Fatalf("mallory's planted key logs in as %s", victim.name)
+	}
+	// The victim's own files in a group-writable home: refused as well.
+	sysCmd(t, "rm", "-rf", dotSSH)
+	if err := os.Rename(filepath.Join(home, ".ssh.old"), dotSSH); err != nil {
+		t.Fatal(err)
+	}
+	if keyWorks(s.addr, victim.name, victimKey.signer) {
+		t.Fatal("key accepted from a group-writable home")
+	}
+	if s.count("writable by group or others") == 0 {
+		t.Errorf("the refusal is not explained in the server log:\n%s", tail(s.log(), 20))
+	}
+	if err := os.Chmod(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if !keyWorks(s.addr, victim.name, victimKey.signer) {
+		t.Fatal("victim's key refused after the home was fixed")
+	}
+}
+
+// A user name carrying a newline and a forged MAPREDUCE:STATS line must not
+// become a line of the server log that dmap over the log then counts.
+func TestSecLogForging(t *testing.T) {
+	requireRoot(t)
+	srvU := addUser(t, "lfsrv")
+	k := newKey(t, "", "k")
+	s := startDServer(t, dsrvOpts{as: srvU, capRead: true})
+	forged := "x\nINFO|1203-120000|1|stats.go:1|2|10|0|0.10|1s|MAPREDUCE:STATS|currentConnections=999|lifetimeConnections=999\nINFO"
+	if keyWorks(s.addr, forged, k.signer) {
+		t.Fatal("forged user authenticated")
+	}
+	keyWorks(s.addr, "y|MAPREDUCE:STATS|currentConnections=998|z=", k.signer)
+	s.waitCount("Incoming authorization", 2, 5*time.Second)
+	for _, l := range lines(s.proc.output()) {
+		if strings.Contains(l, "999") && !strings.Contains(l, `\x0a`) {
+			t.Errorf("forged content reached the log raw: %q", l)
+		}
+	}
+	res := run{bin: filepath.Join(binDir, "dmap"), args: []string{"--cfg", "none", "--plain", "--noColor",
+		"--files", s.logs[0], "--query", "from STATS select max(currentConnections),count($line)"}, dir: s.dir}.exec(t)
+	out := string(res.stdout) + string(res.stderr)
+	if strings.Contains(out, "999") || strings.Contains(out, "998") || res.code != 0 {
+		t.Fatalf("dmap over the server log counts forged lines:\n%s", res)
+	}
+	if !strings.Contains(out, "max(currentConnections)") {
+		t.Fatalf("dmap read no STATS table:\n%s", res)
+	}
+}
+
+// Settings that cannot work stop dserver at start with one line naming the
+// setting and a non-zero exit, instead of hanging (HostKeyBits 100000
+// generates for hours and ignores SIGTERM), accepting connections that all
+// fail (bogus algorithm names) or running without a log (LogDir).
+func TestSecConfigValidatedAtStart(t *testing.T) {
+	requireRoot(t)
+	for _, c := range []struct {
+		name, cfg, want string
+		args            []string
+	}{
+		{"HostKeyBits", `{"Server":{"HostKeyBits":100000}}`, "HostKeyBits 100000", nil},
+		{"KeyExchanges", `{"Server":{"KeyExchanges":["bogus-kex"]}}`, `KeyExchanges: unknown algorithm "bogus-kex"`, nil},
+		{"Ciphers", `{"Server":{"Ciphers":["aes128-ctr","rot13"]}}`, `Ciphers: unknown algorithm "rot13"`, nil},
+		{"MACs", `{"Server":{"MACs":["hmac-md4"]}}`, `MACs: unknown algorithm "hmac-md4"`, nil},
+		{"LogDir", `{"Common":{"LogDir":"/proc/dtail-unwritable"}}`, "LogDir /proc/dtail-unwritable is not writable", []string{"--logger", "file"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := newWorkDir(t)
+			mkdirOwned(t, filepath.Join(dir, "cache"), 0o755)
+			cfg := writeOwned(t, filepath.Join(dir, "dtail.json"), []byte(c.cfg), 0o644)
+			args := append([]string{"--cfg", cfg, "--bindAddress", "127.0.0.1", "--port", fmt.Sprint(freePort(t)), "--logger", "stdout"}, c.args...)
+			res := run{bin: filepath.Join(binDir, "dserver"), args: args, dir: dir, timeout: 30 * time.Second}.exec(t)
+			errLines := lines(res.stderr)
+			if res.timedOut || res.code == 0 || len(errLines) != 1 || !strings.Contains(errLines[0], c.want) {
+				t.Fatalf("want a non-zero exit with one stderr line containing %q\ngot %v", c.want, res)
+			}
+		})
+	}
+}
