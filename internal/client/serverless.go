@@ -89,6 +89,11 @@ type Options struct {
 
 	red *reducer // set for mapreduce runs
 
+	// Open opens the files of a serverless run; nil opens them as the
+	// calling process may. dserver's in-process jobs pass a permission
+	// checked opener: the process may hold CAP_DAC_READ_SEARCH.
+	Open session.Opener
+
 	MaxLineLength      int
 	MaxGlobTargets     int
 	MaxReadWorkers     int
@@ -159,6 +164,7 @@ func RunServerless(ctx context.Context, o Options) int {
 		ReadRetryInterval:  o.ReadRetryInterval,
 		Limits:             session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
 		Logger:             o.Logger,
+		Open:               o.Open,
 	}, maxTotalWriter(teeWriter(o.Stdout, o.PayloadLog), o.MaxTotal, cancelRun))
 	files := o.Files
 	if len(files) == 0 {

@@ -137,6 +137,17 @@ type Job struct {
 	AllowFrom          []string
 	TimeRange          [2]int
 	RestartOnDayChange bool
+	// AllowRemoteLogin lets other hosts' job clients log in to this server
+	// as the job user with Name as password (spec 4.3). Off by default: a
+	// job aimed at this host runs in-process without any login.
+	AllowRemoteLogin bool
+	// RunAs is the OS user whose permissions (mode bits, ACLs, the
+	// Permissions rules) the job's reads get; empty means the account
+	// dserver runs as.
+	RunAs string
+	// ReadAnyFile lets the job read whatever the dserver process can, as in
+	// DTail 4.x; it must be set explicitly.
+	ReadAnyFile bool
 }
 
 // Client holds client settings (§2.4).

@@ -88,6 +88,9 @@ func TestSecAuthKeyTTLNotRefreshedByFastPath(t *testing.T) {
 	if m := register(t, s, cliU.name, fast.signer, fast); !strings.Contains(m, "AUTHKEY OK") {
 		t.Fatalf("re-registration from the fast path should answer OK without effect: %q", m)
 	}
+	if !keyWorks(s.addr, cliU.name, fast.signer) {
+		t.Fatalf("fast path lost within the TTL after the client re-sent AUTHKEY:\n%s", tail(s.log(), 20))
+	}
 	time.Sleep(time.Until(registered.Add(ttl + 500*time.Millisecond)))
 	if keyWorks(s.addr, cliU.name, fast.signer) {
 		t.Fatalf("key still accepted %v after its registration (TTL %v): a fast-path login refreshed it", time.Since(registered).Round(time.Millisecond), ttl)

@@ -12,7 +12,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -266,7 +268,8 @@ func parseAuthorizedKeys(r io.Reader, warn func(int, error)) (map[string]struct{
 
 func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
 	prefix := sessionPrefix(meta)
-	s.cfg.Logger.Info(prefix, "Incoming authorization")
+	log := s.cfg.Logger
+	log.Info(prefix, "Incoming authorization")
 	kind := reservedKind(meta.User())
 	var jobs []Job
 	switch kind {
@@ -283,17 +286,63 @@ func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.
 		return nil, notAuthorized(meta)
 	}
 	ip := remoteIP(meta.RemoteAddr())
-	for _, job := range jobs {
-		// An unnamed job must not turn the empty password into a valid one.
-		if job.Name == "" || subtle.ConstantTimeCompare(password, []byte(job.Name)) != 1 {
-			continue
-		}
-		if s.allowedFrom(ip, job.AllowFrom) {
-			return permissions(kind, false, nil), nil
-		}
-		s.cfg.Logger.Warn(prefix, "Job user not allowed from this address", job.Name)
+	src := "unknown"
+	if ip != nil {
+		src = ip.String()
 	}
+	if ok, wait := s.guesses.allow(src); !ok {
+		// Debug only: a client hammering during its wait must not flood
+		// the log; the refusal that started the wait is logged.
+		log.Debug(prefix, "Job login throttled", "retry in "+wait.Round(time.Millisecond).String())
+		return nil, notAuthorized(meta)
+	}
+	// Every job is compared (no early exit), so the time taken does not
+	// tell which one matched. The job's name is its password and never
+	// appears in the log; the job is named by its position.
+	match := -1
+	for i, job := range jobs {
+		// An unnamed job must not turn the empty password into a valid one.
+		if job.Name != "" && subtle.ConstantTimeCompare(password, []byte(job.Name)) == 1 && match < 0 {
+			match = i
+		}
+	}
+	if match >= 0 {
+		if s.allowedFrom(ip, jobs[match].AllowFrom) {
+			s.guesses.succeed(src)
+			log.Info(prefix, "Job login accepted", fmt.Sprintf("%s job #%d", kind, match+1))
+			return jobPermissions(kind, match), nil
+		}
+		log.Warn(prefix, "Job user not allowed from this address", fmt.Sprintf("%s job #%d", kind, match+1))
+	}
+	d := s.guesses.fail(src)
+	log.Warn(prefix, "Job login refused", "next attempt from this address in "+d.String())
 	return nil, notAuthorized(meta)
+}
+
+// extJob carries the index of the job a job user authenticated as (in
+// ScheduleJobs or ContinuousJobs), so the session can be held to that
+// job's query and files without carrying its name around.
+const extJob = "dtail-job-index"
+
+func jobPermissions(kind UserKind, index int) *ssh.Permissions {
+	p := permissions(kind, false, nil)
+	p.Extensions[extJob] = strconv.Itoa(index)
+	return p
+}
+
+func jobFromPermissions(p *ssh.Permissions) int {
+	if p == nil {
+		return -1
+	}
+	v, ok := p.Extensions[extJob]
+	if !ok {
+		return -1
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return i
 }
 
 func remoteIP(addr net.Addr) net.IP {

@@ -109,7 +109,9 @@ type Config struct {
 	AuthKeys *authkey.Store
 
 	// ScheduleJobs and ContinuousJobs provide the passwords and source
-	// restrictions of DTAIL-SCHEDULE and DTAIL-CONTINUOUS.
+	// restrictions of DTAIL-SCHEDULE and DTAIL-CONTINUOUS: only the jobs
+	// that accept remote logins belong here. Failed attempts are throttled
+	// per source address; names are never logged.
 	ScheduleJobs   []Job
 	ContinuousJobs []Job
 

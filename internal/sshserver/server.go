@@ -25,6 +25,8 @@ type Server struct {
 
 	// keyFiles caches parsed authorized_keys files between logins.
 	keyFiles keyFileCache
+	// guesses throttles job password attempts per source address.
+	guesses *guessThrottle
 
 	mu       sync.Mutex
 	stats    Stats
@@ -51,7 +53,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, hostKey: signer}
+	s := &Server{cfg: cfg, hostKey: signer, guesses: newGuessThrottle(nil)}
 	sc := &ssh.ServerConfig{
 		PublicKeyCallback:         s.publicKeyCallback,
 		VerifiedPublicKeyCallback: s.verifiedPublicKeyCallback,
@@ -270,6 +272,7 @@ func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-c
 			RemoteAddr:       sconn.RemoteAddr().String(),
 			FromAuthKeyStore: fromStore,
 			Key:              keyFromPermissions(sconn.Permissions),
+			Job:              jobFromPermissions(sconn.Permissions),
 			Kind:             kind,
 			ch:               ch,
 			conn:             sconn,

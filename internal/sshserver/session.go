@@ -23,6 +23,10 @@ type Session struct {
 	Key ssh.PublicKey
 	// Kind tells whether User is one of the reserved users.
 	Kind UserKind
+	// Job is, for UserSchedule and UserContinuous, the index of the job
+	// (in Config.ScheduleJobs or ContinuousJobs) whose password was used;
+	// -1 otherwise.
+	Job int
 
 	ch   ssh.Channel
 	conn ssh.Conn
