@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"os/user"
 	"runtime"
 	"strings"
 	"syscall"
@@ -161,7 +162,7 @@ func RunServer(env Env) int {
 	stats := newStatsLogger(log)
 	srv.onStats = stats.write
 	go stats.loop(ctx, srv.ssh)
-	jobsDone := startJobs(ctx, cfg, log, full, short)
+	jobsDone := startJobs(ctx, cfg, log, full, short, Home(env.Getenv))
 	if err := srv.ssh.ListenAndServe(ctx); err != nil {
 		log.Error("Unable to serve", err)
 		fmt.Fprintf(env.Stderr, "dserver: %v\n", err)
@@ -188,8 +189,9 @@ func oneLine(err error) string {
 const jobsShutdownWait = 6 * time.Second
 
 // startJobs runs the scheduled and continuous jobs of spec 4.14 until ctx
-// ends; the returned channel is closed when they all returned.
-func startJobs(ctx context.Context, cfg config.Config, log *logger.Logger, fullHost, host string) <-chan struct{} {
+// ends; the returned channel is closed when they all returned. A job
+// whose servers are this dserver runs in-process, others connect over SSH.
+func startJobs(ctx context.Context, cfg config.Config, log *logger.Logger, fullHost, host, home string) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -197,17 +199,46 @@ func startJobs(ctx context.Context, cfg config.Config, log *logger.Logger, fullH
 			Schedule:   cfg.Server.Schedule,
 			Continuous: cfg.Server.Continuous,
 			Logger:     log,
-			Run: jobs.RemoteRunner(jobs.RemoteConfig{
+			Run: jobs.Runner(jobs.RemoteConfig{
 				BindAddress:    cfg.Server.SSHBindAddress,
 				Port:           cfg.Common.SSHPort,
 				ConnectTimeout: time.Duration(cfg.Common.SSHConnectTimeoutMs) * time.Millisecond,
 				Logger:         log,
 				FullHost:       fullHost,
 				Host:           host,
+				Home:           home,
+			}, jobs.LocalConfig{
+				Access: func(s jobs.Spec) (jobs.Access, error) {
+					return jobAccess(cfg, log, "Job "+s.LogName, s.Job)
+				},
+				Logger:             log,
+				FullHost:           fullHost,
+				Host:               host,
+				MaxLineLength:      cfg.Server.MaxLineLength,
+				MaxGlobTargets:     cfg.Server.MaxGlobTargets,
+				MaxConcurrentCats:  cfg.Server.MaxConcurrentCats,
+				MaxConcurrentTails: cfg.Server.MaxConcurrentTails,
+				ReadRetryInterval:  time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond,
+				MapreduceLogFormat: cfg.Server.MapreduceLogFormat,
 			}),
 		})
 	}()
 	return done
+}
+
+// remoteLoginJobs are the jobs that accept DTAIL-SCHEDULE /
+// DTAIL-CONTINUOUS logins (AllowRemoteLogin), enabled or not: Enable says
+// whether this server runs the job itself, a server that only receives
+// another host's job lists it disabled. sshserver.Session.Job indexes
+// this list.
+func remoteLoginJobs(js []config.Job) []config.Job {
+	var out []config.Job
+	for _, j := range js {
+		if j.AllowRemoteLogin && j.Name != "" {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 type server struct {
@@ -226,12 +257,24 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 		caps = append(caps, protocol.CapJournalV1)
 	}
 	s := &server{}
-	jobs := func(js []config.Job) []sshserver.Job {
+	schedJobs, contJobs := remoteLoginJobs(cfg.Server.Schedule), remoteLoginJobs(cfg.Server.Continuous)
+	authJobs := func(js []config.Job) []sshserver.Job {
 		var out []sshserver.Job
 		for _, j := range js {
 			out = append(out, sshserver.Job{Name: j.Name, AllowFrom: j.AllowFrom})
 		}
 		return out
+	}
+	// jobOf returns the job a job user's session logged in as.
+	jobOf := func(sess *sshserver.Session) (config.Job, bool) {
+		list := schedJobs
+		if sess.Kind == sshserver.UserContinuous {
+			list = contJobs
+		}
+		if sess.Job < 0 || sess.Job >= len(list) {
+			return config.Job{}, false
+		}
+		return list[sess.Job], true
 	}
 	sc := sshserver.Config{
 		BindAddress:    cfg.Server.SSHBindAddress,
@@ -245,8 +288,8 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 		CacheDir:       cfg.Common.CacheDir,
 		TestMode:       testMode,
 		AuthKeys:       store,
-		ScheduleJobs:   jobs(cfg.Server.Schedule),
-		ContinuousJobs: jobs(cfg.Server.Continuous),
+		ScheduleJobs:   authJobs(schedJobs),
+		ContinuousJobs: authJobs(contJobs),
 		Logger:         log,
 		AcceptChannel: func(user string, kind sshserver.UserKind) error {
 			_, err := permission.CompileRules(permission.RulesFor(user, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
@@ -262,7 +305,26 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 		},
 		Handler: func(ctx context.Context, sess *sshserver.Session) {
 			log.Debug(sess.Prefix(), "Creating new server handler")
-			open, glob, readDir := opener(cfg, log, sess)
+			var allow func(protocol.Command) error
+			var fa fileAccess
+			if sess.Kind == sshserver.UserSchedule || sess.Kind == sshserver.UserContinuous {
+				job, ok := jobOf(sess)
+				if !ok {
+					log.Error(sess.Prefix(), "Job session without its job")
+					return
+				}
+				// A job password buys that job's query on that job's
+				// files, read with the job's permissions; nothing else.
+				allow = jobs.NewSessionPolicy(job).Allow
+				var err error
+				if fa, err = jobAccess(cfg, log, sess.Prefix(), job); err != nil {
+					log.Error(sess.Prefix(), "Unable to set up the job's permissions", err)
+					return
+				}
+			} else {
+				fa = opener(cfg, log, sess)
+			}
+			open, glob, readDir := fa.Open, fa.Glob, fa.ReadDir
 			ss := session.New(session.Config{
 				Open:               open,
 				AllowJournal:       journalRules(cfg, sess),
@@ -285,6 +347,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 				Health:       sess.Kind == sshserver.UserHealth,
 				Capabilities: caps,
 				MaxFrameSize: cfg.Server.MaxCommandFrameSize,
+				Allow:        allow,
 				AuthKey: func(b64 string) string {
 					return registerAuthKey(store, sess, b64)
 				},
@@ -351,31 +414,54 @@ func journalRules(cfg config.Config, sess *sshserver.Session) func(string) error
 	}
 }
 
-// opener returns the file opener of one session and the glob and
-// directory listing that go with it: every file is opened, and every
-// directory listed, through the permission package, which walks the path
-// as the SSH user (UNIX permissions and ACLs on each directory and on the
-// file), applies the regex rules and path safety. Job users bypass the
-// user checks as in DTail 4.x (spec 4.6); everyone else is checked even
-// when dserver itself could read more (CAP_DAC_READ_SEARCH).
-func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) (session.Opener, func(string) ([]string, error), func(string) []string) {
-	rules, rerr := permission.CompileRules(permission.RulesFor(sess.User, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
+// fileAccess is how one session (or in-process job) opens files, expands
+// globs and lists directories: all through the permission package, which
+// walks each path as the OS user (UNIX permissions and ACLs on each
+// directory and on the file) and applies the regex rules and path safety,
+// even when dserver itself could read more (CAP_DAC_READ_SEARCH).
+type fileAccess = jobs.Access
+
+// opener is the file access of a normal session: its SSH user's.
+func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) fileAccess {
+	return checkedAccess(cfg, log, sess.Prefix(), sess.User, false)
+}
+
+// jobAccess is the file access of a job's reads (in-process or a remote
+// job login): the checks of the job's RunAs user, by default the account
+// dserver runs as, and that user's Permissions rules. Only ReadAnyFile,
+// set explicitly in the configuration, skips them as DTail 4.x did.
+func jobAccess(cfg config.Config, log *logger.Logger, prefix string, j config.Job) (fileAccess, error) {
+	name := j.RunAs
+	if name == "" {
+		u, err := user.Current()
+		if err != nil {
+			return fileAccess{}, fmt.Errorf("the dserver account: %w", err)
+		}
+		name = u.Username
+	}
+	return checkedAccess(cfg, log, prefix, name, j.ReadAnyFile), nil
+}
+
+// checkedAccess reads as OS user name under name's Permissions rules; skip
+// bypasses the user checks (never for a normal session).
+func checkedAccess(cfg config.Config, log *logger.Logger, prefix, name string, skip bool) fileAccess {
+	rules, rerr := permission.CompileRules(permission.RulesFor(name, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
 	if rerr != nil && !errors.Is(rerr, permission.ErrNoRules) {
-		log.Error(sess.Prefix(), "Invalid permission rule", rerr)
+		log.Error(prefix, "Invalid permission rule", rerr)
 	}
 	var opts []permission.Option
-	if sess.Kind == sshserver.UserSchedule || sess.Kind == sshserver.UserContinuous {
+	if skip {
 		opts = append(opts, permission.Skip)
 	}
 	var id *permission.Identity
 	var idErr error
-	if len(opts) == 0 {
-		id, idErr = permission.LookupUser(sess.User)
+	if !skip {
+		id, idErr = permission.LookupUser(name)
 	}
 	checker := permission.NewChecker(id, rules, opts...)
 	open := func(path string) (*os.File, error) {
 		if idErr != nil {
-			return nil, fmt.Errorf("%w: %s: no such OS user %q: %v", permission.ErrDenied, path, sess.User, idErr)
+			return nil, fmt.Errorf("%w: %s: no such OS user %q: %v", permission.ErrDenied, path, name, idErr)
 		}
 		f, _, err := checker.Open(path)
 		return f, err
@@ -394,5 +480,5 @@ func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) (ses
 		}
 		return checker.ReadDir(dir)
 	}
-	return open, glob, readDir
+	return fileAccess{Open: open, Glob: glob, ReadDir: readDir}
 }

@@ -93,6 +93,10 @@ type Options struct {
 	// calling process may. dserver's in-process jobs pass a permission
 	// checked opener: the process may hold CAP_DAC_READ_SEARCH.
 	Open session.Opener
+	// Glob and ReadDir, if set, expand globs and list directories for
+	// the serverless session (with Open: the same user's view).
+	Glob    func(pattern string) ([]string, error)
+	ReadDir func(dir string) []string
 
 	MaxLineLength      int
 	MaxGlobTargets     int
@@ -165,6 +169,8 @@ func RunServerless(ctx context.Context, o Options) int {
 		Limits:             session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
 		Logger:             o.Logger,
 		Open:               o.Open,
+		Glob:               o.Glob,
+		ReadDir:            o.ReadDir,
 	}, maxTotalWriter(teeWriter(o.Stdout, o.PayloadLog), o.MaxTotal, cancelRun))
 	files := o.Files
 	if len(files) == 0 {

@@ -205,3 +205,216 @@ func TestSecConfigValidatedAtStart(t *testing.T) {
 		})
 	}
 }
+
+// ---- jobs that cannot be borrowed ----
+
+const secJobQuery = "from STATS select count($line) group by $hostname"
+
+// secJobFiles writes a world-readable STATS log and a 0600 log of another
+// user (owner) into a fresh directory; the kernel must deny the second to
+// srvU, which the test checks with setpriv.
+func secJobFiles(t *testing.T, srvU, owner osUser) (pub, secret string) {
+	t.Helper()
+	dir := newWorkDir(t)
+	line := dmStatsLine("INFO", "STATS", "1203-101010", 7, "currentConnections=1")
+	pub = writeAs(t, filepath.Join(dir, "pub.log"), []byte(strings.Repeat(line, 3)), 0, 0, 0o644)
+	secret = writeAs(t, filepath.Join(dir, "secret.log"), []byte(strings.Repeat(line, 5)), owner.uid, owner.gid, 0o600)
+	if out, err := exec.Command("setpriv", "--reuid", fmt.Sprint(srvU.uid), "--regid", fmt.Sprint(srvU.gid), "--clear-groups", "cat", secret).CombinedOutput(); err == nil {
+		t.Fatalf("the kernel lets %s read %s, the test needs a denial: %s", srvU.name, secret, out)
+	}
+	return pub, secret
+}
+
+func jobCfg(t *testing.T, schedule []jobJSON) string {
+	return jobsConfig(t, schedule, nil)
+}
+
+// rawMessages sends cmds in one write on a job session and collects the
+// server's messages until the session ends.
+func rawMessages(t *testing.T, s *dsrv, password string, cmds ...string) []string {
+	t.Helper()
+	r := openRaw(t, s.addr, "DTAIL-SCHEDULE", ssh.Password(password))
+	defer r.close()
+	r.send(t, cmds...)
+	var msgs []string
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m, ok := <-r.msgs:
+			if !ok {
+				return msgs
+			}
+			msgs = append(msgs, m)
+			if strings.Contains(m, ".syn close connection") {
+				r.send(t, ".ack close connection")
+			}
+		case <-deadline:
+			t.Fatalf("job session did not end; messages so far: %q", msgs)
+		}
+	}
+}
+
+// A job password opens exactly that job: its query on its files, read with
+// the permissions of the dserver account (RunAs), unless the job says
+// ReadAnyFile. Jobs that do not opt in accept no login at all; names never
+// reach the log.
+func TestSecJobSessionHeldToItsJob(t *testing.T) {
+	requireRoot(t, "setpriv")
+	srvU, owner := addUser(t, "jssrv"), addUser(t, "jsown")
+	pub, secret := secJobFiles(t, srvU, owner)
+	suffix := uniqueName("")
+	okJob, closedJob, anyJob := "ok-"+suffix, "closed-"+suffix, "any-"+suffix
+	allDay := &[2]int{0, 24}
+	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: jobCfg(t, []jobJSON{
+		{Name: okJob, Files: pub + "," + secret, Query: secJobQuery, Outfile: "./x.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, AllowRemoteLogin: true},
+		{Name: closedJob, Files: pub, Query: secJobQuery, Outfile: "./y.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay},
+		{Name: anyJob, Files: secret, Query: secJobQuery, Outfile: "./z.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, AllowRemoteLogin: true, ReadAnyFile: true},
+	})})
+
+	t.Run("not opted in", func(t *testing.T) {
+		if c, err := akDial(s.addr, "DTAIL-SCHEDULE", ssh.Password(closedJob)); err == nil {
+			c.Close()
+			t.Fatal("a job without AllowRemoteLogin accepted a login")
+		}
+		time.Sleep(time.Second) // the failure above starts a short backoff
+	})
+
+	t.Run("only its query and files", func(t *testing.T) {
+		msgs := rawMessages(t, s, okJob,
+			"cat /etc/passwd x", // before the query: would send raw lines
+			"map from STATS select max(currentConnections) group by $hostname",
+			"SESSION START",
+			"map "+secJobQuery+" outfile ./whatever.csv",
+			"cat /etc/passwd x",
+			"tail /etc/shadow x",
+			"cat "+pub+" x",
+			"cat "+secret+" x",
+		)
+		all := strings.Join(msgs, "\n")
+		if strings.Contains(all, "root:") {
+			t.Fatalf("a job session read /etc/passwd:\n%s", all)
+		}
+		for _, want := range []string{
+			"job sessions read only into their job's query",
+			"job sessions may only run their job's query",
+			"SESSION is not allowed in job sessions",
+			"/etc/passwd is not one of the job's files",
+			"/etc/shadow is not one of the job's files",
+			unreadableMsg, // the secret: the dserver account may not read it
+			"AGGREGATE",
+		} {
+			if !strings.Contains(all, want) {
+				t.Errorf("missing %q in the job session's messages:\n%s", want, all)
+			}
+		}
+		if strings.Contains(all, "count($line)≔8") {
+			t.Errorf("the secret file was counted:\n%s", all)
+		}
+	})
+
+	t.Run("ReadAnyFile is explicit", func(t *testing.T) {
+		msgs := rawMessages(t, s, anyJob, "map "+secJobQuery, "cat "+secret+" x")
+		if all := strings.Join(msgs, "\n"); !strings.Contains(all, "count($line)≔5") {
+			t.Errorf("a ReadAnyFile job could not read its file:\n%s", all)
+		}
+	})
+
+	t.Run("guessing", func(t *testing.T) {
+		const hammer = 3 * time.Second
+		before := s.count("Job login refused")
+		attempts := 0
+		for start := time.Now(); time.Since(start) < hammer; attempts++ {
+			if c, err := akDial(s.addr, "DTAIL-SCHEDULE", ssh.Password(fmt.Sprintf("guess-%d", attempts))); err == nil {
+				c.Close()
+				t.Fatal("a guess logged in")
+			}
+		}
+		compared := s.waitCount("Job login refused", before+1, 5*time.Second) - before
+		t.Logf("job password guesses: %d attempts in %v, %d compared (%.1f/s)", attempts, hammer, compared, float64(compared)/hammer.Seconds())
+		if c, err := akDial(s.addr, "DTAIL-SCHEDULE", ssh.Password(okJob)); err == nil {
+			c.Close()
+			t.Error("the right password was compared while the source was backing off")
+		}
+		if float64(compared)/hammer.Seconds() > 5 {
+			t.Errorf("%d guesses compared in %v", compared, hammer)
+		}
+	})
+
+	log := s.log()
+	for _, name := range []string{okJob, closedJob, anyJob} {
+		if strings.Contains(log, name) {
+			t.Errorf("job name %s (a password) is in the server log", name)
+		}
+	}
+}
+
+// A job aimed at this dserver runs in-process (no login) and reads with the
+// dserver account's permissions, not the capability's, unless ReadAnyFile.
+func TestSecJobInProcess(t *testing.T) {
+	requireRoot(t, "setpriv")
+	srvU, owner := addUser(t, "jpsrv"), addUser(t, "jpown")
+	_, secret := secJobFiles(t, srvU, owner)
+	allDay := &[2]int{0, 24}
+	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: jobCfg(t, []jobJSON{
+		{Name: "plain", Enable: true, Files: secret, Query: secJobQuery, Outfile: "./plain.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay},
+		{Name: "anyfile", Enable: true, Files: secret, Query: secJobQuery, Outfile: "./anyfile.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, ReadAnyFile: true},
+	})})
+	if s.waitCount("Job exited with status", 2, 30*time.Second) < 2 {
+		t.Fatalf("jobs did not finish:\n%s", tail(s.log(), 30))
+	}
+	plain, _ := os.ReadFile(filepath.Join(s.dir, "plain.csv"))
+	anyfile, _ := os.ReadFile(filepath.Join(s.dir, "anyfile.csv"))
+	if strings.Contains(string(plain), "5") {
+		t.Errorf("the job read a file the dserver account may not read: %q\n%s", plain, tail(s.log(), 30))
+	}
+	if !strings.Contains(string(anyfile), "5") {
+		t.Errorf("the ReadAnyFile job did not read its file: %q\n%s", anyfile, tail(s.log(), 30))
+	}
+	if n := s.count("Incoming authorization"); n != 0 {
+		t.Errorf("local jobs logged in over SSH (%d logins):\n%s", n, tail(s.log(), 30))
+	}
+}
+
+// A job on one host aimed at another verifies the server's host key: an
+// impostor (here: a server whose key is not in known_hosts) never receives
+// the job's password. With the key known the job logs in and runs.
+func TestSecJobRemoteHostKey(t *testing.T) {
+	requireRoot(t)
+	aU, bU := addUser(t, "jhasrv"), addUser(t, "jhbsrv")
+	dir := newWorkDir(t)
+	pub := writeAs(t, filepath.Join(dir, "pub.log"), []byte(strings.Repeat(dmStatsLine("INFO", "STATS", "1203-101010", 7, "currentConnections=1"), 4)), 0, 0, 0o644)
+	name := "xhost-" + uniqueName("")
+	allDay := &[2]int{0, 24}
+	b := startDServer(t, dsrvOpts{as: bU, capRead: true, cfg: jobCfg(t, []jobJSON{
+		{Name: name, Files: pub, Query: secJobQuery, Outfile: "./unused.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, AllowRemoteLogin: true},
+	})})
+	aCfg := func(out string) string {
+		return jobCfg(t, []jobJSON{{Name: name, Enable: true, Servers: []string{b.addr}, Files: pub, Query: secJobQuery, Outfile: out, TimeRange: allDay}})
+	}
+	a := startDServer(t, dsrvOpts{as: aU, capRead: true, cfg: aCfg("./unknown.csv")})
+	if a.waitCount("Job exited with status", 1, 30*time.Second) < 1 {
+		t.Fatalf("job did not finish:\n%s", tail(a.log(), 30))
+	}
+	if a.count("Job exited with status 0") != 0 || b.count("DTAIL-SCHEDULE") != 0 {
+		t.Fatalf("the job logged in to a server with an unknown host key\nA:\n%s\nB:\n%s", tail(a.log(), 20), tail(b.log(), 20))
+	}
+	t.Logf("unknown host key, A's log:\n%s", tail(a.log(), 6))
+
+	sshDir := filepath.Join(a.dir, "home", ".ssh")
+	if _, err := os.Stat(sshDir); err != nil {
+		mkdirAs(t, sshDir, aU.uid, aU.gid, 0o700)
+	}
+	writeAs(t, filepath.Join(sshDir, "known_hosts"), []byte(fmt.Sprintf("[127.0.0.1]:%d %s", b.port, hostKey.pub)), aU.uid, aU.gid, 0o600)
+	writeAs(t, filepath.Join(a.dir, "dtail.json"), []byte(aCfg("./known.csv")), aU.uid, aU.gid, 0o644)
+	a.restart(t)
+	if a.waitCount("Job exited with status", 1, 30*time.Second) < 1 {
+		t.Fatalf("job did not finish:\n%s", tail(a.log(), 30))
+	}
+	got, _ := os.ReadFile(filepath.Join(a.dir, "known.csv"))
+	if string(got) != "count($line)\n4\n" {
+		t.Errorf("remote job result %q\nA:\n%s\nB:\n%s", got, tail(a.log(), 20), tail(b.log(), 20))
+	}
+	if b.count("Job login accepted|schedule job #1") != 1 || strings.Contains(b.log(), name) || strings.Contains(a.log(), name) {
+		t.Errorf("remote login not as expected (or the job name was logged)\nA:\n%s\nB:\n%s", tail(a.log(), 20), tail(b.log(), 20))
+	}
+}

@@ -69,6 +69,20 @@ type Spec struct {
 	Outfile string
 	// Query is "<Query> outfile <Outfile>".
 	Query string
+	// LogName names the job in log lines: its Name, unless the name is a
+	// password (AllowRemoteLogin), then "<kind> job #<n>".
+	LogName string
+}
+
+// LogName is how log lines name the n-th (1-based) job of its kind. The
+// Name of a job that accepts remote logins, or logs in to other servers,
+// is a password, which must never be written to a log other local users
+// may read.
+func LogName(kind Kind, n int, j config.Job) string {
+	if j.AllowRemoteLogin || len(j.Servers) > 0 || j.Discovery != "" {
+		return fmt.Sprintf("%s job #%d", kind, n)
+	}
+	return j.Name
 }
 
 // NewSpec expands job for a run starting at now.
@@ -80,6 +94,7 @@ func NewSpec(kind Kind, job config.Job, now time.Time) Spec {
 		Files:   fileList(Expand(job.Files, now)),
 		Outfile: out,
 		Query:   job.Query + " outfile " + out,
+		LogName: job.Name,
 	}
 }
 
@@ -144,29 +159,43 @@ func Run(ctx context.Context, c Config) {
 	c.DayCheckInterval = orDefault(c.DayCheckInterval, DayCheckInterval)
 	r := &runner{c: c}
 
-	var sched []config.Job
-	for _, j := range c.Schedule {
-		if r.valid(Scheduled, j) {
+	var sched []named
+	for i, j := range c.Schedule {
+		n := named{j, LogName(Scheduled, i+1, j)}
+		if r.valid(Scheduled, n) {
 			if j.TimeRange[0] >= j.TimeRange[1] {
-				c.Logger.Warn("Scheduled job never runs: TimeRange start must be below end", j.Name, fmt.Sprint(j.TimeRange))
+				c.Logger.Warn("Scheduled job never runs: TimeRange start must be below end", n.name, fmt.Sprint(j.TimeRange))
 			}
-			sched = append(sched, j)
+			sched = append(sched, n)
 		}
 	}
 	if len(sched) > 0 {
 		r.wg.Go(func() { r.schedule(ctx, sched) })
 	}
-	for _, j := range c.Continuous {
-		if r.valid(Continuous, j) {
-			r.wg.Go(func() { r.continuous(ctx, j) })
+	for i, j := range c.Continuous {
+		n := named{j, LogName(Continuous, i+1, j)}
+		if r.valid(Continuous, n) {
+			r.wg.Go(func() { r.continuous(ctx, n) })
 		}
 	}
 	r.wg.Wait()
 }
 
+// named is a job with the name its log lines use.
+type named struct {
+	config.Job
+	name string
+}
+
+func (n named) spec(kind Kind, now time.Time) Spec {
+	s := NewSpec(kind, n.Job, now)
+	s.LogName = n.name
+	return s
+}
+
 // valid reports whether the job is enabled and usable; unusable enabled
 // jobs are logged once and skipped.
-func (r *runner) valid(kind Kind, j config.Job) bool {
+func (r *runner) valid(kind Kind, j named) bool {
 	if !j.Enable {
 		return false
 	}
@@ -186,7 +215,7 @@ func (r *runner) valid(kind Kind, j config.Job) bool {
 		}
 	}
 	if err != nil {
-		r.c.Logger.Error("Skipping "+kind.String()+" job", j.Name, err.Error())
+		r.c.Logger.Error("Skipping "+kind.String()+" job", j.name, err.Error())
 		return false
 	}
 	return true
@@ -204,9 +233,9 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
 
 // runOnce runs one job with the log lines of spec §4.14.
 func (r *runner) runOnce(ctx context.Context, s Spec) int {
-	r.c.Logger.Info("Starting job " + s.Job.Name)
+	r.c.Logger.Info("Starting job " + s.LogName)
 	code := r.c.Run(ctx, s)
-	r.c.Logger.Info(fmt.Sprintf("Job exited with status %d", code), s.Job.Name)
+	r.c.Logger.Info(fmt.Sprintf("Job exited with status %d", code), s.LogName)
 	return code
 }
 
@@ -214,7 +243,7 @@ func (r *runner) runOnce(ctx context.Context, s Spec) int {
 // it starts each job whose TimeRange holds the current hour and whose
 // expanded outfile does not exist. A job still running from an earlier
 // tick is not started again.
-func (r *runner) schedule(ctx context.Context, js []config.Job) {
+func (r *runner) schedule(ctx context.Context, js []named) {
 	running := make([]atomic.Bool, len(js))
 	d := r.c.StartDelay
 	for r.sleep(ctx, d) {
@@ -224,7 +253,7 @@ func (r *runner) schedule(ctx context.Context, js []config.Job) {
 			if !InTimeRange(j.TimeRange, now.Hour()) {
 				continue
 			}
-			s := NewSpec(Scheduled, j, now)
+			s := j.spec(Scheduled, now)
 			if r.c.Exists(s.Outfile) {
 				continue
 			}
@@ -243,7 +272,7 @@ func (r *runner) schedule(ctx context.Context, js []config.Job) {
 // after each return. With RestartOnDayChange the run is cancelled when the
 // local day changes and restarted at once, with the placeholders expanded
 // for the new day.
-func (r *runner) continuous(ctx context.Context, j config.Job) {
+func (r *runner) continuous(ctx context.Context, j named) {
 	if !r.sleep(ctx, r.c.StartDelay) {
 		return
 	}
@@ -257,14 +286,14 @@ func (r *runner) continuous(ctx context.Context, j config.Job) {
 				for r.sleep(runCtx, r.c.DayCheckInterval) {
 					if !sameDay(start, r.c.Clock.Now()) {
 						dayChanged.Store(true)
-						r.c.Logger.Info("Day changed, restarting job", j.Name)
+						r.c.Logger.Info("Day changed, restarting job", j.name)
 						cancel()
 						return
 					}
 				}
 			})
 		}
-		r.runOnce(runCtx, NewSpec(Continuous, j, start))
+		r.runOnce(runCtx, j.spec(Continuous, start))
 		cancel()
 		watch.Wait()
 		if ctx.Err() != nil {

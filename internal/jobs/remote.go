@@ -33,6 +33,14 @@ type RemoteConfig struct {
 	FullHost string
 	// Host is the short host name.
 	Host string
+	// KnownHostsPath is the known_hosts file job clients verify servers
+	// against (default: HOME/.ssh/known_hosts of the dserver account). A
+	// server whose key is not there is refused: an impostor must not
+	// receive the job's password. Nobody is asked; add keys with ssh-keyscan
+	// or one interactive dtail run as the dserver account.
+	KnownHostsPath string
+	// Home is the dserver account's home directory.
+	Home string
 }
 
 // DefaultServer is the server a job without Servers connects to: the
@@ -65,13 +73,14 @@ func Servers(j config.Job, bind string, port int) ([]sshclient.Server, error) {
 	return srvs, nil
 }
 
-// RemoteRunner returns the RunFunc of dserver: a DTail client connecting
-// as the job user with the job Name as password, without host key
-// verification. Scheduled jobs run like dmap (map mode, cumulative),
-// continuous jobs like dtail --query (tail mode, one report per interval).
+// RemoteRunner returns the RunFunc for jobs on other hosts: a DTail client
+// connecting as the job user with the job Name as password, verifying host
+// keys like every client. Scheduled jobs run like dmap (map mode,
+// cumulative), continuous jobs like dtail --query (tail mode, one report per
+// interval).
 func RemoteRunner(rc RemoteConfig) RunFunc {
 	return func(ctx context.Context, s Spec) int {
-		prefix := "Job " + s.Job.Name
+		prefix := "Job " + s.LogName
 		w := &lineLogger{log: rc.Logger, prefix: prefix}
 		defer w.flush()
 		servers, err := Servers(s.Job, rc.BindAddress, rc.Port)
@@ -79,12 +88,24 @@ func RemoteRunner(rc RemoteConfig) RunFunc {
 			rc.Logger.Error(prefix, "Unable to resolve servers", err.Error())
 			return client.ExitFatal
 		}
+		kh, err := sshclient.NewKnownHosts(sshclient.KnownHostsOptions{
+			Path: rc.KnownHostsPath,
+			Home: rc.Home,
+			// No one answers a trust prompt inside a daemon: an unknown
+			// or changed host key fails the connection at once.
+			In:  strings.NewReader(""),
+			Out: w,
+		})
+		if err != nil {
+			rc.Logger.Error(prefix, "Unable to open known hosts", err.Error())
+			return client.ExitFatal
+		}
 		dialer, err := sshclient.NewDialer(sshclient.DialerConfig{
-			User:                  s.Kind.User(),
-			Password:              s.Job.Name,
-			InsecureIgnoreHostKey: true,
-			ConnectTimeout:        rc.ConnectTimeout,
-			ConnectionsPerCPU:     ConnectionsPerCPU,
+			User:              s.Kind.User(),
+			Password:          s.Job.Name,
+			KnownHosts:        kh,
+			ConnectTimeout:    rc.ConnectTimeout,
+			ConnectionsPerCPU: ConnectionsPerCPU,
 		})
 		if err != nil {
 			rc.Logger.Error(prefix, "Unable to create the client", err.Error())

@@ -28,6 +28,10 @@ type ServeOptions struct {
 	// AuthKey registers a key for the session's user and returns the reply
 	// text (protocol.AuthKey*). Nil answers "feature disabled".
 	AuthKey func(b64 string) string
+	// Allow, if set, vets every command before it runs; a non-nil error
+	// refuses the command with a SERVER error. Job users' sessions are
+	// held to their job's query and files this way.
+	Allow func(cmd protocol.Command) error
 	// CloseAckTimeout is how long the server waits for `.ack close
 	// connection` (default 5 s).
 	CloseAckTimeout time.Duration
@@ -161,6 +165,14 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 				ran = true
 				startClose()
 				continue
+			}
+			if o.Allow != nil {
+				if aerr := o.Allow(cmd); aerr != nil {
+					s.SendServer(s.logWarn("Command refused", aerr))
+					ran = true
+					startClose()
+					continue
+				}
 			}
 			if cmd.HasOptions && err == nil {
 				s.applySessionOptions(cmd.Options)
