@@ -1185,7 +1185,7 @@ func TestSignalTerm(t *testing.T) {
 				case <-done:
 					t.Errorf("ended only %v after SIGTERM, want < 1 s (+ %v slack)", time.Since(sent).Round(time.Millisecond), termSlack)
 				case <-time.After(4 * time.Second):
-					t.Errorf("still running 5 s after SIGTERM (killed by the cleanup)")
+					t.Errorf("still running %v after SIGTERM (killed by the cleanup)", time.Since(sent).Round(time.Second))
 				}
 			}
 		})
