@@ -1,6 +1,10 @@
 package match
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // finder searches for one needle with bytes.IndexByte on its rarest byte.
 // bytes.Index keys on the needle's first byte; in logs that byte is often
@@ -13,7 +17,14 @@ type finder struct {
 	rare       int // index in needle of the rarest byte
 	rare2      int // second rarest, checked before the full compare
 	calibrated bool
+	// pair: the rarest byte is still common (more than once per 64
+	// bytes), so both bytes are searched at once with pairScan.
+	pair bool
 }
+
+// pairDensity: a byte seen more often than once per this many bytes of
+// the sample makes IndexByte stop too often; pairScan takes over.
+const pairDensity = 64
 
 const calibrateSample = 64 << 10
 
@@ -56,6 +67,11 @@ func (f *finder) calibrate(sample []byte) {
 	} else {
 		f.rare2 = best
 	}
+	f.pair = f.rare2 != f.rare && counts[f.needle[f.rare]]*pairDensity > len(sample)
+	if f.pair {
+		f.rare, f.rare2 = bestPair(f.needle, func(int) byte { return 0 },
+			func(i int) int { return counts[f.needle[i]] }, sample)
+	}
 }
 
 // index returns the first position of the needle in hay, or -1.
@@ -71,6 +87,15 @@ func (f *finder) index(hay []byte) int {
 		return bytes.IndexByte(hay, f.needle[0])
 	}
 	rb, r2, c2 := f.needle[f.rare], f.rare2, f.needle[f.rare2]
+	if f.pair {
+		for i := 0; ; {
+			p := pairScan(hay, i, n, f.rare, r2, rb, c2, 0, 0)
+			if p < 0 || bytes.Equal(hay[p:p+n], f.needle) {
+				return p
+			}
+			i = p + 1
+		}
+	}
 	last := len(hay) - n // last valid start
 	for i := 0; i <= last; {
 		j := bytes.IndexByte(hay[i+f.rare:last+f.rare+1], rb)
@@ -103,6 +128,11 @@ type setNeedle struct {
 	c1, c2 byte // the rare byte in both cases (equal when it has no case)
 	p1, p2 int  // cached next position of c1/c2; -1 none left, -2 unknown
 	occ    int  // cached next occurrence; -1 none left, -2 unknown
+	// pair mode (see finder.pair): the two rarest positions, their
+	// bytes (lower case) and OR masks (0x20 for a folded letter).
+	pair           bool
+	o1, o2         int
+	b1, b2, m1, m2 byte
 }
 
 func newSetFinder(set []lit) *setFinder {
@@ -137,20 +167,41 @@ func (f *setFinder) calibrate(sample []byte) {
 	}
 	for i := range f.needles {
 		n := &f.needles[i]
-		best := -1
-		for j, c := range n.s {
+		folded := func(c byte) bool { return n.fold && 'a' <= c && c <= 'z' }
+		freq := func(c byte) int {
 			k := count(c)
-			if n.fold && 'a' <= c && c <= 'z' {
+			if folded(c) {
 				k += count(c - 'a' + 'A')
 			}
-			if best < 0 || k < best {
-				best, n.rare = k, j
+			return k
+		}
+		best, second, bestK := -1, -1, 0
+		for j, c := range n.s {
+			k := freq(c)
+			switch {
+			case best < 0 || k < bestK:
+				second, best, bestK = best, j, k
+			case c != n.s[best] && (second < 0 || k < freq(n.s[second])):
+				second = j
 			}
 		}
+		n.rare = best
 		n.c1 = n.s[n.rare]
 		n.c2 = n.c1
-		if n.fold && 'a' <= n.c1 && n.c1 <= 'z' {
+		if folded(n.c1) {
 			n.c2 = n.c1 - 'a' + 'A'
+		}
+		if second >= 0 && bestK*pairDensity > len(sample) {
+			n.pair = true
+			mask := func(i int) byte {
+				if folded(n.s[i]) {
+					return 0x20
+				}
+				return 0
+			}
+			n.o1, n.o2 = bestPair(n.s, mask, func(i int) int { return freq(n.s[i]) }, sample)
+			n.b1, n.b2 = n.s[n.o1], n.s[n.o2]
+			n.m1, n.m2 = mask(n.o1), mask(n.o2)
 		}
 	}
 }
@@ -192,6 +243,15 @@ func (n *setNeedle) next(hay []byte, from int) int {
 		return n.occ
 	}
 	l := len(n.s)
+	if n.pair {
+		for p := from; ; p++ {
+			p = pairScan(hay, p, l, n.o1, n.o2, n.b1, n.b2, n.m1, n.m2)
+			if p < 0 || n.equal(hay[p:p+l]) {
+				n.occ = p
+				return p
+			}
+		}
+	}
 	at := from + n.rare
 	for {
 		r := nextByte(hay, &n.p1, n.c1, at)
@@ -224,3 +284,89 @@ func (n *setNeedle) equal(h []byte) bool {
 	}
 	return true
 }
+
+// pairScan returns the first p >= from with p+n <= len(hay) where the
+// bytes at p+o1 and p+o2, OR-ed with m1 and m2 (0x20 folds an ASCII
+// letter), equal b1 and b2; -1 if none. It tests 8 positions per step
+// with word arithmetic, so it keeps its speed when each of the two bytes
+// alone is common (an IndexByte per occurrence costs more than the scan).
+func pairScan(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	B1, B2 := uint64(b1)*0x0101010101010101, uint64(b2)*0x0101010101010101
+	M1, M2 := uint64(m1)*0x0101010101010101, uint64(m2)*0x0101010101010101
+	last := len(hay) - n // last valid start
+	maxo := o1
+	if o2 > maxo {
+		maxo = o2
+	}
+	p := from
+	for ; p+maxo+8 <= len(hay) && p <= last; p += 8 {
+		w1 := binary.LittleEndian.Uint64(hay[p+o1:])
+		w2 := binary.LittleEndian.Uint64(hay[p+o2:])
+		t := ((w1 | M1) ^ B1) | ((w2 | M2) ^ B2)
+		z := ^(((t & lo7) + lo7) | t | lo7) // 0x80 in each zero byte of t
+		if z != 0 {
+			q := p + bits.TrailingZeros64(z)/8
+			if q > last {
+				return -1
+			}
+			return q
+		}
+	}
+	for ; p <= last; p++ {
+		if hay[p+o1]|m1 == b1 && hay[p+o2]|m2 == b2 {
+			return p
+		}
+	}
+	return -1
+}
+
+// bestPair picks the two needle positions whose bytes (with the fold
+// masks of mask) occur together least often in sample, counted with
+// pairScan itself: single-byte counts cannot see that "s" and "=" of
+// "status=503" always come together in logs that contain status=200.
+// Only the rarest positions are tried, so the cost stays small.
+func bestPair(needle []byte, mask func(i int) byte, freq func(i int) int, sample []byte) (o1, o2 int) {
+	const maxTry = 6
+	idx := make([]int, len(needle))
+	for i := range idx {
+		idx[i] = i
+	}
+	// Positions by single-byte frequency, rarest first (insertion sort:
+	// needles are short).
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && freq(idx[j]) < freq(idx[j-1]); j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
+	if len(idx) > maxTry {
+		idx = idx[:maxTry]
+	}
+	if len(sample) > pairSample {
+		sample = sample[:pairSample]
+	}
+	best := -1
+	o1, o2 = idx[0], idx[len(idx)-1]
+	for a := 0; a < len(idx); a++ {
+		for b := a + 1; b < len(idx); b++ {
+			i, j := idx[a], idx[b]
+			n := 0
+			for p := 0; ; p++ {
+				p = pairScan(sample, p, len(needle), i, j, needle[i]|mask(i), needle[j]|mask(j), mask(i), mask(j))
+				if p < 0 {
+					break
+				}
+				n++
+				if best >= 0 && n >= best {
+					break
+				}
+			}
+			if best < 0 || n < best {
+				best, o1, o2 = n, i, j
+			}
+		}
+	}
+	return o1, o2
+}
+
+const pairSample = 16 << 10

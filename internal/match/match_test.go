@@ -2,6 +2,7 @@ package match
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -142,4 +143,49 @@ func FuzzFinder(f *testing.F) {
 			t.Fatalf("needle %q hay %q: got %d want %d", needle, hay, got, want)
 		}
 	})
+}
+
+// TestPairMode: needles whose every byte is common in the data (status=503
+// among status=200 lines, (?i)error among key=value pairs) are searched
+// two bytes at a time; the results must equal a plain search.
+func TestPairMode(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "INFO|%d|currentConnections=%d|status=%d|user=user%04d|error=%d|n=5353535|a=aaa\n", i, i%50, []int{200, 404, 503}[i%3*(i%7)/6], i, i%3)
+	}
+	b.WriteString("ERROR|Error|eRRoR|status=503\n")
+	text := []byte(b.String())
+	f := newFinder([]byte("status=503"))
+	f.calibrate(text)
+	if !f.pair {
+		t.Fatal("status=503 in this data should use pair mode")
+	}
+	for from := 0; from < len(text); {
+		got, want := f.index(text[from:]), bytes.Index(text[from:], []byte("status=503"))
+		if got != want {
+			t.Fatalf("from %d: got %d want %d", from, got, want)
+		}
+		if got < 0 {
+			break
+		}
+		from += got + 1
+	}
+	for _, p := range []string{"(?i)error", "(?i)error|status=503", "ERROR|status=503"} {
+		m, _ := New(p, false, false)
+		sc := m.NewScanner()
+		if sc.set != nil {
+			sc.set.calibrate(text)
+			pair := false
+			for _, n := range sc.set.needles {
+				pair = pair || n.pair
+			}
+			if !pair {
+				t.Fatalf("%q: expected pair mode", p)
+			}
+		}
+		re := regexp.MustCompile(p)
+		if got, want := strings.Join(scanAll(m, text), ""), strings.Join(perLine(re, text), ""); got != want {
+			t.Fatalf("%q: scanner and regexp differ", p)
+		}
+	}
 }
