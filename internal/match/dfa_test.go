@@ -49,10 +49,11 @@ func checkAgainstRegexp(t *testing.T, pattern string, lines []string) {
 
 func TestDFACases(t *testing.T) {
 	lines := []string{"", "a", "ab", "foo bar", "foobar", "FOO", "Foo_bar", "x foo", "foo.", "K", "\u212a", "ſ", "s",
-		"caf\u00e9", "\xff\xfe", "a\xffb", "disk", "DISK", "di\u212a", "error: disk", "ERROR 42", "status=503|x", "1234567"}
+		"caf\u00e9", "\xff\xfe", "a\xffb", "disk", "DISK", "di\u212a", "error: disk", "ERROR 42", "status=503|x", "1234567", "a\xff", "\xfe", "a\xef\xbf\xbd"}
 	patterns := []string{`\bfoo\b`, `\Bfoo`, `foo\B`, `^foo`, `foo$`, `^$`, `^`, `$`, `(?i)foo`, `(?i)disk`, `(?i)k`,
 		`(?i)s`, `[^a]`, `.`, `(?s).`, `a|b`, `(?m)^foo$`, `\Afoo\z`, `(?i)ERROR|status=50[34]`, `[0-9]{5}`,
-		`x*`, `\b`, `\B`, `é`, `(?i)É`, `[\x{80}-\x{10ffff}]`, `\pL+`, `(a|b)*c`, `(?U)a+?b`, `^(?:a|ab)$`}
+		`x*`, `\b`, `\B`, `é`, `(?i)É`, `[\x{80}-\x{10ffff}]`, `\pL+`, `(a|b)*c`, `(?U)a+?b`, `^(?:a|ab)$`,
+		`a\x{FFFD}`, `[\x{FFFD}x]`, `(?i)a\x{FFFD}|zz`}
 	for _, p := range patterns {
 		checkAgainstRegexp(t, p, lines)
 	}

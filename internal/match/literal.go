@@ -36,16 +36,38 @@ const (
 // concatenations, alternations, groups and repetitions with a minimum,
 // like ripgrep's inner-literal extraction; it never claims a literal a
 // match could lack, which is all a prefilter needs.
-func requiredSet(re *syntax.Regexp) []lit {
+func requiredSet(re *syntax.Regexp) (set []lit, exact bool) {
 	info := analyze(re)
 	best := info.req
+	if info.exactOK && usable(info.exact) && !hasAssertion(re) {
+		// The pattern is exactly "one of these strings": containing one
+		// is matching, no confirmation needed.
+		return info.exact, true
+	}
 	if info.exactOK && better(info.exact, best) {
 		best = info.exact
 	}
 	if !usable(best) {
-		return nil
+		return nil, false
 	}
-	return best
+	return best, false
+}
+
+// hasAssertion reports an empty-width operator (^ $ \A \z \b \B) anywhere
+// in re: the literal analysis treats them as "", which is right for a
+// prefilter but not for deciding a match.
+func hasAssertion(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	}
+	for _, sub := range re.Sub {
+		if hasAssertion(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // usable: no empty member (it would match everywhere) and no newline
@@ -151,6 +173,13 @@ func lower(b byte) byte {
 }
 
 func literalInfo(runes []rune, fold bool) litInfo {
+	for _, r := range runes {
+		if r == utf8.RuneError {
+			// U+FFFD also matches every invalid byte: its UTF-8 bytes
+			// are not required.
+			return litInfo{}
+		}
+	}
 	if !fold {
 		s := string(runes)
 		if len(s) > maxLitSize {
@@ -221,6 +250,9 @@ func classInfo(ranges []rune) litInfo {
 	var runes []rune
 	for i := 0; i+1 < len(ranges); i += 2 {
 		for r := ranges[i]; r <= ranges[i+1]; r++ {
+			if r == utf8.RuneError {
+				return litInfo{} // see literalInfo
+			}
 			runes = append(runes, r)
 		}
 	}

@@ -38,7 +38,10 @@ type Matcher struct {
 	pattern string
 	prog    *syntax.Prog
 	// set is the prefilter: every match contains one of these literals.
-	set []lit
+	// With exact, containing one of them is matching (the pattern is a
+	// plain literal set such as `ERROR|status=503` or `(?i)error`).
+	set   []lit
+	exact bool
 	// dfas serves Match, which may be called from several readers at
 	// once (a DFA's cache is per user).
 	dfas *sync.Pool
@@ -72,7 +75,7 @@ func New(pattern string, invert, literal bool) (*Matcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid regex %q: %w", pattern, err)
 	}
-	m.set = requiredSet(parsed)
+	m.set, m.exact = requiredSet(parsed)
 	prog := m.prog
 	m.dfas = &sync.Pool{New: func() any { return newDFA(prog) }}
 	return m, nil
@@ -208,12 +211,15 @@ func (sc *Scanner) NextMatch(block []byte, from int) (start, end int, ok bool) {
 		}
 		sc.scanned += int64(end - from)
 		sc.candLen += int64(end - start)
+		sc.lastFrom = end
+		if m.exact {
+			return start, end, true
+		}
 		line := trimNL(block[start:end])
 		matched, known := sc.d.matchLine(line)
 		if !known {
 			matched = m.re.Match(line)
 		}
-		sc.lastFrom = end
 		if matched {
 			return start, end, true
 		}
