@@ -49,11 +49,11 @@ func checkAgainstRegexp(t *testing.T, pattern string, lines []string) {
 
 func TestDFACases(t *testing.T) {
 	lines := []string{"", "a", "ab", "foo bar", "foobar", "FOO", "Foo_bar", "x foo", "foo.", "K", "\u212a", "ſ", "s",
-		"caf\u00e9", "\xff\xfe", "a\xffb", "disk", "DISK", "di\u212a", "error: disk", "ERROR 42", "status=503|x", "1234567", "a\xff", "\xfe", "a\xef\xbf\xbd"}
+		"caf\u00e9", "\xff\xfe", "a\xffb", "disk", "DISK", "di\u212a", "error: disk", "ERROR 42", "status=503|x", "1234567", "a\xff", "\xfe", "a\xef\xbf\xbd", "status=200", "status=201", "Status=302", "xstatus=3020", "status=30", "status=20 status=300", "ERRNO", "eRror", "START"}
 	patterns := []string{`\bfoo\b`, `\Bfoo`, `foo\B`, `^foo`, `foo$`, `^$`, `^`, `$`, `(?i)foo`, `(?i)disk`, `(?i)k`,
 		`(?i)s`, `[^a]`, `.`, `(?s).`, `a|b`, `(?m)^foo$`, `\Afoo\z`, `(?i)ERROR|status=50[34]`, `[0-9]{5}`,
 		`x*`, `\b`, `\B`, `é`, `(?i)É`, `[\x{80}-\x{10ffff}]`, `\pL+`, `(a|b)*c`, `(?U)a+?b`, `^(?:a|ab)$`,
-		`a\x{FFFD}`, `[\x{FFFD}x]`, `(?i)a\x{FFFD}|zz`}
+		`a\x{FFFD}`, `[\x{FFFD}x]`, `(?i)a\x{FFFD}|zz`, `status=[23]0[02]`, `(?i)err(or|no)`, `(?i)sta(tus|rt)`}
 	for _, p := range patterns {
 		checkAgainstRegexp(t, p, lines)
 	}
@@ -124,6 +124,7 @@ func FuzzDFAAgreesWithRegexp(f *testing.F) {
 	f.Add(`^(WARN|ERROR|INFO\|[^|]*\|[12])`, "INFO|x|1\nINFO|x|3\nWARN\n")
 	f.Add(`[a-z]+=[0-9]{5}[|]`, "a=12345|\nb=1234|\n")
 	f.Add(`(?i)disk$`, "DI\u212a\ndisk\nDisk \n")
+	f.Add(`status=[23]0[02]`, "status=200\nstatus=201\nstatus=20 status=302\n")
 	f.Fuzz(func(t *testing.T, pattern, text string) {
 		if len(pattern) > 200 || len(text) > 4096 {
 			return
