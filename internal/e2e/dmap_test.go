@@ -421,6 +421,50 @@ func dmExpect(lines []dmLine, groupBy []string, aggs []dmAgg, cond dmCond) (stri
 	return b.String(), exact
 }
 
+// dmExpectNotes computes the stderr notes dmap prints after the run
+// (issue 13): the WARN lines of the table the default format skipped, an
+// empty result, and select fields present in no matching line.
+func dmExpectNotes(lines []dmLine, groupBy []string, aggs []dmAgg, cond dmCond) string {
+	var notes []string
+	skipped, matched := 0, 0
+	has := map[string]bool{"$line": true}
+	for _, l := range lines {
+		if !l.stats {
+			continue
+		}
+		if !l.info {
+			skipped++
+			continue
+		}
+		if !cond.eval(l) {
+			continue
+		}
+		matched++
+		for k := range l.kv {
+			has[k] = true
+		}
+	}
+	if skipped > 0 {
+		notes = append(notes, fmt.Sprintf(`dmap: warning: log format "default" skipped %d lines of the input (it reads only INFO lines whose fields after MAPREDUCE:TABLE are key=value): the result leaves them out`, skipped))
+	}
+	if matched == 0 {
+		return strings.Join(append(notes, "dmap: the result is empty: no line matched the query"), "\n")
+	}
+	seen := map[string]bool{}
+	for _, a := range aggs {
+		f := a.sel[strings.IndexByte(a.sel, '(')+1 : len(a.sel)-1]
+		if i := strings.IndexByte(f, ';'); i >= 0 {
+			f = f[:i]
+		}
+		if has[f] || seen[f] {
+			continue
+		}
+		seen[f] = true
+		notes = append(notes, fmt.Sprintf("dmap: warning: field %s occurred in no matching line: %s shows 0 in every row", f, a.sel))
+	}
+	return strings.Join(notes, "\n")
+}
+
 // dmMaskSketches replaces the sketch columns of a CSV by "~" and returns
 // their values, for the comparison with dmExpect.
 func dmMaskSketches(csv []byte, ngroup int, aggs []dmAgg) (string, map[string][]float64) {
@@ -497,6 +541,20 @@ func TestDmapProperty(t *testing.T) {
 				for _, r := range []result{res1, res2, res3} {
 					if r.code != 0 {
 						t.Fatalf("%s", r)
+					}
+				}
+				// The notes on stderr (issue 13) are the same every way
+				// and as computed here.
+				wantNotes := dmExpectNotes(log, g, aggs, cond)
+				for name, r := range map[string]result{"serverless": res1, "one dserver": res2, "three dservers": res3} {
+					var notes []string // client log lines (CLIENT|…) aside
+					for _, l := range lines(r.stderr) {
+						if strings.HasPrefix(l, "dmap: ") {
+							notes = append(notes, l)
+						}
+					}
+					if got := strings.Join(notes, "\n"); got != wantNotes {
+						t.Errorf("%s: stderr\n%s\nwant\n%s", name, got, wantNotes)
 					}
 				}
 				expectBytes(t, "one dserver vs serverless", one, sl)
