@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Integration-test mode (DTAIL_INTEGRATION_TEST_RUN_MODE=yes, spec 4.17)
@@ -43,16 +46,21 @@ func (d testModeDir) env() []string {
 	return baseEnv(d.home, "DTAIL_INTEGRATION_TEST_RUN_MODE=yes")
 }
 
-// startServer runs our dserver in test mode in d.dir.
-func (d testModeDir) startServer(t *testing.T) *server {
+// startServer runs our dserver in test mode in d.dir, with the JSON
+// config cfg ("" = --cfg none).
+func (d testModeDir) startServer(t *testing.T, cfg ...string) *server {
 	t.Helper()
+	cfgArg := "none"
+	if len(cfg) > 0 && cfg[0] != "" {
+		cfgArg = writeOwned(t, filepath.Join(d.dir, fmt.Sprintf("dtail-%d.json", time.Now().UnixNano())), []byte(cfg[0]), 0o644)
+	}
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
-		cmd := exec.Command(ours("dserver"), "--cfg", "none", "--logger", "stdout", "--logLevel", "info",
+		cmd := exec.Command(ours("dserver"), "--cfg", cfgArg, "--logger", "stdout", "--logLevel", "info",
 			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(port))
 		cmd.Dir, cmd.Env = d.dir, d.env()
 		s := &server{kind: oursKind(), dir: d.dir, port: port, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		s.proc = startBG(t, cmd, filepath.Join(d.dir, fmt.Sprintf("dserver-%d.out", attempt)))
+		s.proc = startBG(t, cmd, filepath.Join(d.dir, fmt.Sprintf("dserver-%d-%d.out", port, attempt)))
 		if s.waitListening(15 * time.Second) {
 			return s
 		}
@@ -63,47 +71,109 @@ func (d testModeDir) startServer(t *testing.T) *server {
 	}
 }
 
-func (d testModeDir) dcat(t *testing.T, s *server, authKey string) result {
+// dcat reads dcat1a.txt from s with the given auth key, as the reference
+// suite does; extra are more flags, env entries go after the test-mode
+// environment.
+func (d testModeDir) dcat(t *testing.T, s *server, authKey string, env []string, extra ...string) result {
 	t.Helper()
-	return run{bin: ours("dcat"), dir: d.dir, env: d.env(), timeout: 60 * time.Second,
-		args: []string{"--plain", "--cfg", "none", "--servers", s.addr, "--files", "dcat1a.txt",
-			"--trustAllHosts", "--noColor", "--auth-key-path", authKey}}.exec(t)
+	args := []string{"--plain", "--cfg", "none", "--servers", s.addr, "--files", "dcat1a.txt",
+		"--trustAllHosts", "--noColor", "--auth-key-path", authKey}
+	return run{bin: ours("dcat"), dir: d.dir, env: append(d.env(), env...), timeout: 60 * time.Second,
+		args: append(args, extra...)}.exec(t)
+}
+
+const dcat1a = "1 Sat  2 Oct 13:46:45 EEST 2021\n"
+
+// fast runs one dcat and reports whether the server authorized it from
+// the auth-key store (one more store line in its log).
+func (d testModeDir) fast(t *testing.T, s *server, authKey string, env []string, extra ...string) bool {
+	t.Helper()
+	before := strings.Count(s.log(), storeLogLine)
+	res := d.dcat(t, s, authKey, env, extra...)
+	if res.code != 0 || string(res.stdout) != dcat1a {
+		t.Fatalf("dcat: want exit 0 and %q, got %v\n%s", dcat1a, res, tail(s.log(), 20))
+	}
+	// The log line is written during authentication, before any output.
+	return waitFor(2*time.Second, func() bool { return strings.Count(s.log(), storeLogLine) > before })
+}
+
+func expectFast(t *testing.T, what string, got, want bool) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: authorized by the auth-key store = %v, want %v", what, got, want)
+	}
 }
 
 // TestAuthKeyFastReconnectIntegration follows the reference suite's
-// RegistrationFastPathAndFallback: the auth key does not exist yet (the
-// client generates it, spec 4.17), the first connection gets in with
-// ./id_rsa and registers it, the second is authorized from the in-memory
-// store, because the auth key is offered before ./id_rsa (spec 5.4).
+// subtests (spec 8.2) in integration-test mode: dserver authorizes every
+// user with ./id_rsa.pub, the client offers its auth key first (spec 5.4)
+// and ./id_rsa later, so a registered auth key is authorized from the
+// in-memory store.
 func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	d := newTestModeDir(t)
-	s := d.startServer(t)
-	keyDir := mkdirOwned(t, filepath.Join(d.dir, "client"), 0o700)
-	authKey := filepath.Join(keyDir, "auth_key")
 
-	res := d.dcat(t, s, authKey)
-	if res.code != 0 || string(res.stdout) != "1 Sat  2 Oct 13:46:45 EEST 2021\n" {
-		t.Fatalf("first dcat: %v\n%s", res, tail(s.log(), 20))
-	}
-	for _, f := range []string{authKey, authKey + ".pub"} {
-		fi, err := os.Stat(f)
-		if err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("generated %s: %v (mode %v), want a 0600 file", f, err, fi)
+	t.Run("RegistrationFastPathAndFallback", func(t *testing.T) {
+		s := d.startServer(t)
+		keyDir := mkdirOwned(t, filepath.Join(d.dir, "client"), 0o700)
+		authKey := filepath.Join(keyDir, "auth_key")
+		// The auth key does not exist yet: the client generates it (spec 4.17).
+		expectFast(t, "first connection", d.fast(t, s, authKey, nil), false)
+		for _, f := range []string{authKey, authKey + ".pub"} {
+			fi, err := os.Stat(f)
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("generated %s: %v (mode %v), want a 0600 file", f, err, fi)
+			}
 		}
-	}
-	if n := strings.Count(s.log(), storeLogLine); n != 0 {
-		t.Errorf("first connection used the store (%d lines)", n)
-	}
-	res = d.dcat(t, s, authKey)
-	if res.code != 0 || string(res.stdout) != "1 Sat  2 Oct 13:46:45 EEST 2021\n" {
-		t.Fatalf("second dcat: %v", res)
-	}
-	if !waitFor(5*time.Second, func() bool { return strings.Count(s.log(), storeLogLine) == 1 }) {
-		t.Errorf("second connection: want one %q line, log:\n%s", storeLogLine, tail(s.log(), 30))
-	}
+		expectFast(t, "second connection", d.fast(t, s, authKey, nil), true)
+		s.proc.stop(syscall.SIGTERM, 5*time.Second)
+		s = d.startServer(t)
+		expectFast(t, "first connection after a server restart", d.fast(t, s, authKey, nil), false)
+		expectFast(t, "second connection after a server restart", d.fast(t, s, authKey, nil), true)
+	})
+
+	t.Run("TTLExpiry", func(t *testing.T) {
+		s := d.startServer(t, `{"Server":{"AuthKeyTTLSeconds":8}}`)
+		k := newKey(t, d.dir, "ttl_key")
+		expectFast(t, "1st", d.fast(t, s, k.priv, nil), false)
+		expectFast(t, "2nd", d.fast(t, s, k.priv, nil), true)
+		time.Sleep(8500 * time.Millisecond) // the TTL under test (the spec suite uses 8 s)
+		expectFast(t, "3rd (key expired)", d.fast(t, s, k.priv, nil), false)
+		expectFast(t, "4th (registered again)", d.fast(t, s, k.priv, nil), true)
+	})
+
+	t.Run("MaxKeysPerUser", func(t *testing.T) {
+		s := d.startServer(t, `{"Server":{"AuthKeyMaxPerUser":1}}`)
+		a, b := newKey(t, d.dir, "max_a"), newKey(t, d.dir, "max_b")
+		expectFast(t, "key A 1st", d.fast(t, s, a.priv, nil), false)
+		expectFast(t, "key A 2nd", d.fast(t, s, a.priv, nil), true)
+		expectFast(t, "key B 1st (evicts A)", d.fast(t, s, b.priv, nil), false)
+		expectFast(t, "key A after eviction", d.fast(t, s, a.priv, nil), false)
+	})
+
+	t.Run("NoAuthKeyFlag", func(t *testing.T) {
+		s := d.startServer(t)
+		k := newKey(t, d.dir, "noauth_key")
+		expectFast(t, "1st with --no-auth-key", d.fast(t, s, k.priv, nil, "--no-auth-key"), false)
+		expectFast(t, "2nd with --no-auth-key", d.fast(t, s, k.priv, nil, "--no-auth-key"), false)
+	})
+
+	t.Run("PassphraseProtectedKey", func(t *testing.T) {
+		s := d.startServer(t)
+		k := newKey(t, "", "pass_key")
+		blk, err := ssh.MarshalPrivateKeyWithPassphrase(k.raw, "pass_key", []byte("s3cret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv := writeOwned(t, filepath.Join(d.dir, "pass_key"), pem.EncodeToMemory(blk), 0o600)
+		writeOwned(t, priv+".pub", k.pub, 0o644)
+		env := []string{"DTAIL_KEY_PASSPHRASE=s3cret"}
+		expectFast(t, "1st", d.fast(t, s, priv, env), false)
+		expectFast(t, "2nd", d.fast(t, s, priv, env), true)
+	})
 
 	t.Run("MissingKeyDirectoryIsFatal", func(t *testing.T) {
-		res := d.dcat(t, s, filepath.Join(d.dir, "no-such-dir", "auth_key"))
+		s := d.startServer(t)
+		res := d.dcat(t, s, filepath.Join(d.dir, "no-such-dir", "auth_key"), nil)
 		out := string(res.stdout) + string(res.stderr)
 		if res.code == 0 || !strings.Contains(out, "no-such-dir") || bytes.Contains(res.stdout, []byte("EEST")) {
 			t.Errorf("auth key in a missing directory: want a fatal error naming it, got %v", res)

@@ -20,6 +20,33 @@ const TestModeKeyBits = 4096
 // path.pub, both mode 0600. Existing files are never overwritten, and the
 // directory must exist.
 func GenerateKeyPair(path string, bits int) error {
+	// Claim both files first: a missing directory or an existing key
+	// fails at once instead of after seconds of RSA generation.
+	priv, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	pubf, err := os.OpenFile(path+".pub", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		priv.Close()
+		os.Remove(path)
+		return err
+	}
+	err = writeKeyPair(priv, pubf, bits)
+	if cerr := priv.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := pubf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		os.Remove(path + ".pub")
+	}
+	return err
+}
+
+func writeKeyPair(priv, pubf *os.File, bits int) error {
 	key, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
 		return fmt.Errorf("generate RSA key: %w", err)
@@ -28,30 +55,9 @@ func GenerateKeyPair(path string, bits int) error {
 	if err != nil {
 		return err
 	}
-	priv := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	if err := writeNew(path, priv); err != nil {
+	if err := pem.Encode(priv, &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}); err != nil {
 		return err
 	}
-	if err := writeNew(path+".pub", ssh.MarshalAuthorizedKey(pub)); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
-}
-
-func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
+	_, err = pubf.Write(ssh.MarshalAuthorizedKey(pub))
+	return err
 }
