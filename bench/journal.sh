@@ -4,8 +4,8 @@
 # with a one-hour --since/--until window. The window becomes journalctl
 # --since/--until, so journalctl reads only the window. journalctl is
 # bench/jmock (a stand-in that produces the entries of the window its
-# index would find and counts them); dgrep runs serverless, which is the
-# same session code as dserver.
+# index would find and counts them). dgrep runs serverless and against a
+# loopback dserver (as an unprivileged account when run as root).
 #
 #   bench/journal.sh                   # 1,000,000 entries
 #   ENTRIES=100000 bench/journal.sh    # quick
@@ -20,11 +20,14 @@ ENTRIES=${ENTRIES:-1000000}
 need_tools go hyperfine
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/dtail-journal.XXXXXX")
-trap '[ -n "${KEEP:-}" ] || rm -rf "$OUT"' EXIT
+chmod 755 "$OUT"
+DS_PID=
+trap 'stop "$DS_PID"; [ -n "${KEEP:-}" ] || rm -rf "$OUT"' EXIT
+trap 'exit 130' INT TERM
 if [ -z "${BIN:-}" ]; then
 	BIN=$OUT/bin
-	log "building dgrep into $BIN"
-	(cd "$ROOT" && go build -o "$BIN/" ./cmd/dgrep) || die "go build failed"
+	log "building ./cmd/... into $BIN"
+	(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
 fi
 mkdir -p "$OUT/mock"
 (cd "$ROOT" && go build -o "$OUT/mock/journalctl" ./bench/jmock) || die "go build jmock failed"
@@ -37,14 +40,39 @@ UNTIL=$(date -u -d "@$((END - 5*86400 + 3600))" +%Y-%m-%dT%H:%M:%SZ)
 FULL="$BIN/dgrep --plain --cfg none --files journal:app.service --grep status=500"
 WIN="$FULL --since $SINCE --until $UNTIL"
 
+# The dserver: journal:app.service allowed, the mock first in its PATH
+# (inherited), its entry counts in $OUT/cnt.
+if [ "$(id -u)" = 0 ]; then
+	SRV_USER=${SRV_USER:-dtremote}
+	id "$SRV_USER" >/dev/null 2>&1 || useradd -m -U -s /bin/bash "$SRV_USER" || die "useradd $SRV_USER failed"
+	AS_SRV=(setpriv "--reuid=$SRV_USER" "--regid=$(id -gn "$SRV_USER")" --init-groups)
+else
+	SRV_USER=$(id -un)
+	AS_SRV=()
+fi
+mkdir -p "$OUT/cnt" && chmod 777 "$OUT/cnt"
+cat >"$OUT/dtail.json" <<'JSON'
+{"Server":{"Permissions":{"Default":["readfiles:^journal:app\\.service$"]}}}
+JSON
+chmod 644 "$OUT/dtail.json"
+export JMOCK_COUNT=$OUT/cnt/count
+DS_CFG=$OUT/dtail.json start_bench_dserver
+RFULL="$BIN/dgrep --plain --cfg none --servers 127.0.0.1:$DS_PORT --trustAllHosts --noColor --auth-key-path $KEY --user $SRV_USER --files journal:app.service --grep status=500"
+RWIN="$RFULL --since $SINCE --until $UNTIL"
+export HOME=$OUT/home
+
 one() { # name cmd...
 	local name=$1
 	shift
-	rm -f "$OUT/count"
+	rm -f "$JMOCK_COUNT"
 	local matches
-	matches=$(JMOCK_COUNT=$OUT/count "$@" | wc -l)
-	echo "RESULT $name: journalctl produced $(cat "$OUT/count") of $ENTRIES entries, $matches matching lines"
+	matches=$("$@" | wc -l)
+	echo "RESULT $name: journalctl produced $(cat "$JMOCK_COUNT") of $ENTRIES entries, $matches matching lines"
 }
-one "no window      " $FULL
-one "one-hour window" $WIN
-hyperfine -N --warmup 1 --runs "${RUNS:-5}" -n "dgrep full journal" "$FULL" -n "dgrep one-hour window" "$WIN"
+one "serverless, no window      " $FULL
+one "serverless, one-hour window" $WIN
+one "dserver, no window         " $RFULL
+one "dserver, one-hour window   " $RWIN
+hyperfine -N --warmup 1 --runs "${RUNS:-5}" \
+	-n "serverless full journal" "$FULL" -n "serverless one-hour window" "$WIN" \
+	-n "dserver full journal" "$RFULL" -n "dserver one-hour window" "$RWIN"

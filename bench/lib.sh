@@ -74,6 +74,7 @@ stop() {
 # $OUT/keys (KEY is the client key), the server in $OUT/srv as "${AS_SRV[@]}"
 # (set by the caller; empty when not root), its output in $OUT/dserver.log.
 # Sets KEY, DS_PORT and DS_PID; the caller stops DS_PID in its cleanup.
+# DS_CFG, if set, is the server's config file (default: --cfg none).
 start_bench_dserver() {
 	mkdir -p "$OUT/srv/cache" "$OUT/home/.ssh" "$OUT/keys"
 	chmod 700 "$OUT/home/.ssh"
@@ -89,7 +90,7 @@ start_bench_dserver() {
 		(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { DS_PORT=$p; break; }
 	done
 	[ -n "$DS_PORT" ] || die "no free port"
-	(cd "$OUT/srv" && exec "${AS_SRV[@]}" "$BIN/dserver" --cfg none --logger stdout --logLevel warn \
+	(cd "$OUT/srv" && exec "${AS_SRV[@]}" "$BIN/dserver" --cfg "${DS_CFG:-none}" --logger stdout --logLevel warn \
 		--bindAddress 127.0.0.1 --port "$DS_PORT" >"$OUT/dserver.log" 2>&1) &
 	DS_PID=$!
 	for _ in $(seq 200); do
