@@ -200,10 +200,10 @@ func (r *reducer) finish(skipped int64) bool {
 		if s.Op() != query.AggLast {
 			shows = "0"
 		}
-		notes = append(notes, fmt.Sprintf("warning: field %s occurred in no matching line: %s shows %s in every row", s.Field, s.Storage, shows))
+		notes = append(notes, fmt.Sprintf("warning: field %s occurred in no matching line: %s shows %s in every row", query.Show(s.Field), query.Show(s.Storage), shows))
 	}
 	if g := q.GroupFields(); !cov.KeyNotEmpty && !slices.Contains(g, "$empty") {
-		notes = append(notes, fmt.Sprintf("warning: group by %s was empty in every matching line: all of them fell into one group with an empty key", strings.Join(g, ", ")))
+		notes = append(notes, fmt.Sprintf("warning: group by %s was empty in every matching line: all of them fell into one group with an empty key", query.Show(strings.Join(g, ", "))))
 	}
 	return r.note(notes)
 }

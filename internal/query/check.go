@@ -122,9 +122,13 @@ func Check(q *Query, input, format string, formats []string) (errs, warns []*Err
 		why = append(why, r)
 	}
 	if len(why) > 0 {
-		label := "group by " + strings.Join(groups, ", ")
+		shown := make([]string, len(groups))
+		for i, g := range groups {
+			shown[i] = show(g)
+		}
+		label := "group by " + strings.Join(shown, ", ")
 		if q.GroupBy == nil {
-			label = "the default group (the first select field, " + groups[0] + ")"
+			label = "the default group (the first select field, " + shown[0] + ")"
 		}
 		warns = append(warns, at(pos, true, "", label+" can only produce one group: "+strings.Join(why, "; "), ""))
 	}
@@ -135,12 +139,13 @@ func Check(q *Query, input, format string, formats []string) (errs, warns []*Err
 // server ("" if it may vary). $hostname and friends are left out: "group
 // by $hostname" is the documented way to get one group per server.
 func (q *Query) constantField(g, format string, produced map[string]*Assign) string {
+	name := show(g)
 	if a := produced[g]; a != nil {
 		if a.Arg.Kind == String {
-			return g + " is set to the constant " + strconv.Quote(a.Arg.Text)
+			return name + " is set to the constant " + strconv.Quote(a.Arg.Text)
 		}
 		if _, err := strconv.ParseFloat(a.Arg.Text, 64); err == nil && a.Arg.Kind == Bareword {
-			return g + " is set to the constant " + a.Arg.Text
+			return name + " is set to the constant " + show(a.Arg.Text)
 		}
 		return ""
 	}
@@ -149,10 +154,10 @@ func (q *Query) constantField(g, format string, produced map[string]*Assign) str
 		return "$empty is always empty"
 	case strings.HasPrefix(g, "$"):
 		if known := knownVars[format]; known != nil && !known[g] {
-			return g + " is not a variable of log format '" + format + "' (always empty)"
+			return name + " is not a variable of log format '" + show(format) + "' (always empty)"
 		}
 	case format == "generic" && g != "*":
-		return "log format 'generic' never sets the field " + g + " (always empty)"
+		return "log format 'generic' never sets the field " + name + " (always empty)"
 	}
 	return ""
 }

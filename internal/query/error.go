@@ -103,6 +103,10 @@ func newError(input string, pos Pos, wrapped bool, msg string) *Error {
 	return e
 }
 
+// Show is show for other packages: text from a query, safe to put in a
+// one-line message.
+func Show(s string) string { return show(s) }
+
 // show makes token text safe to embed in a one-line error message. Quoted
 // tokens may contain newlines and control characters; those are escaped so
 // that an error never spans lines. Ordinary text stays verbatim, as in the

@@ -39,6 +39,15 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		// The client's checks: no panic, one-line findings.
+		for _, format := range []string{"default", "generic", "csv", "json"} {
+			errs, warns := Check(q, in, format, []string{"default", "generic", "generickv", "csv", "json", "logfmt"})
+			for _, e := range append(errs, warns...) {
+				if strings.ContainsAny(e.Error(), "\n\r") {
+					t.Fatalf("multi-line finding %q", e)
+				}
+			}
+		}
 		s := q.String()
 		q2, err := Parse(s)
 		if err != nil {
