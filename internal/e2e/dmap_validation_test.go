@@ -116,6 +116,27 @@ func TestDmapQueryValidation(t *testing.T) {
 		})
 	}
 
+	// Against DTail 4.x servers: the same notes, except the skipped lines,
+	// which only our servers count (in their receipts).
+	for _, kit := range kits {
+		t.Run("noted/"+kit, func(t *testing.T) {
+			ref := startServer(t, refKind(t, kit), serverOpts{})
+			home := filepath.Join(dir, "home")
+			for _, tc := range noted {
+				var want []string
+				for _, n := range tc.notes {
+					if !strings.Contains(n, "skipped 20 lines") {
+						want = append(want, n)
+					}
+				}
+				res := oursClient().remote(t, "dmap", home, []*server{ref}, "--query", tc.query, "--files", in).exec(t)
+				if got := dvNotes(res.stderr); res.code != 0 || got != strings.Join(want, "\n") || dvRows(res.stdout) != tc.rows {
+					t.Errorf("%s: want exit 0, %d rows and notes\n%s\ngot %s", tc.query, tc.rows, strings.Join(want, "\n"), res)
+				}
+			}
+		})
+	}
+
 	t.Run("receipt counts skipped lines", func(t *testing.T) {
 		for mode, res := range dvRuns(t, dir, srv, in, "--query", "from REQ select action,count($line) group by action", "--receipt", "json") {
 			var rc struct {
@@ -135,11 +156,12 @@ func TestDmapQueryValidation(t *testing.T) {
 	})
 }
 
-// dvNotes returns the stderr lines other than the JSON receipt.
+// dvNotes returns dmap's own stderr lines: not the JSON receipt, not the
+// client log (CLIENT|…).
 func dvNotes(stderr []byte) string {
 	var out []string
 	for _, l := range lines(stderr) {
-		if !strings.HasPrefix(l, "{") {
+		if strings.HasPrefix(l, "dmap: ") {
 			out = append(out, l)
 		}
 	}
