@@ -514,6 +514,12 @@ func TestSecKernelOracle(t *testing.T) {
 	link("rel-d755", "../d755/f604.log", filepath.Join(dirs["d755"], "f604.log"))
 	link("chain", "rel-d755", filepath.Join(dirs["d755"], "f604.log"))
 	link("dangling", "../nonexistent.log", "")
+	// ".." is a lookup too: it needs search permission on the directory
+	// it leaves, and a regular file has no "..".
+	link("dotdot-closed", "../d700/../d755/f644.log", filepath.Join(dirs["d755"], "f644.log"))
+	link("dotdot-file", "../d755/f644.log/../f604.log", filepath.Join(dirs["d755"], "f604.log"))
+	link("trailing-slash", "../d755/f640g.log/", filepath.Join(dirs["d755"], "f640g.log"))
+	link("dot-after-file", "../d755/f600.log/.", filepath.Join(dirs["d755"], "f600.log"))
 	dlink := filepath.Join(links, "dir-d700")
 	if err := os.Symlink(dirs["d700"], dlink); err != nil {
 		t.Fatal(err)

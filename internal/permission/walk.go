@@ -229,8 +229,22 @@ func (w *walker) resolve(abs string) (*walk, error) {
 		todo = todo[1:]
 		switch name {
 		case "", ".":
+			// Only a directory has "." (and a trailing slash, which
+			// splits into "", asks for a directory, as in the kernel).
+			if top := wk.top(); !isDir(&top.st) {
+				return fail(denied(wk.path(), "not a directory, but the path continues", unix.ENOTDIR))
+			}
 			continue
 		case "..":
+			// Like any lookup, ".." needs a directory the user may search
+			// (a link target "closed/../x" must not pass through closed).
+			top := wk.top()
+			if !isDir(&top.st) {
+				return fail(denied(wk.path(), "not a directory, but the path continues", unix.ENOTDIR))
+			}
+			if e := w.search(wk, top); e != nil {
+				return fail(e)
+			}
 			if err := wk.pop(); err != nil {
 				return fail(err)
 			}
