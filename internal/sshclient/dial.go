@@ -155,6 +155,9 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 			}
 			decided = true
 			attempt--
+			// The retry budget starts again: the user's reading time is
+			// not the server's fault.
+			start = time.Now()
 			continue
 		}
 		if !retry || ctx.Err() != nil {
