@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -324,5 +325,28 @@ func TestServeCount(t *testing.T) {
 	}
 	if strings.Contains(got, "REMOTE|") {
 		t.Fatalf("counting must not send lines: %q", got)
+	}
+}
+
+// Allow vets every command before it runs: a refused read never opens
+// its file, and the session goes on with the next command.
+func TestServeAllowRefuses(t *testing.T) {
+	var opened []string
+	cfg := Config{Open: func(path string) (*os.File, error) {
+		opened = append(opened, path)
+		return nil, os.ErrNotExist
+	}}
+	opts := ServeOptions{Allow: func(c protocol.Command) error {
+		if c.Verb == protocol.VerbCat {
+			return errors.New("not for you")
+		}
+		return nil
+	}, AuthKey: func(string) string { return protocol.AuthKeyOK }}
+	got := exchange(t, opts, cfg, "cat /etc/shadow x", "AUTHKEY AAAA")
+	if !strings.Contains(got, "Command refused|not for you") || !strings.Contains(got, "AUTHKEY OK") {
+		t.Fatalf("got %q", got)
+	}
+	if len(opened) != 0 {
+		t.Fatalf("a refused command opened %v", opened)
 	}
 }
