@@ -153,7 +153,25 @@ func RunServer(env Env) int {
 		go http.ListenAndServe(f.PProf, nil)
 	}
 
-	srv, err := newServer(cfg, log, full, short, testMode)
+	// Generating a large host key takes a while and cannot be
+	// interrupted; SIGTERM during it still ends dserver at once.
+	type started struct {
+		srv *server
+		err error
+	}
+	startc := make(chan started, 1)
+	go func() {
+		srv, err := newServer(cfg, log, full, short, testMode)
+		startc <- started{srv, err}
+	}()
+	var srv *server
+	select {
+	case st := <-startc:
+		srv, err = st.srv, st.err
+	case <-ctx.Done():
+		log.Info("Server stopped during start-up")
+		return 0
+	}
 	if err != nil {
 		log.Error("Unable to start server", err)
 		fmt.Fprintf(env.Stderr, "dserver: %v\n", oneLine(err))

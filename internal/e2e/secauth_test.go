@@ -418,3 +418,26 @@ func TestSecJobRemoteHostKey(t *testing.T) {
 		t.Errorf("remote login not as expected (or the job name was logged)\nA:\n%s\nB:\n%s", tail(a.log(), 20), tail(b.log(), 20))
 	}
 }
+
+// SIGTERM while dserver generates a large host key ends it at once (the
+// generation cannot be interrupted; DTail 4.x and we before ignored the
+// signal until it finished).
+func TestSecStartupSIGTERM(t *testing.T) {
+	requireRoot(t)
+	dir := newWorkDir(t)
+	cfg := writeOwned(t, filepath.Join(dir, "dtail.json"), []byte(`{"Server":{"HostKeyBits":8192,"HostKeyFile":"./new_host_key"}}`), 0o644)
+	cmd := exec.Command(filepath.Join(binDir, "dserver"), "--cfg", cfg, "--bindAddress", "127.0.0.1", "--port", fmt.Sprint(freePort(t)), "--logger", "stdout")
+	cmd.Dir = dir
+	cmd.Env = baseEnv(dir)
+	p := startBGWith(t, cmd, filepath.Join(dir, "dserver.out"), procAttr())
+	if !p.waitOutput(10*time.Second, func(b []byte) bool { return strings.Contains(string(b), "Generating private server RSA host key") }) {
+		t.Fatalf("dserver did not start generating:\n%s", p.output())
+	}
+	start := time.Now()
+	if !p.stop(syscall.SIGTERM, 5*time.Second) {
+		t.Fatalf("dserver ignored SIGTERM while generating its host key (killed after %v)", time.Since(start).Round(time.Millisecond))
+	}
+	if c := p.exitCode(); c != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", c)
+	}
+}
