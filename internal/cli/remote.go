@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -39,7 +38,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	}
 	out := client.NewOutput(env.Stdout)
 	defer out.Close()
-	log, ok := clientLogger(binary, f, cfg, env, home, full, out, scheme)
+	log, ok := clientLogger(binary, f, cfg, env, home, full, scheme)
 	if !ok {
 		return client.ExitFatal
 	}
@@ -229,7 +228,7 @@ func resolveAuthKeyPath(f *ClientFlags, cfg config.Config, env Env, home string,
 // clientLogger builds the client diagnostics logger from -logger,
 // -logLevel and -logDir (spec §2.1: the level flag only counts when it is
 // not "info"; -logDir always wins and has "~/" expanded).
-func clientLogger(binary string, f *ClientFlags, cfg config.Config, env Env, home, full string, out *client.Output, scheme *color.Scheme) (*logger.Logger, bool) {
+func clientLogger(binary string, f *ClientFlags, cfg config.Config, env Env, home, full string, scheme *color.Scheme) (*logger.Logger, bool) {
 	levelName := cfg.Common.LogLevel
 	if f.LogLevel != "info" {
 		levelName = f.LogLevel
@@ -248,12 +247,10 @@ func clientLogger(binary string, f *ClientFlags, cfg config.Config, env Env, hom
 	if f.LogDir != "" {
 		logDir = f.LogDir
 	}
-	// With -plain, stdout carries only the lines, so that it stays
-	// byte-identical to cat/grep; diagnostics go to stderr (DECISIONS.md).
-	var diag io.Writer = out
-	if f.Plain || f.Output == "ndjson" {
-		diag = env.Stderr
-	}
+	// stdout carries only payload in every mode (lines, tables), so that
+	// `dgrep … > file` and pipes get nothing else; the client's own lines
+	// (CLIENT|…, stats) go to stderr (DECISIONS.md).
+	diag := env.Stderr
 	return logger.New(logger.Options{
 		Level:    level,
 		Sink:     sink,

@@ -203,7 +203,7 @@ func writeKey(t *testing.T, path string) {
 }
 
 func TestRunRemoteDCatPlain(t *testing.T) {
-	srv := startStub(t, catScript("a1\n", "b2"))
+	srv := startStub(t, catScript("REMOTE|stub|100|1|x.log|a1\n", "REMOTE|stub|100|2|x.log|b2"))
 	e := newTestEnv(t)
 	key := filepath.Join(e.home, "keys", "mykey")
 	writeKey(t, key)
@@ -216,8 +216,10 @@ func TestRunRemoteDCatPlain(t *testing.T) {
 		t.Errorf("stdout %q", got)
 	}
 	cmds := srv.commands()
-	if len(cmds) != 1 || len(cmds[0]) != 3 || !strings.HasPrefix(cmds[0][0], "AUTHKEY ") ||
-		cmds[0][1] != "cat:plain=true:quiet=true /tmp/x.log regex:noop " || cmds[0][2] != protocol.AckCloseConnection {
+	// The read goes out at once, AUTHKEY once the server announced its
+	// capabilities (a DTail 4.3.2 server would end the session on it).
+	if len(cmds) != 1 || len(cmds[0]) != 3 || !strings.HasPrefix(cmds[0][1], "AUTHKEY ") ||
+		cmds[0][0] != "cat:esc=true:quiet=true /tmp/x.log regex:noop " || cmds[0][2] != protocol.AckCloseConnection {
 		t.Errorf("commands %q", cmds)
 	}
 }
@@ -235,7 +237,7 @@ func TestRunRemotePortFlagAndDefaultKeyNoAuthKey(t *testing.T) {
 		t.Errorf("stdout %q", got)
 	}
 	// ~/.ssh/id_rsa(.pub) does not exist: no AUTHKEY.
-	if cmds := srv.commands(); len(cmds) != 1 || cmds[0][0] != "grep: /tmp/x.log regex:default hel+o" {
+	if cmds := srv.commands(); len(cmds) != 1 || cmds[0][0] != "grep:esc=true /tmp/x.log regex:default hel+o" {
 		t.Errorf("commands %q", cmds)
 	}
 	// The default fout logger is set to -logLevel error: no log file lines
@@ -251,7 +253,7 @@ func TestRunRemotePortFlagAndDefaultKeyNoAuthKey(t *testing.T) {
 }
 
 func TestRunRemoteKeyDeprecation(t *testing.T) {
-	srv := startStub(t, catScript("x"))
+	srv := startStub(t, catScript("REMOTE|stub|100|1|f|x"))
 	e := newTestEnv(t)
 	key := filepath.Join(e.home, "k1")
 	writeKey(t, key)
@@ -271,7 +273,7 @@ func TestRunRemoteNoKeyIsFatal(t *testing.T) {
 	if code != 2 {
 		t.Errorf("exit %d", code)
 	}
-	if !strings.Contains(e.stdout.String(), "|FATAL|Unable to find private SSH key information") {
+	if !strings.Contains(e.stderr.String(), "|FATAL|Unable to find private SSH key information") || e.stdout.Len() > 0 {
 		t.Errorf("stdout %q stderr %q", e.stdout.String(), e.stderr.String())
 	}
 }
@@ -289,8 +291,8 @@ func TestRunRemoteUnreachableExit1(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 	want := fmt.Sprintf("CLIENT|me.example.org|WARN|127.0.0.1:%d|failed to dial TCP connection to 127.0.0.1:%d: ", port, port)
-	if !strings.HasPrefix(e.stdout.String(), want) {
-		t.Errorf("stdout %q, want prefix %q", e.stdout.String(), want)
+	if !strings.HasPrefix(e.stderr.String(), want) || e.stdout.Len() > 0 {
+		t.Errorf("stdout %q stderr %q, want stderr prefix %q", e.stdout.String(), e.stderr.String(), want)
 	}
 }
 

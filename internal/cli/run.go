@@ -358,26 +358,29 @@ func receiptFormat(flag string, stderr io.Writer) string {
 }
 
 // forcedExit bounds how long a binary may take to end after a signal:
-// a blocked stdout or stdin must not keep it alive (exit status 0, as
-// DTail 4.x clients exit on signals).
+// a blocked stdout or stdin must not keep it alive (exit status 128+N
+// for signal N: the run was cut short).
 const forcedExit = 900 * time.Millisecond
 
 // signalContext is cancelled by the first of sigs; if the run has not
 // returned forcedExit later, the process exits.
 func signalContext(parent context.Context, sigs ...os.Signal) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sigs...)
 	go func() {
 		select {
-		case <-ch:
-			cancel()
-			time.AfterFunc(forcedExit, func() { os.Exit(0) })
+		case sig := <-ch:
+			// The cause tells the run it was interrupted: its receipt
+			// and exit code say so.
+			cancel(client.Interrupt{Signal: sig})
+			code := client.ExitSignal(sig)
+			time.AfterFunc(forcedExit, func() { os.Exit(code) })
 		case <-ctx.Done():
 		}
 	}()
 	return ctx, func() {
 		signal.Stop(ch)
-		cancel()
+		cancel(nil)
 	}
 }

@@ -270,7 +270,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 	if cfg.Server.AuthKeyEnabled {
 		store = authkey.New(time.Duration(cfg.Server.AuthKeyTTLSeconds)*time.Second, cfg.Server.AuthKeyMaxPerUser)
 	}
-	caps := []string{protocol.CapQueryUpdateV1, session.CapTimeWindowV1}
+	caps := []string{protocol.CapQueryUpdateV1, session.CapTimeWindowV1, protocol.CapEscapeV1}
 	if journal.Available() {
 		caps = append(caps, protocol.CapJournalV1)
 	}

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
 	if caps, ok := protocol.ParseCapabilities(msg); ok {
 		rn.windowCapabilities(st, caps)
+		st.escaped = slices.Contains(caps, protocol.CapEscapeV1)
 		return
 	}
 	if rc, ok := parseReceipt(msg); ok {
@@ -43,7 +45,9 @@ func (rn *remoteRun) countRemote(st *serverState, msg []byte) bool {
 	}
 	rl, ok := protocol.ParseRemoteLine(msg)
 	if !ok {
-		return false
+		// The rest of a line a DTail 4.x server cut at the delimiter.
+		rn.altered.Add(1)
+		return true
 	}
 	if st.counts == nil {
 		st.counts = map[string]uint64{}
@@ -61,13 +65,14 @@ func (rn *remoteRun) takeLine() bool {
 	}
 	n := rn.matches.Add(1)
 	if n == int64(rn.o.MaxTotal) && rn.cancel != nil {
-		rn.cancel()
+		rn.end(EndMaxTotal)
 	}
 	return n <= int64(rn.o.MaxTotal)
 }
 
-// finishExtras prints counts and the receipt once every server ended.
-func (rn *remoteRun) finishExtras(states []*serverState) {
+// finishExtras prints counts and the receipt once every server ended and
+// returns the receipt.
+func (rn *remoteRun) finishExtras(states []*serverState) Receipt {
 	if rn.o.Count || rn.o.FilesWithMatches {
 		var lines []string
 		for _, st := range states {
@@ -101,10 +106,24 @@ func (rn *remoteRun) finishExtras(states []*serverState) {
 		}
 		rn.out.Flush()
 	}
-	if rn.o.Receipt == "" {
-		return
+	r := rn.receipt(states)
+	if rn.o.Receipt != "" {
+		rn.out.Flush()
+		WriteReceipt(rn.o.Stderr, r, rn.o.Receipt)
 	}
+	return r
+}
+
+// receipt sums up every server's outcome; the exit code comes from it,
+// so what the receipt says and what the exit code says cannot differ.
+func (rn *remoteRun) receipt(states []*serverState) Receipt {
 	var c receiptCollector
+	c.interrupted(rn.endCause)
+	c.r.LinesAltered = rn.altered.Load()
+	if rn.o.Mode == ModeTail && strings.HasPrefix(rn.endCause, "SIG") {
+		// A follow never finishes; a signal ends it as it ends tail -f.
+		c.cut = true
+	}
 	for _, st := range states {
 		o := outcomeOK
 		switch {
@@ -112,6 +131,17 @@ func (rn *remoteRun) finishExtras(states []*serverState) {
 			o = classifyDialError(st.dialErr)
 		case st.failed:
 			o = outcomeIncomplete
+		case !st.completed && rn.o.Mode != ModeTail:
+			// Ended by us (signal, --timeout, --max-total) before the
+			// server finished: whatever it would still have sent is
+			// missing.
+			o = outcomeIncomplete
+		case st.cmdFailed > 0:
+			o = outcomeIncomplete
+			c.commandFailed(st.name, st.cmdFailed, st.failure)
+		case st.filtered > 0 && !st.gotReceipt:
+			o = outcomeIncomplete
+			c.serverWarnings(st.filtered)
 		}
 		if st.gotReceipt {
 			c.addServer(st.receipt)
@@ -121,8 +151,7 @@ func (rn *remoteRun) finishExtras(states []*serverState) {
 		}
 		c.addHost(st.name, o, st.gotReceipt || rn.o.Mode == ModeTail)
 	}
-	rn.out.Flush()
-	WriteReceipt(rn.o.Stderr, c.result(), rn.o.Receipt)
+	return c.result()
 }
 
 // ndjsonLine renders one REMOTE message as a JSON object for jq, with the

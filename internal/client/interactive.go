@@ -278,6 +278,9 @@ func (ic *interactiveControl) applyFlags(spec protocol.SessionSpec, args []strin
 		return spec, nil, errors.New("no files given")
 	}
 	spec.Options = opts.Encode()
+	// Interactive sessions let the servers drop the REMOTE header; the
+	// printer must then take bare messages as lines.
+	ic.rn.serverPlain.Store(opts.Plain)
 	spec.Timeout = *timeout
 	if readFlags {
 		spec.Regex = regex

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/dtail-go/dtail/internal/session"
 )
@@ -14,22 +16,37 @@ import (
 // and what their servers read. An SRE can tell "no matches" from "half the
 // fleet was not searched".
 type Receipt struct {
-	Hosts             int      `json:"hosts"`
-	HostsOK           int      `json:"hosts_ok"`
-	HostsUnreachable  int      `json:"hosts_unreachable"`
-	HostsAuthFailed   int      `json:"hosts_auth_failed"`
-	HostsTimedOut     int      `json:"hosts_timed_out"`
-	HostsIncomplete   int      `json:"hosts_incomplete"`
-	HostsNoReceipt    int      `json:"hosts_without_receipt"`
-	FilesRead         int64    `json:"files_read"`
-	FilesUnreadable   int64    `json:"files_unreadable"`
-	Bytes             int64    `json:"bytes"`
-	Lines             int64    `json:"lines"`
-	FilesRotated      int64    `json:"files_rotated"`
-	FilesTruncated    int64    `json:"files_truncated"`
-	LinesDropped      int64    `json:"lines_dropped"`
-	FilesSkipped      int64    `json:"files_skipped"`
-	LinesSkipped      int64    `json:"lines_skipped"`
+	Hosts            int   `json:"hosts"`
+	HostsOK          int   `json:"hosts_ok"`
+	HostsUnreachable int   `json:"hosts_unreachable"`
+	HostsAuthFailed  int   `json:"hosts_auth_failed"`
+	HostsTimedOut    int   `json:"hosts_timed_out"`
+	HostsIncomplete  int   `json:"hosts_incomplete"`
+	HostsNoReceipt   int   `json:"hosts_without_receipt"`
+	FilesRead        int64 `json:"files_read"`
+	FilesUnreadable  int64 `json:"files_unreadable"`
+	Bytes            int64 `json:"bytes"`
+	Lines            int64 `json:"lines"`
+	FilesRotated     int64 `json:"files_rotated"`
+	FilesTruncated   int64 `json:"files_truncated"`
+	LinesDropped     int64 `json:"lines_dropped"`
+	FilesSkipped     int64 `json:"files_skipped"`
+	LinesSkipped     int64 `json:"lines_skipped"`
+	// CommandsFailed are SERVER errors about commands the client sent
+	// (e.g. a DTail 4.x server that does not know one); Failures names the
+	// host and the server's text of each host's first one.
+	CommandsFailed int64    `json:"commands_failed"`
+	Failures       []string `json:"failures,omitempty"`
+	// ServerWarnings are warnings a DTail 4.x server sent with an empty
+	// text because its log level hides them: something was not right,
+	// the client cannot tell what.
+	ServerWarnings int64 `json:"server_warnings_hidden"`
+	// LinesAltered are lines a DTail 4.x server could not carry intact:
+	// they held the delimiter byte 0xAC and arrived cut in pieces.
+	LinesAltered int64 `json:"lines_altered"`
+	// Interrupted names what ended the run before every read finished:
+	// "SIGINT", "SIGTERM", …, "timeout" or "max-total"; "" when nothing did.
+	Interrupted       string   `json:"interrupted,omitempty"`
 	Complete          bool     `json:"complete"`
 	FailedHosts       []string `json:"failed_hosts,omitempty"`
 	HostsNoReceiptIDs []string `json:"hosts_without_receipt_list,omitempty"`
@@ -37,8 +54,10 @@ type Receipt struct {
 
 // receiptCollector gathers per-host results from concurrent connections.
 type receiptCollector struct {
-	mu sync.Mutex
-	r  Receipt
+	mu    sync.Mutex
+	r     Receipt
+	cause string
+	cut   bool // a serverless read was cut short
 }
 
 func (c *receiptCollector) addServer(rc session.Receipt) {
@@ -111,11 +130,36 @@ func (c *receiptCollector) addHost(name string, o hostOutcome, gotReceipt bool) 
 	}
 }
 
+// interrupted records why the run ended early; it only counts when some
+// read had not finished (a host incomplete, or a serverless read cut).
+func (c *receiptCollector) interrupted(cause string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cause = cause
+}
+
+func (c *receiptCollector) commandFailed(host string, n int, text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.r.CommandsFailed += int64(n)
+	c.r.Failures = append(c.r.Failures, host+": "+text)
+}
+
+func (c *receiptCollector) serverWarnings(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.r.ServerWarnings += int64(n)
+}
+
 func (c *receiptCollector) result() Receipt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.r
-	r.Complete = r.HostsOK == r.Hosts && r.FilesUnreadable == 0 && r.LinesDropped == 0 && r.FilesSkipped == 0
+	if c.cause != "" && (c.cut || r.HostsIncomplete > 0) {
+		r.Interrupted = c.cause
+	}
+	r.Complete = r.HostsOK == r.Hosts && r.FilesUnreadable == 0 && r.LinesDropped == 0 && r.FilesSkipped == 0 &&
+		r.CommandsFailed == 0 && r.ServerWarnings == 0 && r.Interrupted == "" && r.LinesAltered == 0
 	return r
 }
 
@@ -139,6 +183,18 @@ func WriteReceipt(w io.Writer, r Receipt, format string) {
 	if r.LinesSkipped > 0 {
 		fmt.Fprintf(w, "; %d lines skipped by the log format", r.LinesSkipped)
 	}
+	if r.LinesAltered > 0 {
+		fmt.Fprintf(w, "; %d lines altered (they hold the byte 0xAC, which DTail 4.x servers cannot send)", r.LinesAltered)
+	}
+	if r.Interrupted != "" {
+		fmt.Fprintf(w, "; interrupted (%s) before every read finished", r.Interrupted)
+	}
+	if r.CommandsFailed > 0 {
+		fmt.Fprintf(w, "; %d commands failed (%s)", r.CommandsFailed, strings.Join(r.Failures, "; "))
+	}
+	if r.ServerWarnings > 0 {
+		fmt.Fprintf(w, "; %d server warnings hidden by the server's log level", r.ServerWarnings)
+	}
 	if r.HostsNoReceipt > 0 {
 		fmt.Fprintf(w, "; %d hosts sent no receipt (DTail 4.x servers, not counted above): %s", r.HostsNoReceipt, strings.Join(r.HostsNoReceiptIDs, ","))
 	}
@@ -160,3 +216,62 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
+
+// What ended a run early (Receipt.Interrupted).
+const (
+	EndTimeout  = "timeout"
+	EndMaxTotal = "max-total"
+)
+
+// ExitInterrupted is the exit code after SIGINT, as shells expect (128+2).
+const ExitInterrupted = 130
+
+// ExitSignal is the exit code of a run a signal cut short: 128 + the
+// signal number, as shells report a process killed by it (130 for SIGINT,
+// 143 for SIGTERM).
+func ExitSignal(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return ExitInterrupted // os.Interrupt
+}
+
+// exitCode maps a receipt to the exit code: 0 complete, 128+N when signal
+// N ended the run early, 1 for anything else missing.
+func exitCode(r Receipt) int {
+	if r.Complete {
+		return ExitOK
+	}
+	for _, s := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+		if r.Interrupted == signalName(s) {
+			return ExitSignal(s)
+		}
+	}
+	return ExitPartial
+}
+
+// signalName names a signal the way the receipt and shells do.
+func signalName(sig os.Signal) string {
+	if s, ok := sig.(syscall.Signal); ok {
+		switch s {
+		case syscall.SIGINT:
+			return "SIGINT"
+		case syscall.SIGTERM:
+			return "SIGTERM"
+		case syscall.SIGHUP:
+			return "SIGHUP"
+		case syscall.SIGQUIT:
+			return "SIGQUIT"
+		}
+	}
+	if sig == os.Interrupt {
+		return "SIGINT"
+	}
+	return sig.String()
+}
+
+// Interrupt is the cancellation cause a caller passes (context.WithCancelCause)
+// when a signal ends a serverless run.
+type Interrupt struct{ Signal os.Signal }
+
+func (i Interrupt) Error() string { return "interrupted by " + signalName(i.Signal) }

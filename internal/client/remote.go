@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,6 +91,16 @@ type serverState struct {
 	failed bool
 	// unreadable counts WARN "Unable to read file(s)" messages.
 	unreadable int
+	// cmdFailed counts SERVER errors about commands the client sent;
+	// failure is the first one's text, for the receipt.
+	cmdFailed int
+	failure   string
+	// escaped: the server announced protocol.CapEscapeV1, so its REMOTE
+	// messages carry 0xAC and 0xFF escaped.
+	escaped bool
+	// filtered counts empty SERVER messages: a DTail 4.x server whose log
+	// level hides warnings still sends one per warning (spec 3.7).
+	filtered int
 	// lastErr suppresses repeating the same connect error on reconnects,
 	// so a host is reported once per kind of failure.
 	lastErr string
@@ -118,9 +129,17 @@ type remoteRun struct {
 	commands []byte
 	// red reduces AGGREGATE messages of a mapreduce run; nil otherwise.
 	red *reducer
-	// cancel ends the run early (--max-total reached).
-	cancel  context.CancelFunc
-	matches atomic.Int64
+	// cancel ends the run early (--max-total reached); end records why
+	// in endCause first (read after every connection ended).
+	cancel   context.CancelFunc
+	endOnce  sync.Once
+	endCause string
+	matches  atomic.Int64
+	// altered counts lines a DTail 4.x server cut at the delimiter byte.
+	altered atomic.Int64
+	// serverPlain: the servers were asked for bare lines (interactive
+	// sessions only); every other run asks for REMOTE headers.
+	serverPlain atomic.Bool
 	// merger orders lines by timestamp across hosts (--merge-by-time).
 	merger *timeMerger
 	// ts parses timestamps for --output ndjson.
@@ -210,7 +229,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	}
 	log := r.Logger
 	if log == nil {
-		log = logger.New(logger.Options{Level: logger.Info, Sink: logger.Stdout, Role: logger.Client, Stdout: out})
+		log = logger.New(logger.Options{Level: logger.Info, Sink: logger.Stdout, Role: logger.Client, Stdout: o.Stderr})
 	}
 
 	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Colors != nil && !o.Plain && !o.NDJSON, journal: hasJournalTarget(o.Files)}
@@ -222,10 +241,11 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	case logger.File:
 		rn.toLog = true
 	}
-	po := protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}
-	if o.MergeByTime {
-		po.Plain = false // the merge needs each line's host and file
-	}
+	// Servers always send REMOTE headers, --plain strips them here: only
+	// then can the client tell a server's warning from a log line, and
+	// see the (empty) warnings a DTail 4.x server at a high log level
+	// suppresses in plain mode altogether (spec 3.7).
+	po := protocol.Options{Quiet: o.Quiet, Before: o.Before, After: o.After, Max: o.Max}
 	if o.NDJSON {
 		if po.Extra == nil {
 			po.Extra = map[string]string{}
@@ -237,10 +257,15 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	if o.Count || o.FilesWithMatches {
 		// Counting needs the REMOTE header to tell files apart on DTail
 		// 4.x servers, which ignore the extra keys and send lines.
-		po.Plain = false
 		po.Extra = map[string]string{session.OptCount: fmt.Sprint(o.Count), session.OptFilesWithMatches: fmt.Sprint(o.FilesWithMatches)}
 	}
 	po.Extra = session.WindowOptions(po.Extra, o.Window)
+	if po.Extra == nil {
+		po.Extra = map[string]string{}
+	}
+	// Our servers then escape the delimiter byte in lines and names
+	// (they announce protocol.CapEscapeV1); DTail 4.x ignores the key.
+	po.Extra[protocol.OptEscape] = "true"
 	opts := po.Encode()
 	if q != nil {
 		rn.red = newReducer(o, q, out, func(w string) { log.Warn(w) })
@@ -266,6 +291,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		}
 	}
 	if r.Interactive {
+		rn.serverPlain.Store(o.Plain)
 		if rn.ic = startInteractive(ctx, cancel, rn, q, r.ControlTTY); rn.ic == nil {
 			return ExitPartial
 		}
@@ -278,17 +304,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		mw := &sessionWriter{}
 		// The merger's lock serialises its output, so one scratch writer
 		// serves every connection.
-		plain := o.Plain
-		rn.merger = newTimeMerger(o.MergeWindow, func(msg []byte) {
-			if plain {
-				// The servers were asked for REMOTE headers (to know each
-				// line's source); the user asked for bare lines.
-				if rl, ok := protocol.ParseRemoteLine(msg); ok {
-					msg = rl.Content
-				}
-			}
-			rn.print(mw, msg)
-		})
+		rn.merger = newTimeMerger(o.MergeWindow, func(msg []byte) { rn.print(mw, msg) })
 	}
 	states := make([]*serverState, len(r.Servers))
 	var wg sync.WaitGroup
@@ -350,11 +366,15 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	if rn.merger != nil {
 		rn.merger.flush()
 	}
-	rn.finishExtras(states)
-	code := ExitOK
+	if rn.endCause == "" && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		rn.endCause = EndTimeout
+	}
+	code := exitCode(rn.finishExtras(states))
 	if err := <-reduced; err != nil {
 		log.Error("Unable to write the mapreduce result", err.Error())
-		code = ExitPartial
+		if code == ExitOK {
+			code = ExitPartial
+		}
 	}
 	if rn.red != nil && code == ExitOK {
 		var skipped int64
@@ -365,15 +385,13 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 			code = ExitPartial
 		}
 	}
-	for _, st := range states {
-		if st.failed || st.unreadable > 0 || st.receipt.FilesSkipped > 0 {
-			code = ExitPartial
-		}
-		if st.unreadable > 0 {
-			log.Debug(st.name, "servers reported unreadable files", st.unreadable)
-		}
-	}
 	return code
+}
+
+// end records why the run ends early (the first cause wins) and stops it.
+func (rn *remoteRun) end(cause string) {
+	rn.endOnce.Do(func() { rn.endCause = cause })
+	rn.cancel()
 }
 
 // loop waits for the connections to end while printing the stats line and
@@ -414,12 +432,12 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 			return
 		case sig := <-rn.r.Signals:
 			if sig != os.Interrupt && sig != syscall.SIGINT {
-				cancel()
+				rn.end(signalName(sig))
 				return
 			}
 			now := time.Now()
 			if !lastInterrupt.IsZero() && now.Sub(lastInterrupt) <= window {
-				cancel()
+				rn.end(signalName(sig))
 				return
 			}
 			lastInterrupt = now
@@ -458,6 +476,7 @@ func (rn *remoteRun) printInterruptHint() {
 	s := rn.stats(false)
 	var b []byte
 	b = append(b, " Hint: Hit Ctrl+C again to exit\n"...)
+	// stderr: stdout carries payload only.
 	text := "Connection stats: " + s.Pairs()
 	if rn.colors {
 		b = rn.o.Colors.Client.Client.AppendString(b, text)
@@ -466,8 +485,7 @@ func (rn *remoteRun) printInterruptHint() {
 		b = append(b, text...)
 	}
 	b = append(b, '\n')
-	rn.out.Write(b)
-	rn.out.Flush()
+	rn.o.Stderr.Write(b)
 }
 
 // serve runs one server: a single session for cat/grep, sessions with
@@ -506,7 +524,7 @@ func (rn *remoteRun) serve(ctx context.Context, st *serverState, slot *sshclient
 
 // sessionWriter holds one goroutine's reusable line buffers.
 type sessionWriter struct {
-	line, painted []byte
+	line, painted, diag []byte
 }
 
 // session dials, sends the commands and prints the server's stream until
@@ -551,11 +569,15 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 	if rn.ic != nil {
 		commands = nil // SESSION START or the legacy stream follows the capabilities
 	}
-	frames := commands
-	if ak := rn.authKeyFrame(); ak != nil {
-		frames = append(ak[:len(ak):len(ak)], commands...)
+	// AUTHKEY waits for the server's capabilities: a DTail 4.3.2 server
+	// does not know the command, answers it with an error and ends the
+	// session before the reads. Every server that announces capabilities
+	// knows AUTHKEY; the reads go out at once either way.
+	authKey := rn.authKeyFrame()
+	var werr error
+	if len(commands) > 0 {
+		_, werr = conn.Write(commands)
 	}
-	_, werr := conn.Write(frames)
 	conn.Release()
 	rn.dialing.Add(-1)
 	if werr != nil {
@@ -571,6 +593,8 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 	rn.running.Store(st.name, true)
 	defer rn.running.Delete(st.name)
 
+	st.escaped = false
+	var unescaped []byte
 	for {
 		var msg []byte
 		var err error
@@ -579,6 +603,10 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		} else {
 			msg, err = mr.Next()
 		}
+		if st.escaped && bytes.IndexByte(msg, protocol.EscapeByte) >= 0 {
+			unescaped = protocol.AppendDelimUnescaped(unescaped[:0], msg)
+			msg = unescaped
+		}
 		if rn.r.Progress {
 			rn.received.Add(int64(len(msg) + 1))
 		}
@@ -586,8 +614,19 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			rn.connectionLost(ctx, st, err)
 			return true
 		}
-		switch protocol.Classify(msg) {
+		kind := protocol.KindDisplay
+		if !bytes.HasPrefix(msg, []byte(protocol.RemotePrefix)) {
+			// A log line ending in "|AUTHKEY OK" is still a log line.
+			kind = protocol.Classify(msg)
+		}
+		switch kind {
 		case protocol.KindHidden:
+			if authKey != nil && protocol.IsCapabilities(msg) {
+				if _, err := conn.Write(authKey); err != nil {
+					rn.log.Debug(st.name, "unable to send the auth key", err.Error())
+				}
+				authKey = nil
+			}
 			if ib != nil {
 				ib.hidden(msg)
 			}
@@ -610,7 +649,12 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 				rn.red.merge(msg)
 			}
 		default:
-			if unreadableWarning(msg) {
+			if _, text, ok := protocol.SplitServerMessage(msg); ok {
+				rn.notice(st, text)
+				rn.diag(w, msg)
+				continue
+			}
+			if rn.serverPlain.Load() && unreadableWarning(msg) {
 				st.unreadable++
 			}
 			if rn.outsideWindow(st, msg) {
@@ -631,9 +675,26 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 	}
 }
 
-// authKeyFrame is the AUTHKEY frame sent first on every connection (spec
-// 5.5), nil without one. The .pub file is read once per run: reading it per
-// connection cost 64 KiB of scanner buffer for each of 10,000 hosts.
+// notice records what a SERVER message says about the run: the exit code
+// and the receipt come from this classification, at any server log level.
+func (rn *remoteRun) notice(st *serverState, text []byte) {
+	switch protocol.ClassifyNotice(text) {
+	case protocol.NoticeUnreadable:
+		st.unreadable++
+	case protocol.NoticeCommandFailed:
+		st.cmdFailed++
+		if st.failure == "" {
+			st.failure = string(bytes.TrimSpace(text))
+		}
+	case protocol.NoticeFiltered:
+		st.filtered++
+	}
+}
+
+// authKeyFrame is the AUTHKEY frame, sent once the server announced its
+// capabilities (spec 5.5), nil without one. The .pub file is read once per
+// run: reading it per connection cost 64 KiB of scanner buffer for each of
+// 10,000 hosts.
 func (rn *remoteRun) authKeyFrame() []byte {
 	rn.authKeyOnce.Do(func() {
 		if rn.r.NoAuthKey || rn.r.AuthKeyPath == "" {
@@ -672,28 +733,38 @@ func errText(err error) string {
 
 // print writes one displayed message as a line: "\n" appended when
 // missing, painted when colours are on, in a single Write so that lines
-// of different servers never mix.
+// of different servers never mix. Only payload reaches stdout: SERVER
+// messages go to stderr with control bytes escaped.
 func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
-	if rn.r.Coalesce != nil && rn.r.Coalesce.Message(msg) {
+	rl, isLine := protocol.ParseRemoteLine(msg)
+	if !isLine {
+		if bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
+			rn.diag(w, msg)
+			return
+		}
+		if !rn.serverPlain.Load() {
+			// Neither a line nor a server message: the rest of a line
+			// that held the delimiter byte, cut off by a DTail 4.x
+			// server. It is printed as the 4.x client would, and
+			// counted as altered.
+			rn.altered.Add(1)
+		}
+		rl = protocol.RemoteLine{Content: msg}
+	}
+	if rn.r.Coalesce != nil && isLine && rn.r.Coalesce.Message(msg) {
 		return
 	}
 	if rn.o.NDJSON {
-		if rl, ok := protocol.ParseRemoteLine(msg); ok {
-			w.line = rn.ndjsonLine(w.line[:0], rl)
-			rn.out.Write(w.line)
-			return
-		}
-		// Only JSON goes to stdout, so jq can read it; server
-		// messages are diagnostics.
-		line := append(w.line[:0], msg...)
-		if len(line) == 0 || line[len(line)-1] != '\n' {
-			line = append(line, '\n')
-		}
-		w.line = line
-		rn.o.Stderr.Write(line)
+		w.line = rn.ndjsonLine(w.line[:0], rl)
+		rn.out.Write(w.line)
 		return
 	}
-	w.line = append(w.line[:0], msg...)
+	if rn.o.Plain || !isLine {
+		w.line = append(w.line[:0], rl.Content...)
+	} else {
+		w.line = appendRemoteHeader(w.line[:0], rl)
+		w.line = append(w.line, rl.Content...)
+	}
 	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {
 		w.line = append(w.line, '\n')
 	}
@@ -704,7 +775,7 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 		return
 	}
 	b := w.line
-	if rn.colors {
+	if rn.colors && isLine {
 		w.painted = rn.o.Colors.AppendLine(w.painted[:0], w.line)
 		b = w.painted
 	}
@@ -713,6 +784,31 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 	if cap(w.line) > 4<<20 {
 		w.line, w.painted = nil, nil
 	}
+}
+
+// appendRemoteHeader writes the one REMOTE header of displayed lines, with
+// the server's host and file names escaped: a name holding a newline must
+// not start a forged line.
+func appendRemoteHeader(dst []byte, rl protocol.RemoteLine) []byte {
+	dst = append(dst, protocol.RemotePrefix...)
+	dst = protocol.AppendEscaped(dst, rl.Host)
+	dst = append(dst, '|')
+	dst = protocol.AppendEscaped(dst, rl.Percent)
+	dst = append(dst, '|')
+	dst = protocol.AppendEscaped(dst, rl.LineNo)
+	dst = append(dst, '|')
+	dst = protocol.AppendEscaped(dst, rl.SourceID)
+	return append(dst, '|')
+}
+
+// diag writes a SERVER message to stderr, escaped, as one line.
+func (rn *remoteRun) diag(w *sessionWriter, msg []byte) {
+	w.diag = protocol.AppendEscaped(w.diag[:0], bytes.TrimSuffix(msg, []byte{'\n'}))
+	w.diag = append(w.diag, '\n')
+	if rn.toLog {
+		rn.log.Raw(w.diag)
+	}
+	rn.o.Stderr.Write(w.diag)
 }
 
 const (

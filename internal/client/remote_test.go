@@ -91,11 +91,14 @@ func TestRemoteCatFramesAndPrinting(t *testing.T) {
 	rg := newRig(t)
 	acked := make(chan bool, 1)
 	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
-		for range 3 {
+		for range 2 {
 			s.next()
 		}
-		s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1), protocol.OutputWake,
-			"SERVER|fake|AUTHKEY OK\n",
+		s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1), protocol.OutputWake)
+		if f := s.next(); !strings.HasPrefix(f, "AUTHKEY ") {
+			t.Errorf("after the capabilities the client sent %q, want AUTHKEY", f)
+		}
+		s.send("SERVER|fake|AUTHKEY OK\n",
 			"REMOTE|fake|100|1|a.log|line one\n",
 			"REMOTE|fake|100|2|a.log|no newline",
 			"SERVER|fake|INFO|0101-000000|tester@127.0.0.1:1|hello\n",
@@ -111,9 +114,11 @@ func TestRemoteCatFramesAndPrinting(t *testing.T) {
 	if code != ExitOK {
 		t.Errorf("exit %d, want 0; output:\n%s", code, out)
 	}
-	want := "REMOTE|fake|100|1|a.log|line one\n" +
-		"REMOTE|fake|100|2|a.log|no newline\n" +
-		"SERVER|fake|INFO|0101-000000|tester@127.0.0.1:1|hello\n"
+	// The SERVER message goes to stderr (unbuffered, so first here),
+	// the lines to stdout.
+	want := "SERVER|fake|INFO|0101-000000|tester@127.0.0.1:1|hello\n" +
+		"REMOTE|fake|100|1|a.log|line one\n" +
+		"REMOTE|fake|100|2|a.log|no newline\n"
 	if out != want {
 		t.Errorf("output\n%q\nwant\n%q", out, want)
 	}
@@ -121,9 +126,9 @@ func TestRemoteCatFramesAndPrinting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRaw := string(protocol.EncodeFrame("AUTHKEY "+b64)) +
-		string(protocol.EncodeFrame("cat: /var/log/a.log regex:noop ")) +
-		string(protocol.EncodeFrame("cat: /b regex:noop ")) +
+	wantRaw := string(protocol.EncodeFrame("cat:esc=true /var/log/a.log regex:noop ")) +
+		string(protocol.EncodeFrame("cat:esc=true /b regex:noop ")) +
+		string(protocol.EncodeFrame("AUTHKEY "+b64)) +
 		protocol.AckCloseConnectionFrame
 	if got := srv.received(0); got != wantRaw {
 		t.Errorf("client sent\n%q\nwant\n%q", got, wantRaw)
@@ -135,7 +140,7 @@ func TestRemoteGrepPlainOptionsNoAuthKey(t *testing.T) {
 	cmds := make(chan string, 4)
 	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
 		cmds <- s.next()
-		s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1), "a1\n", "b2", "")
+		s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1), "REMOTE|fake|100|1|nonl.txt|a1\n", "REMOTE|fake|100|2|nonl.txt|b2", "REMOTE|fake|100|3|nonl.txt|")
 		s.closeHandshake()
 	})
 	code, out := rg.run(context.Background(),
@@ -144,7 +149,9 @@ func TestRemoteGrepPlainOptionsNoAuthKey(t *testing.T) {
 	if code != ExitOK {
 		t.Errorf("exit %d", code)
 	}
-	if got, want := <-cmds, "grep:before=1:max=3:plain=true:quiet=true /tmp/nonl.txt regex:default b2|a1"; got != want {
+	// --plain is applied by the client: servers always send REMOTE
+	// headers, so that their warnings cannot pass for lines.
+	if got, want := <-cmds, "grep:before=1:esc=true:max=3:quiet=true /tmp/nonl.txt regex:default b2|a1"; got != want {
 		t.Errorf("command %q, want %q", got, want)
 	}
 	// An empty message prints as an empty line, as the reference does.
@@ -166,7 +173,7 @@ func TestRemoteUnreadablePubKeyIsSkipped(t *testing.T) {
 	if code != ExitOK {
 		t.Errorf("exit %d", code)
 	}
-	if got := <-cmds; got != "cat: x regex:noop " {
+	if got := <-cmds; got != "cat:esc=true x regex:noop " {
 		t.Errorf("first command %q", got)
 	}
 }
@@ -185,13 +192,11 @@ func TestRemoteColors(t *testing.T) {
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1 for the unreadable file warning", code)
 	}
-	var want []byte
-	for _, l := range lines {
-		if !strings.HasSuffix(l, "\n") {
-			l += "\n"
-		}
-		want = scheme.AppendLine(want, []byte(l))
-	}
+	// The SERVER message goes to stderr, uncoloured (first: stdout is
+	// buffered); "other" is the rest of a line cut at the delimiter.
+	want := []byte(lines[1])
+	want = scheme.AppendLine(want, []byte(lines[0]))
+	want = append(want, "other\n"...)
 	if out != string(want) {
 		t.Errorf("output\n%q\nwant\n%q", out, want)
 	}
@@ -235,6 +240,7 @@ func TestRemoteAuthKeyErrWarns(t *testing.T) {
 	rg := newRig(t)
 	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
 		s.next()
+		s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1))
 		s.next()
 		s.send("SERVER|fake|AUTHKEY ERR feature disabled\n", "REMOTE|fake|100|1|x|ok\n")
 		s.closeHandshake()
@@ -400,7 +406,7 @@ func TestRemoteTailReconnectsUntilDeadline(t *testing.T) {
 	if n := srv.connections(); n < 2 {
 		t.Errorf("%d connections, want reconnects", n)
 	}
-	if got := <-cmds; got != "tail:quiet=true /var/log/x regex:invert,literal ERROR" {
+	if got := <-cmds; got != "tail:esc=true:quiet=true /var/log/x regex:invert,literal ERROR" {
 		t.Errorf("command %q", got)
 	}
 	if !strings.Contains(out, "REMOTE|fake|100|1|x|tail line\n") {
@@ -447,8 +453,8 @@ func TestRemoteSignals(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("second Ctrl+C took %v to end the run", d)
 	}
-	if code != ExitOK {
-		t.Errorf("exit %d", code)
+	if code != ExitInterrupted {
+		t.Errorf("exit %d, want %d after Ctrl+C", code, ExitInterrupted)
 	}
 	if !strings.Contains(out, " Hint: Hit Ctrl+C again to exit\n Connection stats: connected=1|servers=1|") {
 		t.Errorf("no hint in %q", out)
@@ -463,10 +469,15 @@ func TestRemoteSIGTERMEndsCat(t *testing.T) {
 	})
 	sigs := make(chan os.Signal, 1)
 	sigs <- syscall.SIGTERM
-	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}},
+	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Receipt: "text"},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true, Signals: sigs})
-	if code != ExitOK {
-		t.Errorf("exit %d", code)
+	// The read had not finished: the run is incomplete, not a success
+	// (128+15, as a shell reports a process SIGTERM ended).
+	if code != 143 {
+		t.Errorf("exit %d, want 143", code)
+	}
+	if r := rg.buf.String(); !strings.Contains(r, "receipt: INCOMPLETE") || !strings.Contains(r, "interrupted (SIGTERM)") || strings.Contains(r, "sent no receipt") {
+		t.Errorf("receipt %q", r)
 	}
 }
 
@@ -565,5 +576,87 @@ func TestOutputFailed(t *testing.T) {
 	}
 	if o.Close() == nil {
 		t.Error("no error")
+	}
+}
+
+// A DTail 4.3.2 server announces no capabilities and ends the session on
+// a command it does not know: the client must not send AUTHKEY to it, and
+// the reads must not wait for capabilities that never come.
+func TestRemoteNoAuthKeyWithoutCapabilities(t *testing.T) {
+	rg := newRig(t)
+	got := make(chan []string, 1)
+	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
+		read := s.next()
+		s.send("REMOTE|old|100|1|x|ok\n")
+		ack := s.closeHandshake()
+		got <- []string{read, fmt.Sprint(ack)}
+	})
+	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Receipt: "text"},
+		Remote{Servers: rg.servers(srv.addr()), AuthKeyPath: rg.keyPath})
+	if code != ExitOK {
+		t.Errorf("exit %d, want 0:\n%s", code, out)
+	}
+	if g := <-got; g[0] != "cat:esc=true x regex:noop " || g[1] != "true" {
+		t.Errorf("server saw %q (first frame, close acknowledged)", g)
+	}
+	if raw := srv.received(0); raw != string(protocol.EncodeFrame("cat:esc=true x regex:noop "))+protocol.AckCloseConnectionFrame {
+		t.Errorf("client sent AUTHKEY to a server without capabilities: %q", raw)
+	}
+}
+
+// A SERVER error about a command the client sent makes the run
+// incomplete, named in the receipt, whatever else arrived.
+func TestRemoteServerCommandErrorIsIncomplete(t *testing.T) {
+	rg := newRig(t)
+	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
+		s.next()
+		s.send("SERVER|old|ERROR|1203-061606|u@127.0.0.1:1|Received unknown user command|frob|2|[frob x]\n")
+		s.closeHandshake()
+	})
+	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Receipt: "text"},
+		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
+	if code != ExitPartial {
+		t.Errorf("exit %d, want %d", code, ExitPartial)
+	}
+	r := rg.buf.String()
+	if !strings.Contains(r, "receipt: INCOMPLETE") || !strings.Contains(r, "1 commands failed ("+srv.addr()+": ERROR|") || !strings.Contains(r, "failed: "+srv.addr()) {
+		t.Errorf("receipt does not name the failure: %q", r)
+	}
+}
+
+// A DTail 4.x server whose log level hides warnings still sends one empty
+// SERVER message per warning: the client cannot say what, but it must not
+// say complete.
+func TestRemoteFilteredWarningIsIncomplete(t *testing.T) {
+	rg := newRig(t)
+	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
+		s.next()
+		s.send("SERVER|old|\n", "REMOTE|old|100|1|ok.log|line\n")
+		s.closeHandshake()
+	})
+	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"ok.log", "missing.log"}, Receipt: "json"},
+		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
+	if code != ExitPartial {
+		t.Errorf("exit %d, want %d", code, ExitPartial)
+	}
+	if r := rg.buf.String(); !strings.Contains(r, `"server_warnings_hidden":1`) || !strings.Contains(r, `"complete":false`) {
+		t.Errorf("receipt %q", r)
+	}
+}
+
+// Our server's receipt decides the exit code even when its log level
+// hides the warning text (receipt INCOMPLETE must not exit 0).
+func TestRemoteReceiptDecidesExitCode(t *testing.T) {
+	rg := newRig(t)
+	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
+		s.next()
+		s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1), "SERVER|ours|\n", "REMOTE|ours|100|1|ok.log|line\n",
+			`.syn receipt {"files_read":1,"files_unreadable":1,"bytes":5,"lines":1,"rotated":0,"truncated":0,"lines_dropped":0}`)
+		s.closeHandshake()
+	})
+	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"ok.log", "missing.log"}},
+		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
+	if code != ExitPartial {
+		t.Errorf("exit %d, want %d", code, ExitPartial)
 	}
 }

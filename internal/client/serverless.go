@@ -137,8 +137,9 @@ func RunServerless(ctx context.Context, o Options) int {
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	ctx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	defer cancelCause(nil)
+	cancelRun := func() { cancelCause(errMaxTotal) }
 	var red *reducer
 	var onAggregate func([]byte)
 	if o.Query != "" {
@@ -210,21 +211,52 @@ func RunServerless(ctx context.Context, o Options) int {
 			s.Read(ctx, req(f))
 		}
 	}
+	cause, cut := endCause(ctx, mode == session.Tail)
 	werr := s.Close()
-	if o.Receipt != "" {
-		var c receiptCollector
-		c.addServer(s.Receipt())
-		c.addHost(o.Host, outcomeOK, true)
-		WriteReceipt(o.Stderr, c.result(), o.Receipt)
-	}
+	code := exitCode(serverlessReceipt(o, s, cause, cut))
 	if werr != nil && !isBrokenPipe(werr) && !errors.Is(werr, errMaxTotal) {
 		io.WriteString(o.Stderr, o.Prog+": write output: "+werr.Error()+"\n")
-		return ExitPartial
+		if code == ExitOK {
+			code = ExitPartial
+		}
 	}
-	if st := s.Stats(); st.FilesFailed > 0 || st.FilesSkipped > 0 {
-		return ExitPartial
+	return code
+}
+
+// endCause tells what ended a serverless run early, and whether a read
+// was cut by it: any cancellation of a cat, grep or query read, only a
+// signal for a follow (which never finishes by itself).
+func endCause(ctx context.Context, follow bool) (cause string, cut bool) {
+	if ctx.Err() == nil {
+		return "", false
 	}
-	return ExitOK
+	var in Interrupt
+	switch c := context.Cause(ctx); {
+	case errors.As(c, &in):
+		return signalName(in.Signal), true
+	case errors.Is(c, errMaxTotal):
+		cause = EndMaxTotal
+	case errors.Is(c, context.DeadlineExceeded):
+		cause = EndTimeout
+	default:
+		cause = c.Error()
+	}
+	return cause, !follow
+}
+
+// serverlessReceipt builds the receipt of an in-process run, prints it
+// when asked and returns it for the exit code.
+func serverlessReceipt(o Options, s *session.Session, cause string, cut bool) Receipt {
+	var c receiptCollector
+	c.addServer(s.Receipt())
+	c.addHost(o.Host, outcomeOK, true)
+	c.interrupted(cause)
+	c.cut = cut
+	r := c.result()
+	if o.Receipt != "" {
+		WriteReceipt(o.Stderr, r, o.Receipt)
+	}
+	return r
 }
 
 // errMaxTotal ends the output once --max-total lines were written.
@@ -319,29 +351,29 @@ func runServerlessMap(ctx context.Context, o Options, s *session.Session, files 
 		}
 	}
 	wg.Wait()
+	cause, cut := endCause(readCtx, mode == session.Tail)
+	if cause == EndTimeout && o.ServerTimeout > 0 && ctx.Err() == nil {
+		// dmap -timeout bounds each read by design, like on a server.
+		cause, cut = "", false
+	}
 	if mode == session.Cat {
 		m.Finish()
 	}
 	<-mapDone
 	rerr := <-reduced
 	werr := s.Close()
-	rc := s.Receipt()
-	if o.Receipt != "" {
-		var c receiptCollector
-		c.addServer(rc)
-		c.addHost(o.Host, outcomeOK, true)
-		WriteReceipt(o.Stderr, c.result(), o.Receipt)
-	}
+	rc := serverlessReceipt(o, s, cause, cut)
+	code := exitCode(rc)
 	strictFail := rerr == nil && o.red.finish(rc.LinesSkipped)
 	if rerr != nil {
 		io.WriteString(o.Stderr, o.Prog+": "+rerr.Error()+"\n")
 		return ExitPartial
 	}
-	if werr != nil && !isBrokenPipe(werr) {
+	if werr != nil && !isBrokenPipe(werr) && code == ExitOK {
 		return ExitPartial
 	}
-	if st := s.Stats(); st.FilesFailed > 0 || st.FilesSkipped > 0 || strictFail {
+	if strictFail && code == ExitOK {
 		return ExitPartial
 	}
-	return ExitOK
+	return code
 }

@@ -1072,7 +1072,7 @@ func TestLoadHealthUnderMaxConnections(t *testing.T) {
 
 // TestSignalInterrupt guards spec 5.7 on a remote dtail: the first Ctrl+C
 // prints the hint and the connection stats and keeps running; a second one
-// within 3 s ends it (exit 0); one after the window only repeats the hint.
+// within 3 s ends it (exit 130); one after the window only repeats the hint.
 func TestSignalInterrupt(t *testing.T) {
 	t.Parallel()
 	s := startFServer(t, fopts{})
@@ -1081,10 +1081,14 @@ func TestSignalInterrupt(t *testing.T) {
 	p := c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--files", f), "dtail")
 	fo := follower{t: t, proc: p}
 	fo.waitProbe(f, 20*time.Second)
-	hint := func() int { return strings.Count(string(p.output()), "Hint: Hit Ctrl+C again to exit") }
+	// The hint and the stats go to stderr: stdout carries payload only.
+	hint := func() int { return strings.Count(string(p.errOutput()), "Hint: Hit Ctrl+C again to exit") }
 	p.cmd.Process.Signal(syscall.SIGINT)
-	if !waitFor(2*time.Second, func() bool { return hint() == 1 && strings.Contains(string(p.output()), "Connection stats: ") }) {
-		t.Fatalf("no hint and stats after the first SIGINT: %s", p.output())
+	if !waitFor(2*time.Second, func() bool { return hint() == 1 && strings.Contains(string(p.errOutput()), "Connection stats: ") }) {
+		t.Fatalf("no hint and stats on stderr after the first SIGINT: stdout %s\nstderr %s", p.output(), p.errOutput())
+	}
+	if strings.Contains(string(p.output()), "Hint:") {
+		t.Errorf("the Ctrl+C hint is on stdout: %s", p.output())
 	}
 	time.Sleep(3500 * time.Millisecond) // the window passes
 	if p.exited() {
@@ -1092,7 +1096,7 @@ func TestSignalInterrupt(t *testing.T) {
 	}
 	p.cmd.Process.Signal(syscall.SIGINT)
 	if !waitFor(2*time.Second, func() bool { return hint() == 2 }) || p.exited() {
-		t.Fatalf("a SIGINT after the 3 s window should print the hint again and keep running (exited %v): %s", p.exited(), p.output())
+		t.Fatalf("a SIGINT after the 3 s window should print the hint again and keep running (exited %v): %s", p.exited(), p.errOutput())
 	}
 	time.Sleep(500 * time.Millisecond)
 	sent := time.Now()
@@ -1103,8 +1107,8 @@ func TestSignalInterrupt(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatalf("dtail still runs 1 s after the second SIGINT")
 	}
-	if p.exitCode() != 0 {
-		t.Errorf("exit %d after Ctrl+C twice, want 0", p.exitCode())
+	if p.exitCode() != 130 {
+		t.Errorf("exit %d after Ctrl+C twice, want 130 (128+SIGINT)", p.exitCode())
 	}
 }
 

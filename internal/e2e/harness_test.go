@@ -356,6 +356,8 @@ type server struct {
 type serverOpts struct {
 	users  map[string][]byte
 	noSelf bool
+	// logLevel is the server's --logLevel ("" = info).
+	logLevel string
 }
 
 // startServer runs a dserver as the account on 127.0.0.1 and a free port,
@@ -377,9 +379,13 @@ func startServer(t testing.TB, kind serverKind, o serverOpts) *server {
 		writeOwned(t, filepath.Join(cache, u+".authorized_keys"), k, 0o644)
 	}
 	home := newHome(t, dir)
+	level := o.logLevel
+	if level == "" {
+		level = "info"
+	}
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
-		cmd := exec.Command(kind.bin, "--cfg", "none", "--logger", "stdout", "--logLevel", "info",
+		cmd := exec.Command(kind.bin, "--cfg", "none", "--logger", "stdout", "--logLevel", level,
 			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(port))
 		cmd.Dir = dir
 		cmd.Env = baseEnv(home, "DTAIL_HOSTNAME_OVERRIDE=testhost")

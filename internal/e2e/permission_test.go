@@ -43,7 +43,7 @@ func TestPermMatrix(t *testing.T) {
 
 	read := func(t *testing.T, u osUser, files string) result {
 		t.Helper()
-		return cl.dcat(t, "", []string{srv.addr}, u.name, keyOf[u.name], "--no-auth-key", "--files", files)
+		return cl.dcat(t, "", []string{srv.addr}, u.name, keyOf[u.name], "--files", files)
 	}
 	allowed := func(t *testing.T, u osUser, path, want string) {
 		t.Helper()

@@ -218,7 +218,7 @@ func TestTimeWindow(t *testing.T) {
 		ref := startServer(t, refKind(t, "4.3.2"), serverOpts{})
 		since := now.Add(-5 * time.Hour)
 		until := since.Add(time.Hour)
-		res := fleetClient(t, "dcat", home, ref.addr, true, "--plain", "--files", glob,
+		res := fleetClient(t, "dcat", home, ref.addr, false, "--plain", "--files", glob,
 			"--since", since.Format(time.RFC3339), "--until", until.Format(time.RFC3339)).exec(t)
 		var got []string
 		for _, l := range lines(res.stdout) {

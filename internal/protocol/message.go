@@ -102,6 +102,12 @@ func CapabilitiesMessage(caps ...string) string {
 	return b.String()
 }
 
+// IsCapabilities reports whether msg is the capabilities message.
+func IsCapabilities(msg []byte) bool {
+	_, ok := ParseCapabilities(msg)
+	return ok
+}
+
 // ParseCapabilities returns the capability names of a capabilities message;
 // ok is false for any other message.
 func ParseCapabilities(msg []byte) (caps []string, ok bool) {

@@ -30,6 +30,9 @@ type lineFormat struct {
 	wireOffsets bool
 	ts          *timewindow.Extractor
 	tmp         []byte
+	// escape: wire lines escape 0xAC/0xFF (the client asked for
+	// protocol.OptEscape); dirty: the current block holds such a byte.
+	escape, dirty bool
 }
 
 // needsLineNumbers reports whether the format prints line numbers.
@@ -45,6 +48,10 @@ func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
 		// strips it (spec 3.6) and its client appends one, but 4.3.2
 		// clients print messages as they come and would glue lines
 		// together; with the newline kept both print correctly.
+		if f.escape && f.dirty && protocol.NeedsDelimiterEscape(line) {
+			f.tmp = protocol.AppendDelimEscaped(f.tmp[:0], line)
+			line = f.tmp
+		}
 		if f.plain {
 			return protocol.AppendMessage(dst, line)
 		}

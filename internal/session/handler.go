@@ -292,6 +292,7 @@ func (s *Session) readRequest(cmd protocol.Command, optErr error) (ReadRequest, 
 		Count:            cmd.Options.Extra[OptCount] == "true",
 		FilesWithMatches: cmd.Options.Extra[OptFilesWithMatches] == "true",
 		Offsets:          cmd.Options.Extra[OptOffsets] == "true",
+		Escape:           cmd.Options.Extra[protocol.OptEscape] == "true",
 		Window:           WindowFromOptions(cmd.Options.Extra),
 	}, nil
 }

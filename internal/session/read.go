@@ -58,6 +58,10 @@ type ReadRequest struct {
 	// Offsets sends each line's byte offset in the REMOTE line number
 	// field as `N@OFFSET` (asked for by our clients for ndjson only).
 	Offsets bool
+	// Escape writes 0xAC and 0xFF of REMOTE messages escaped
+	// (protocol.CapEscapeV1): our clients ask for it, so that a line
+	// holding the delimiter cannot end or forge messages.
+	Escape bool
 	// Window, if set, selects lines by their timestamp (--since/--until):
 	// cat and grep read the rotation sets oldest first and skip what
 	// lies outside (window.go). Follow mode ignores it.
@@ -379,6 +383,12 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	}
 	p.offsets = req.NDJSON || req.Offsets
 	p.fmt.wireOffsets = !s.cfg.Serverless && req.Offsets
+	if !s.cfg.Serverless && req.Escape {
+		// dirty stays true for reads that do not pass through block.
+		p.fmt.escape, p.fmt.dirty = true, true
+		p.fmt.host = string(protocol.AppendDelimEscaped(nil, []byte(p.fmt.host)))
+		p.fmt.id = string(protocol.AppendDelimEscaped(nil, []byte(p.fmt.id)))
+	}
 	if p.offsets && req.Before > 0 {
 		p.offRing = make([]int64, req.Before+1)
 	}
@@ -462,6 +472,10 @@ func (p *pipe) finish() {
 func (p *pipe) block(data []byte, end source.Ending) error {
 	if err := p.s.out.Err(); err != nil {
 		return err
+	}
+	if p.fmt.escape {
+		// One scan per block: almost every block needs no escaping.
+		p.fmt.dirty = protocol.NeedsDelimiterEscape(data)
 	}
 	if p.offsets {
 		// Offsets count bytes of the (decompressed) stream.
