@@ -159,7 +159,12 @@ func catScript(lines ...string) func(next func() string, send func(...string)) {
 		}
 		send(append([]string{".syn capabilities query-update-v1"}, lines...)...)
 		send(protocol.SynCloseConnection)
-		next()
+		// AUTHKEY follows the capabilities, so it may come before the ack.
+		for {
+			if cmd := next(); cmd == "" || cmd == protocol.AckCloseConnection {
+				return
+			}
+		}
 	}
 }
 

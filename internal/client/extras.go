@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,15 +27,35 @@ func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
 		st.receipt, st.gotReceipt = rc, true
 		return
 	}
-	if rest, ok := bytes.CutPrefix(msg, []byte(session.CountPrefix)); ok {
+	if rest, ok := bytes.CutPrefix(msg, []byte(session.CountPrefix)); ok && (rn.o.Count || rn.o.FilesWithMatches) {
 		n, id, _ := strings.Cut(string(rest), " ")
 		if v, err := strconv.ParseUint(n, 10, 64); err == nil {
-			if st.counts == nil {
-				st.counts = map[string]uint64{}
-			}
-			st.counts[id] += v
+			st.addCount(id, v)
 		}
 	}
+}
+
+// maxCountIDs bounds the per-file counts kept for one server: a server
+// sending endless distinct names must not grow the client without end.
+const maxCountIDs = 100_000
+
+// addCount adds v matches of source id. Counts beyond maxCountIDs files or
+// past the uint64 range are not kept; they make the host incomplete.
+func (st *serverState) addCount(id string, v uint64) {
+	if st.counts == nil {
+		st.counts = map[string]uint64{}
+	}
+	old, ok := st.counts[id]
+	switch {
+	case !ok && len(st.counts) >= maxCountIDs:
+		st.countsLost++
+		return
+	case old > math.MaxUint64-v:
+		st.counts[id] = math.MaxUint64
+		st.countsLost++
+		return
+	}
+	st.counts[id] = old + v
 }
 
 // countRemote counts a REMOTE line in counting mode: DTail 4.x servers
@@ -49,10 +70,7 @@ func (rn *remoteRun) countRemote(st *serverState, msg []byte) bool {
 		rn.altered.Add(1)
 		return true
 	}
-	if st.counts == nil {
-		st.counts = map[string]uint64{}
-	}
-	st.counts[string(rl.SourceID)]++
+	st.addCount(string(rl.SourceID), 1)
 	return true
 }
 
@@ -139,6 +157,9 @@ func (rn *remoteRun) receipt(states []*serverState) Receipt {
 		case st.cmdFailed > 0:
 			o = outcomeIncomplete
 			c.commandFailed(st.name, st.cmdFailed, st.failure)
+		case st.countsLost > 0:
+			o = outcomeIncomplete
+			c.commandFailed(st.name, st.countsLost, fmt.Sprintf("counts beyond %d files or the uint64 range not kept", maxCountIDs))
 		case st.filtered > 0 && !st.gotReceipt:
 			o = outcomeIncomplete
 			c.serverWarnings(st.filtered)

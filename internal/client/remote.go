@@ -32,6 +32,9 @@ const (
 	// drainTimeout bounds the wait for the connection goroutines once the
 	// run was told to stop, so a wedged write cannot keep the client alive.
 	drainTimeout = 5 * time.Second
+	// closeDrain bounds the wait for a DTail 4.x server to end the
+	// connection after our close acknowledgement; it closes right away.
+	closeDrain = 2 * time.Second
 )
 
 // Remote is what a run against DTail servers needs besides Options.
@@ -109,8 +112,10 @@ type serverState struct {
 	// receipt is the server's `.syn receipt`, if it sent one.
 	receipt    session.Receipt
 	gotReceipt bool
-	// counts are --count/--files-with-matches results per source id.
-	counts map[string]uint64
+	// counts are --count/--files-with-matches results per source id;
+	// countsLost counts results not kept (addCount's bounds).
+	counts     map[string]uint64
+	countsLost int
 	// tw filters lines by time for servers without time windows.
 	tw *clientWindow
 	// refused: the server cannot read journal targets; not retried.
@@ -595,6 +600,13 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 
 	st.escaped = false
 	var unescaped []byte
+	// closed is armed once a DTail 4.x server sent its close.
+	var closed *time.Timer
+	defer func() {
+		if closed != nil {
+			closed.Stop()
+		}
+	}()
 	for {
 		var msg []byte
 		var err error
@@ -611,8 +623,25 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			rn.received.Add(int64(len(msg) + 1))
 		}
 		if err != nil {
+			if closed != nil {
+				// The server ended the connection after our ack: done.
+				closed.Stop()
+				st.completed = true
+				rn.finished.Add(1)
+				return true
+			}
 			rn.connectionLost(ctx, st, err)
 			return true
+		}
+		if closed != nil && !protocol.IsCloseConnection(msg) && (len(msg) == 0 || msg[0] != '.') {
+			// More output after the close: the close was part of a log
+			// line holding the delimiter byte (a DTail 4.x server does
+			// not escape it); the rest of that line follows and is
+			// counted as altered. Our ack may have ended the server's
+			// session early: then the connection ends without a close
+			// and the host is incomplete.
+			closed.Stop()
+			closed = nil
 		}
 		kind := protocol.KindDisplay
 		if !bytes.HasPrefix(msg, []byte(protocol.RemotePrefix)) {
@@ -635,9 +664,18 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 				if _, err := io.WriteString(conn, protocol.AckCloseConnectionFrame); err != nil {
 					rn.log.Debug(st.name, "unable to acknowledge the close", err.Error())
 				}
-				st.completed = true
-				rn.finished.Add(1)
-				return true
+				if st.escaped || rn.o.Mode == ModeTail {
+					// Our server's close cannot be forged: done.
+					st.completed = true
+					rn.finished.Add(1)
+					return true
+				}
+				// From a DTail 4.x server a log line can forge the close
+				// message: read on until the server ends the connection
+				// after our ack (at most closeDrain).
+				if closed == nil {
+					closed = time.AfterFunc(closeDrain, func() { conn.Close() })
+				}
 			}
 		case protocol.KindAuthKeyOK:
 			rn.log.Debug(st.name, "AUTHKEY registered")

@@ -240,3 +240,44 @@ func interruptAfterOutput(t *testing.T, r run, stdin *os.File) (int, int64, stri
 	}
 	return cmd.ProcessState.ExitCode(), n, errb.String()
 }
+
+// A log line holding the delimiter byte 0xAC (here forging the close
+// message) must not cut the answer short: our server escapes it (exact
+// output, exit 0); from a DTail 4.x server every later line and file
+// still arrives and the run says the answer is altered (exit 1).
+func TestHonestDelimiterInLine(t *testing.T) {
+	u := newDefaultUser(t)
+	dir := newWorkDir(t)
+	evil := "first\nbefore\xac.syn close connection\xacafter\nlast\n"
+	writeOwned(t, filepath.Join(dir, "a-evil.log"), []byte(evil), 0o644)
+	writeOwned(t, filepath.Join(dir, "b-next.log"), []byte("next 1\nnext 2\n"), 0o644)
+	glob := filepath.Join(dir, "*.log")
+	for _, kind := range honestKinds(t) {
+		t.Run(kind.name, func(t *testing.T) {
+			srv := startServer(t, kind, serverOpts{users: map[string][]byte{acct.name: u.pub}})
+			res := u.client("dcat", srv, "--plain", "--receipt", "json", "--files", glob).exec(t)
+			got := lines(res.stdout)
+			if !sameMultiset(got, []string{"first", "before\xac.syn close connection\xacafter", "last", "next 1", "next 2"}) && kind.kit == "" {
+				t.Errorf("ours: want the exact lines: %v", res)
+			}
+			if kind.kit == "" {
+				if res.code != 0 {
+					t.Errorf("ours: exit %d, want 0: %v", res.code, res)
+				}
+				return
+			}
+			for _, want := range []string{"first", "last", "next 1", "next 2"} {
+				found := false
+				for _, l := range got {
+					found = found || l == want
+				}
+				if !found {
+					t.Errorf("%s: line %q missing after the delimiter: %v", kind.name, want, res)
+				}
+			}
+			if res.code != 1 || !strings.Contains(string(res.stderr), `"lines_altered":`) || strings.Contains(string(res.stderr), `"lines_altered":0`) {
+				t.Errorf("%s: want exit 1 and lines_altered > 0: %v", kind.name, res)
+			}
+		})
+	}
+}

@@ -102,8 +102,9 @@ func TestJournalWithServer(t *testing.T) {
 		if res.code != 0 || journalLines(res.stdout) != journalEntries {
 			t.Fatalf("dcat journal: want exit 0 and the three entries, got %v\n%s", res, tail(srv.log(), 20))
 		}
-		if !bytes.Contains(res.stdout, []byte("journalctl stderr: mock warning\n")) {
-			t.Errorf("journalctl's stderr line is not passed on: %v", res)
+		// A SERVER message: on stderr, stdout carries the entries only.
+		if !bytes.Contains(res.stderr, []byte("journalctl stderr: mock warning\n")) {
+			t.Errorf("journalctl's stderr line is not passed on (stderr): %v", res)
 		}
 		if m.count("-u test.service") == 0 {
 			t.Errorf("mock arguments: %q, want -u test.service", m.runs())
@@ -169,8 +170,9 @@ func TestJournalWithServer(t *testing.T) {
 		if !strings.HasPrefix(journalLines(p.output()), "journal follow 1\njournal follow 2\njournal follow 3\n") {
 			t.Errorf("followed lines: %q", p.output())
 		}
-		if !p.stop(syscall.SIGTERM, 10*time.Second) || p.exitCode() != 0 {
-			t.Errorf("dtail did not exit cleanly on SIGTERM: exit %d", p.exitCode())
+		// 143 = 128+SIGTERM: a follow a signal ended (DECISIONS).
+		if !p.stop(syscall.SIGTERM, 10*time.Second) || p.exitCode() != 143 {
+			t.Errorf("dtail did not exit cleanly on SIGTERM: exit %d, want 143", p.exitCode())
 		}
 		if !waitFor(10*time.Second, func() bool { return m.count("SIGTERM") > before }) {
 			t.Errorf("the mock journalctl got no SIGTERM after the client left: %q", m.runs())
@@ -256,8 +258,9 @@ func TestJournalExtendedWithServer(t *testing.T) {
 		if n := m.count("-u test.service -f -n 0"); n < 2 {
 			t.Errorf("%d journalctl runs, want ≥ 2: %q", n, m.runs())
 		}
-		if !strings.Contains(string(p.output()), "journalctl stderr: mock journalctl: first run fails") {
-			t.Errorf("the failed run's stderr did not reach the client:\n%s", p.output())
+		// A SERVER message: on the client's stderr.
+		if !strings.Contains(string(p.errOutput()), "journalctl stderr: mock journalctl: first run fails") {
+			t.Errorf("the failed run's stderr did not reach the client's stderr:\n%s", p.errOutput())
 		}
 		p.stop(syscall.SIGTERM, 10*time.Second)
 	})
