@@ -113,17 +113,18 @@ hosts() {
 }
 
 # run LABEL BIN SERVERFILE N [ARGS...]: one dcat inside the namespace.
-declare -A WALL RSS LINES OK
+declare -A WALL RSS LINES OK CPU
 run() {
 	local label=$1 bin=$2 file=$3 n=$4
 	shift 4
 	local t0 t1 out=$OUT/run.out err=$OUT/run.err
 	t0=$(date +%s.%N)
-	HOME=$OUT/home /usr/bin/time -o "$OUT/time" -f '%M' "${IN_NS[@]}" "$bin/dcat" --cfg none --servers "$file" \
+	HOME=$OUT/home /usr/bin/time -o "$OUT/time" -f '%M %U %S' "${IN_NS[@]}" "$bin/dcat" --cfg none --servers "$file" \
 		--user "$SRV_USER" --auth-key-path "$KEY" --plain --receipt json --files "$DATA/$F" "$@" >"$out" 2>"$err" </dev/null
 	t1=$(date +%s.%N)
 	WALL[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')
-	RSS[$label]=$(tail -n 1 "$OUT/time")
+	read -r RSS[$label] u s < <(tail -n 1 "$OUT/time")
+	CPU[$label]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.1f", u + s}')
 	LINES[$label]=$(wc -l <"$out")
 	OK[$label]=$(grep -o '"hosts_ok":[0-9]*' "$err" | tail -n 1 | cut -d: -f2)
 	[ -n "${OK[$label]}" ] || OK[$label]=0
@@ -132,7 +133,7 @@ run() {
 
 FAILED=0
 echo "# fleet-scale.sh K=$K N='$NS_LIST' $(date -u +%FT%TZ) nproc=$(nproc) load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-7s %6s  %-13s %9s %9s %10s %12s %14s %6s\n' set hosts run wall_s conn/s rss_MB rss_KB/host lines_rcvd/exp failed
+printf '%-7s %6s  %-13s %9s %9s %10s %12s %14s %6s %9s\n' set hosts run wall_s conn/s rss_MB rss_KB/host lines_rcvd/exp failed client_cpu_s
 for n in $NS_LIST; do
 	hosts "$n" >"$OUT/servers.$n"
 	for s in "${SETS[@]}"; do
@@ -151,12 +152,12 @@ for n in $NS_LIST; do
 			exp=$((10 * n))
 			fail=$((n - OK[$l]))
 			[ "${LINES[$l]}" = "$exp" ] && [ "$fail" = 0 ] || FAILED=1
-			printf '%-7s %6d  %-13s %9s %9s %10s %12s %14s %6d\n' "$name" "$n" \
+			printf '%-7s %6d  %-13s %9s %9s %10s %12s %14s %6d %9s\n' "$name" "$n" \
 				"$([ $phase = first ] && echo first-contact || echo known-hosts)" "${WALL[$l]}" \
 				"$(awk -v n="$n" -v w="${WALL[$l]}" 'BEGIN{printf "%.0f", n / w}')" \
 				"$(awk -v r="${RSS[$l]}" 'BEGIN{printf "%.1f", r / 1024}')" \
 				"$(awk -v r="${RSS[$l]}" -v n="$n" 'BEGIN{printf "%.1f", r / n}')" \
-				"${LINES[$l]}/$exp" "$fail"
+				"${LINES[$l]}/$exp" "$fail" "${CPU[$l]}"
 		done
 		stop_servers
 	done

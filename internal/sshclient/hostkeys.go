@@ -225,8 +225,8 @@ func (k *KnownHosts) check(hostname string, remote net.Addr, key ssh.PublicKey) 
 		// Without a matching authority the certified key stands for itself.
 		key = cert.Key
 	}
-	entries := k.ix.lookup(hostname)
 	blob := string(key.Marshal())
+	entries := k.ix.lookup(hostname, blob)
 	for _, e := range entries {
 		if e.blob == blob {
 			return nil

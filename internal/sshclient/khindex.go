@@ -269,8 +269,10 @@ func splitLookup(address string) (host, port string) {
 }
 
 // lookup returns the entries known for address ("host:port"), exact, hashed
-// and pattern lines together.
-func (ix *hostIndex) lookup(address string) []khEntry {
+// and pattern lines together. When an exact or pattern line already holds
+// key (blob), the hashed lines are not searched: a known host costs no
+// HMAC even in a big hashed file.
+func (ix *hostIndex) lookup(address, blob string) []khEntry {
 	name := lookupName(address)
 	ix.mu.RLock()
 	out := append([]khEntry(nil), ix.exact[name]...)
@@ -284,6 +286,11 @@ func (ix *hostIndex) lookup(address string) []khEntry {
 	}
 	hashed := len(ix.salts) > 0
 	ix.mu.RUnlock()
+	for _, e := range out {
+		if e.blob == blob {
+			return out
+		}
+	}
 	if hashed {
 		out = append(out, ix.lookupHashed(name)...)
 	}
