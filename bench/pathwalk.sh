@@ -7,6 +7,7 @@
 #                                    # build of main before the change)
 #   BIN=/dir                         # binaries under test (default: build)
 #   FILES=1000 RUNS=10 BIG_RUNS=3    # sizes and hyperfine runs
+#   ABRUNS=30 BIG_ABRUNS=5           # interleaved pairs (0: skip)
 #   DATA=/dir                        # holds big.log (bench/mkdata.sh)
 #
 # Both dservers run as the unprivileged account SRV_USER (default
@@ -15,8 +16,10 @@
 # through the full per-user check. Comparisons:
 #   dcat --plain of FILES small files (one glob) through each dserver
 #   dgrep --plain --regex status=503 over big.log (~1 GB) through each
-# Prints CHECK lines (both servers return the same bytes) and RATIO lines
-# (new median / baseline median; 1.00 = no cost).
+# Prints CHECK lines (both servers return the same bytes), RATIO lines
+# (new median / baseline median; 1.00 = no cost) and, because hyperfine
+# runs all of one command before the other and a busy machine drifts,
+# ABRATIO lines from interleaved pairs (new, old, new, old, ...).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -132,4 +135,26 @@ log "hyperfine: dcat of $FILES files ..."
 compare "dcat-${FILES}-files" "$RUNS" "$DCAT_NEW" "$DCAT_OLD"
 log "hyperfine: dgrep over $F ..."
 compare "dgrep-$F" "$BIG_RUNS" "$GREP_NEW" "$GREP_OLD"
+
+# interleave NAME PAIRS CMD_NEW CMD_OLD
+interleave() {
+	[ "$2" -gt 0 ] || return 0
+	python3 - "$@" <<'PY'
+import statistics, subprocess, sys, time
+name, n, new_cmd, old_cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def t(cmd):
+    s = time.perf_counter()
+    subprocess.run(["bash", "-c", cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - s
+new, old = [], []
+for _ in range(n):
+    new.append(t(new_cmd)); old.append(t(old_cmd))
+mn, mo = statistics.median(new), statistics.median(old)
+print("ABRATIO %s (%d interleaved pairs): path walk median %.3f s (min %.3f), baseline median %.3f s (min %.3f): %.2fx (min/min %.2fx)"
+      % (name, n, mn, min(new), mo, min(old), mn / mo, min(new) / min(old)))
+PY
+}
+log "interleaved pairs ..."
+interleave "dcat-${FILES}-files" "${ABRUNS:-30}" "$DCAT_NEW" "$DCAT_OLD"
+interleave "dgrep-$F" "${BIG_ABRUNS:-5}" "$GREP_NEW" "$GREP_OLD"
 exit $FAIL

@@ -75,7 +75,9 @@ func (w *walker) reaches(p string) bool {
 	if err != nil {
 		return false
 	}
-	wk, err := w.resolve(abs)
+	ww := *w
+	ww.statFinal = true // existence only: no descriptor for the last entry
+	wk, err := ww.resolve(abs)
 	if err != nil {
 		return false
 	}

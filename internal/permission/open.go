@@ -97,7 +97,7 @@ func openFile(id *Identity, rules *Rules, path string, skip bool, hook func(stag
 		return nil, info, fmt.Errorf("permission: %s: %w", path, err)
 	}
 	info.Path = abs
-	w := walker{id: id, skip: skip, dirs: dirs, pid: os.Getpid(), protected: protected}
+	w := walker{id: id, skip: skip, dirs: dirs, pid: os.Getpid(), protected: protected, statFinal: true}
 	wk, err := w.resolve(abs)
 	if err != nil {
 		return nil, info, err
@@ -163,11 +163,9 @@ func checkOpened(fd int, id *Identity, resolved string, before *unix.Stat_t, ski
 	}
 	// O_NONBLOCK only guarded the open itself; readers expect normal
 	// blocking semantics from the descriptor.
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-	if err == nil {
-		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags&^unix.O_NONBLOCK)
-	}
-	if err != nil {
+	// The flags are the ones openAt used, so no F_GETFL is needed
+	// (F_SETFL only changes the status flags; the access mode stays).
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, openFlags&^unix.O_NONBLOCK); err != nil {
 		return nil, fmt.Errorf("permission: fcntl %s: %w", resolved, err)
 	}
 	info.Dev, info.Ino, info.Size = uint64(st.Dev), st.Ino, st.Size
@@ -176,9 +174,14 @@ func checkOpened(fd int, id *Identity, resolved string, before *unix.Stat_t, ski
 	return os.NewFile(uintptr(fd), resolved), nil
 }
 
+// openFlags open a checked regular file: O_NOFOLLOW and O_NONBLOCK make
+// the open itself harmless should the entry have been swapped for a link,
+// fifo or device since the walk looked at it.
+const openFlags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY
+
 func openAt(dir int, name string) (int, error) {
 	for {
-		fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		fd, err := unix.Openat(dir, name, openFlags, 0)
 		if err != unix.EINTR {
 			return fd, err
 		}

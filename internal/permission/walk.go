@@ -183,6 +183,11 @@ type walker struct {
 	// /proc/thread-self describe dserver itself (its memory map, its
 	// descriptors, its environment) and are refused for everyone.
 	pid int
+	// statFinal makes the walk fstatat the last component instead of
+	// opening it (its entry has no descriptor): Open opens the file itself
+	// from the parent's descriptor anyway, so an O_PATH descriptor for it
+	// would only cost two more system calls per file.
+	statFinal bool
 	// protected mirrors the fs.protected_symlinks sysctl: 1 on, -1 off,
 	// 0 not read yet (it is read only when a link in a sticky
 	// world-writable directory is met).
@@ -260,29 +265,51 @@ func (w *walker) resolve(abs string) (*walk, error) {
 		if e := w.procGuard(wk, dir, name); e != nil {
 			return fail(e)
 		}
-		fd, err := openPath(dir.fd, name)
-		if err != nil {
-			return fail(denied(wk.pathWith(name), "lookup: "+err.Error(), err))
-		}
-		if err := unix.Fstat(fd, &st); err != nil {
-			_ = unix.Close(fd)
-			return fail(denied(wk.pathWith(name), "fstat: "+err.Error(), err))
+		fd := -1
+		if w.statFinal && len(todo) == 0 {
+			if err := fstatatNoFollow(dir.fd, name, &st); err != nil {
+				return fail(denied(wk.pathWith(name), "lookup: "+err.Error(), err))
+			}
+		} else {
+			var err error
+			if fd, err = openPath(dir.fd, name); err != nil {
+				return fail(denied(wk.pathWith(name), "lookup: "+err.Error(), err))
+			}
+			if err := unix.Fstat(fd, &st); err != nil {
+				_ = unix.Close(fd)
+				return fail(denied(wk.pathWith(name), "fstat: "+err.Error(), err))
+			}
 		}
 		if !isLink(&st) {
 			wk.push(entry{fd: fd, name: name, st: st})
 			continue
 		}
+		closeLink := func() {
+			if fd >= 0 {
+				_ = unix.Close(fd)
+			}
+		}
 		links++
 		if links > maxSymlinks {
-			_ = unix.Close(fd)
+			closeLink()
 			return fail(denied(abs, "too many levels of symbolic links", unix.ELOOP))
 		}
 		if e := w.protectedSymlink(wk, dir, name, &st); e != nil {
-			_ = unix.Close(fd)
+			closeLink()
 			return fail(e)
 		}
-		target, err := readlinkFD(fd)
-		_ = unix.Close(fd)
+		// With a descriptor the target read is the link checked; without
+		// one (statFinal) the link is read by name, and a swap in between
+		// is either refused (no longer a link) or another link whose
+		// target is walked and checked like any other path.
+		var target string
+		var err error
+		if fd >= 0 {
+			target, err = readlinkFD(fd)
+		} else {
+			target, err = readlinkAt(dir.fd, name)
+		}
+		closeLink()
 		if err != nil {
 			return fail(denied(wk.pathWith(name), "readlink: "+err.Error(), err))
 		}
@@ -423,6 +450,33 @@ func openPath(dir int, name string) (int, error) {
 		if err != unix.EINTR {
 			return fd, err
 		}
+	}
+}
+
+func fstatatNoFollow(dir int, name string, st *unix.Stat_t) error {
+	for {
+		err := unix.Fstatat(dir, name, st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// readlinkAt reads the target of the symlink name in dir.
+func readlinkAt(dir int, name string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(dir, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		if len(buf) >= 1<<16 {
+			return "", unix.ENAMETOOLONG
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 
