@@ -349,11 +349,30 @@ func pairScan(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
 		maxo = o2
 	}
 	p := from
+	// Two words per step: the loads of both are independent, which
+	// hides their latency.
+	for ; p+maxo+16 <= len(hay) && p+8 <= last; p += 16 {
+		h1, h2 := hay[p+o1:p+o1+16], hay[p+o2:p+o2+16]
+		t := ((binary.LittleEndian.Uint64(h1) | M1) ^ B1) | ((binary.LittleEndian.Uint64(h2) | M2) ^ B2)
+		u := ((binary.LittleEndian.Uint64(h1[8:]) | M1) ^ B1) | ((binary.LittleEndian.Uint64(h2[8:]) | M2) ^ B2)
+		z := ^(((t & lo7) + lo7) | t | lo7) // 0x80 in each zero byte of t
+		y := ^(((u & lo7) + lo7) | u | lo7)
+		if z|y != 0 {
+			q := p + bits.TrailingZeros64(z)/8
+			if z == 0 {
+				q = p + 8 + bits.TrailingZeros64(y)/8
+			}
+			if q > last {
+				return -1
+			}
+			return q
+		}
+	}
 	for ; p+maxo+8 <= len(hay) && p <= last; p += 8 {
 		w1 := binary.LittleEndian.Uint64(hay[p+o1:])
 		w2 := binary.LittleEndian.Uint64(hay[p+o2:])
 		t := ((w1 | M1) ^ B1) | ((w2 | M2) ^ B2)
-		z := ^(((t & lo7) + lo7) | t | lo7) // 0x80 in each zero byte of t
+		z := ^(((t & lo7) + lo7) | t | lo7)
 		if z != 0 {
 			q := p + bits.TrailingZeros64(z)/8
 			if q > last {
