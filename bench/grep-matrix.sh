@@ -16,7 +16,7 @@
 # Output lines to look for:
 #   CHECK  <kind> <file>: OK|FAIL
 #   RATIO  <kind>: dgrep/grep = X  dgrep/rg = Y  dgrep/ugrep = Z   [medians]
-#   RSS    <kind>: dgrep N MB, grep M MB
+#   RSS    <kind>: dgrep N MB
 # Exit status 1 if a correctness check failed.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -139,9 +139,7 @@ print("\x01".join("|".join(parts[i*n:(i+1)*n]) for i in range(4)))' "$rest")"
 	if [ "$RSS" = 1 ]; then
 		/usr/bin/time -f %M -o "$OUT/rss" timeout $TO "$BIN/dgrep" --cfg none --plain --regex "$dpat" "$file" | cat >/dev/null
 		dk=$(tail -n 1 "$OUT/rss")
-		bash -c "/usr/bin/time -f %M -o $OUT/rss.g timeout $TO $gcmd | cat >/dev/null"
-		gk=$(tail -n 1 "$OUT/rss.g")
-		say "RSS $name: dgrep $((dk / 1024)) MB, grep $((gk / 1024)) MB (peak RSS, output into a pipe)"
+		say "RSS $name: dgrep $((dk / 1024)) MB (peak RSS, output into a pipe)"
 	fi
 	json=$OUT/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').json
 	if ! hyperfine --runs "$RUNS" --warmup "$WARMUP" --output=pipe --export-json "$json" \
