@@ -39,6 +39,7 @@ type dfa struct {
 	start  int32 // state at the beginning of a line
 
 	maxStates int
+	flushes   int // cache flushes so far (tests, diagnostics)
 	// scratch for closures
 	stack []uint32
 	seen  []uint32 // generation marks per pc
@@ -315,6 +316,7 @@ func (d *dfa) step(s int32, b byte) int32 {
 		// The cache is full: start over. s is gone afterwards, so the
 		// result is not stored for it.
 		d.reset()
+		d.flushes++
 		return d.addState(pcs, nf)
 	}
 	t := d.addState(pcs, nf)

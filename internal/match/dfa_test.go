@@ -169,3 +169,48 @@ func TestFoldSafeLetters(t *testing.T) {
 		}
 	}
 }
+
+// TestDFACacheFlush: a pattern whose automaton has far more states than
+// the cache holds (the n-th byte from the end) still decides every line
+// like the regexp while the cache is flushed again and again.
+func TestDFACacheFlush(t *testing.T) {
+	for _, p := range []string{`a[ab]{7}$`, `(?i)a[ab]{6}b`, `\ba[ab]{5}\b`} {
+		re := regexp.MustCompile(p)
+		m, _ := New(p, false, false)
+		d := newDFA(m.prog)
+		d.maxStates = 8
+		var block []byte
+		seed := uint32(1)
+		for i := 0; i < 400; i++ {
+			var l []byte
+			for j := 0; j < 1+int(seed%40); j++ {
+				seed = seed*1664525 + 1013904223
+				l = append(l, "abAB "[seed>>29%5])
+			}
+			block = append(append(block, l...), '\n')
+			got, ok := d.matchLine(l)
+			if !ok || got != re.Match(l) {
+				t.Fatalf("%q line %q: dfa %v (ok %v), regexp %v", p, l, got, ok, re.Match(l))
+			}
+		}
+		want := perLine(re, block)
+		var got []string
+		for from := 0; ; {
+			s, e, ok := d.nextMatch(block, from, re.Match)
+			if !ok {
+				break
+			}
+			got = append(got, string(block[s:e]))
+			from = e
+		}
+		if strings.Join(got, "") != strings.Join(want, "") {
+			t.Fatalf("%q: block scan differs from regexp", p)
+		}
+		if d.flushes == 0 {
+			t.Fatalf("%q: the cache was never flushed", p)
+		}
+		if len(d.states) > d.maxStates+1 {
+			t.Fatalf("%q: %d states, limit %d", p, len(d.states), d.maxStates)
+		}
+	}
+}
