@@ -110,9 +110,9 @@ func expectFast(t *testing.T, what string, got, want bool) {
 // and ./id_rsa later, so a registered auth key is authorized from the
 // in-memory store.
 func TestAuthKeyFastReconnectIntegration(t *testing.T) {
-	d := newTestModeDir(t)
-
 	t.Run("RegistrationFastPathAndFallback", func(t *testing.T) {
+		t.Parallel()
+		d := newTestModeDir(t)
 		s := d.startServer(t)
 		keyDir := mkdirOwned(t, filepath.Join(d.dir, "client"), 0o700)
 		authKey := filepath.Join(keyDir, "auth_key")
@@ -132,6 +132,8 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	})
 
 	t.Run("TTLExpiry", func(t *testing.T) {
+		t.Parallel()
+		d := newTestModeDir(t)
 		s := d.startServer(t, `{"Server":{"AuthKeyTTLSeconds":8}}`)
 		k := newKey(t, d.dir, "ttl_key")
 		expectFast(t, "1st", d.fast(t, s, k.priv, nil), false)
@@ -142,6 +144,8 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	})
 
 	t.Run("MaxKeysPerUser", func(t *testing.T) {
+		t.Parallel()
+		d := newTestModeDir(t)
 		s := d.startServer(t, `{"Server":{"AuthKeyMaxPerUser":1}}`)
 		a, b := newKey(t, d.dir, "max_a"), newKey(t, d.dir, "max_b")
 		expectFast(t, "key A 1st", d.fast(t, s, a.priv, nil), false)
@@ -151,6 +155,8 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	})
 
 	t.Run("NoAuthKeyFlag", func(t *testing.T) {
+		t.Parallel()
+		d := newTestModeDir(t)
 		s := d.startServer(t)
 		k := newKey(t, d.dir, "noauth_key")
 		expectFast(t, "1st with --no-auth-key", d.fast(t, s, k.priv, nil, "--no-auth-key"), false)
@@ -158,6 +164,8 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	})
 
 	t.Run("PassphraseProtectedKey", func(t *testing.T) {
+		t.Parallel()
+		d := newTestModeDir(t)
 		s := d.startServer(t)
 		k := newKey(t, "", "pass_key")
 		blk, err := ssh.MarshalPrivateKeyWithPassphrase(k.raw, "pass_key", []byte("s3cret"))
@@ -172,6 +180,8 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	})
 
 	t.Run("MissingKeyDirectoryIsFatal", func(t *testing.T) {
+		t.Parallel()
+		d := newTestModeDir(t)
 		s := d.startServer(t)
 		res := d.dcat(t, s, filepath.Join(d.dir, "no-such-dir", "auth_key"), nil)
 		out := string(res.stdout) + string(res.stderr)
