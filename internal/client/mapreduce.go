@@ -65,6 +65,18 @@ func parseQuery(raw string, stderr io.Writer, prog, serverDefault string, plan Q
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
+	var fallback []string
+	if _, err := logformat.New(format, logformat.Options{Hostname: "-"}); err != nil {
+		// A registered name that cannot be made here (custom1, the
+		// mimecast formats): servers log a fallback to generic (spec
+		// 7.1) and the user would only see blanks.
+		fallback = append(fallback, fmt.Sprintf("%s: warning: %v: servers fall back to log format 'generic'", prog, err))
+		format = logformat.Generic
+		_, warns = query.Check(q, raw, format, logformat.Names())
+	}
+	for _, w := range fallback {
+		fmt.Fprintln(stderr, w)
+	}
 	vars := query.UnknownVariables(q, format)
 	for _, w := range vars {
 		fmt.Fprintln(stderr, w)
@@ -72,7 +84,7 @@ func parseQuery(raw string, stderr io.Writer, prog, serverDefault string, plan Q
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, w)
 	}
-	if n := len(vars) + len(warns); plan.Strict && n > 0 {
+	if n := len(fallback) + len(vars) + len(warns); plan.Strict && n > 0 {
 		return nil, fmt.Errorf("--strict: the query has %d warning(s)", n)
 	}
 	return q, nil

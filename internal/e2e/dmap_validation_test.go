@@ -88,6 +88,13 @@ func TestDmapQueryValidation(t *testing.T) {
 			`dmap: warning: log format "default" skipped 20 lines of the input (it reads only INFO lines whose fields after MAPREDUCE:TABLE are key=value): the result leaves them out`,
 			"dmap: the result is empty: no line matched the query",
 		}, 0},
+		{"from REQ select action,count($line) group by action logformat custom1", []string{
+			"dmap: warning: log format custom1 is an empty template: servers fall back to log format 'generic'",
+			"dmap: query:1:17: warning: field 'action' is never set: log format 'generic' fills only $line, $empty, $hostname, $server, $timezone, $timeoffset; choose a 'logformat' that has fields, e.g. generickv",
+			"dmap: query:1:46: warning: group by action can only produce one group: log format 'generic' never sets the field action (always empty)",
+			"dmap: warning: field action occurred in no matching line: action shows an empty value in every row",
+			"dmap: warning: group by action was empty in every matching line: all of them fell into one group with an empty key",
+		}, 1},
 		{"select action,count($line) group by action", []string{
 			"dmap: query:1:8: warning: field 'action' is never set: log format 'generic' fills only $line, $empty, $hostname, $server, $timezone, $timeoffset; add a 'from TABLE' clause (DTail's own format) or 'logformat generickv' (key=value fields)",
 			"dmap: query:1:37: warning: group by action can only produce one group: log format 'generic' never sets the field action (always empty)",
