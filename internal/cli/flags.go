@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
@@ -206,6 +207,16 @@ func ParseClient(binary string, args []string, defaultUser string, out io.Writer
 	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}, {"pick", f.Pick}, {"max-total", f.MaxTotal}} {
 		if c.v < 0 {
 			return nil, &UsageError{Msg: fmt.Sprintf("invalid value %d for flag -%s: must not be negative", c.v, c.name), AfterParse: true}
+		}
+	}
+	// Servers refuse larger values (MaxContextLines, 32-bit peers); say so
+	// before connecting anywhere.
+	for _, c := range []struct {
+		name  string
+		v, to int
+	}{{"before", f.Before, session.DefaultMaxContextLines}, {"after", f.After, session.DefaultMaxContextLines}, {"max", f.Max, session.MaxMatchCount}} {
+		if c.v > c.to {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid value %d for flag -%s: more than the limit of %d", c.v, c.name, c.to), AfterParse: true}
 		}
 	}
 	if f.Profile {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/config"
@@ -100,11 +101,16 @@ func RunHealth(env Env) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), HealthTimeout)
 	defer cancel()
-	status := CheckHealth(ctx, dialer, srv, log)
-	switch status {
-	case 0:
+	reason := ""
+	status := CheckHealth(ctx, dialer, srv, log, func(r string) { reason = r })
+	switch {
+	case status == 0:
 		fmt.Fprintf(env.Stdout, "OK: All fine at %s :-)\n", f.Server)
-	case 2:
+	case status == 1 && reason != "":
+		fmt.Fprintf(env.Stdout, "WARNING: %s at %s\n", reason, f.Server)
+	case status == 2 && reason != "":
+		fmt.Fprintf(env.Stdout, "CRITICAL: %s at %s\n", reason, f.Server)
+	case status == 2:
 		fmt.Fprintf(env.Stdout, "CRITICAL: DTail server not operating properly at %s!\n", f.Server)
 	default:
 		fmt.Fprintf(env.Stdout, "UNKNOWN: Received unknown status code %d from %s!\n", status, f.Server)
@@ -143,7 +149,11 @@ func healthLogger(f HealthFlags, cfg config.Config, env Env, home, full string) 
 // It never sends AUTHKEY: the reference's health handler treats it as an
 // unknown command and answers CRITICAL (spec §10 item 18), and the
 // reserved health user has nothing to register anyway.
-func CheckHealth(ctx context.Context, dialer *sshclient.Dialer, srv sshclient.Server, log *logger.Logger) int {
+//
+// Our dserver may answer "WARNING: reason" (status 1) or "CRITICAL:
+// reason" (status 2) when users wait or are refused; report, if set,
+// receives the reason.
+func CheckHealth(ctx context.Context, dialer *sshclient.Dialer, srv sshclient.Server, log *logger.Logger, report func(reason string)) int {
 	conn, err := dialer.Dial(ctx, srv)
 	if err != nil {
 		log.Warn(srv.Name, err.Error())
@@ -158,7 +168,12 @@ func CheckHealth(ctx context.Context, dialer *sshclient.Dialer, srv sshclient.Se
 		log.Warn(srv.Name, err.Error())
 		return 2
 	}
-	status := 2
+	status, reason := 2, ""
+	defer func() {
+		if reason != "" && report != nil {
+			report(reason)
+		}
+	}()
 	sc := bufio.NewScanner(conn)
 	sc.Buffer(make([]byte, 0, 4096), protocol.DefaultMaxMessageSize)
 	sc.Split(splitHealth)
@@ -173,8 +188,15 @@ func CheckHealth(ctx context.Context, dialer *sshclient.Dialer, srv sshclient.Se
 		if len(msg) > 0 && msg[0] == '.' {
 			continue // hidden
 		}
-		if string(protocol.LastField(msg)) == "OK" {
+		switch last := string(protocol.LastField(msg)); {
+		case last == "OK":
 			status = 0
+			continue
+		case strings.HasPrefix(last, "WARNING: "):
+			status, reason = 1, strings.TrimPrefix(last, "WARNING: ")
+			continue
+		case strings.HasPrefix(last, "CRITICAL: "):
+			status, reason = 2, strings.TrimPrefix(last, "CRITICAL: ")
 			continue
 		}
 		log.Debug(srv.Name, string(msg))

@@ -295,20 +295,22 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 		return list[sess.Job], true
 	}
 	sc := sshserver.Config{
-		BindAddress:    cfg.Server.SSHBindAddress,
-		Port:           cfg.Common.SSHPort,
-		HostKeyFile:    cfg.Server.HostKeyFile,
-		HostKeyBits:    cfg.Server.HostKeyBits,
-		MaxConnections: cfg.Server.MaxConnections,
-		KeyExchanges:   cfg.Server.KeyExchanges,
-		Ciphers:        cfg.Server.Ciphers,
-		MACs:           cfg.Server.MACs,
-		CacheDir:       cfg.Common.CacheDir,
-		TestMode:       testMode,
-		AuthKeys:       store,
-		ScheduleJobs:   authJobs(schedJobs),
-		ContinuousJobs: authJobs(contJobs),
-		Logger:         log,
+		BindAddress:         cfg.Server.SSHBindAddress,
+		Port:                cfg.Common.SSHPort,
+		HostKeyFile:         cfg.Server.HostKeyFile,
+		HostKeyBits:         cfg.Server.HostKeyBits,
+		MaxConnections:      cfg.Server.MaxConnections,
+		MaxPreAuth:          cfg.Server.MaxPreAuthConnections,
+		MaxPreAuthPerSource: cfg.Server.MaxPreAuthPerSource,
+		KeyExchanges:        cfg.Server.KeyExchanges,
+		Ciphers:             cfg.Server.Ciphers,
+		MACs:                cfg.Server.MACs,
+		CacheDir:            cfg.Common.CacheDir,
+		TestMode:            testMode,
+		AuthKeys:            store,
+		ScheduleJobs:        authJobs(schedJobs),
+		ContinuousJobs:      authJobs(contJobs),
+		Logger:              log,
 		AcceptChannel: func(user string, kind sshserver.UserKind) error {
 			_, err := permission.CompileRules(permission.RulesFor(user, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
 			if errors.Is(err, permission.ErrNoRules) {
@@ -350,6 +352,8 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 				ReadDir:            readDir,
 				Host:               host,
 				LogPrefix:          sess.Prefix(),
+				User:               sess.User,
+				Bounds:             sessionBounds(cfg),
 				MaxLineLength:      cfg.Server.MaxLineLength,
 				MaxGlobTargets:     cfg.Server.MaxGlobTargets,
 				MaxReadWorkers:     cfg.Server.MaxReadWorkers,
@@ -366,6 +370,13 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 				Capabilities: caps,
 				MaxFrameSize: cfg.Server.MaxCommandFrameSize,
 				Allow:        allow,
+				HealthStatus: func() string {
+					sat := s.ssh.Saturation()
+					if !sess.Reserved {
+						sat.Current-- // not this health check itself
+					}
+					return healthStatus(sat, limits)
+				},
 				AuthKey: func(b64 string) string {
 					return registerAuthKey(store, sess, b64)
 				},
@@ -379,6 +390,45 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 	}
 	s.ssh = srv
 	return s, nil
+}
+
+// healthStatus is the health handler's answer: OK, or WARNING/CRITICAL
+// with the reason when users wait or are refused (dtailhealth used to say
+// OK while idle connections locked every user out).
+func healthStatus(sat sshserver.Saturation, limits *session.Limits) string {
+	if sat.Current >= sat.MaxConnections {
+		return fmt.Sprintf("CRITICAL: all %d connection slots in use, new users are refused", sat.MaxConnections)
+	}
+	var warn []string
+	if sat.RecentDrop || sat.PreAuth >= sat.MaxPreAuth {
+		warn = append(warn, fmt.Sprintf("handshake slots exhausted (%d of %d), unauthenticated connections dropped", sat.PreAuth, sat.MaxPreAuth))
+	}
+	cats, tails := limits.Usage()
+	for _, u := range []struct {
+		name string
+		u    session.SlotUsage
+	}{{"cat", cats}, {"tail", tails}} {
+		if u.u.Size > 0 && u.u.Used >= u.u.Size && u.u.Waiting > 0 {
+			warn = append(warn, fmt.Sprintf("all %d %s slots in use, %d reads waiting", u.u.Size, u.name, u.u.Waiting))
+		}
+	}
+	if len(warn) > 0 {
+		return "WARNING: " + strings.Join(warn, "; ")
+	}
+	return "OK"
+}
+
+// sessionBounds are the per-session limits of dtail.json.
+func sessionBounds(cfg config.Config) session.Bounds {
+	s := cfg.Server
+	return session.Bounds{
+		MaxContextLines: s.MaxContextLines,
+		MaxContextBytes: int64(s.MaxContextBytes),
+		MaxCommands:     s.MaxSessionCommands,
+		MaxPatternBytes: s.MaxSessionPatternBytes,
+		MaxMemory:       int64(s.MaxSessionMemoryBytes),
+		IdleTimeout:     time.Duration(s.IdleTimeoutSeconds) * time.Second,
+	}
 }
 
 // registerAuthKey answers AUTHKEY (spec 3.10). Reserved users never get

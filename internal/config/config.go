@@ -114,6 +114,17 @@ type Server struct {
 	// StallTimeoutSeconds ends a session whose client accepted no output
 	// for this long, so a stopped client cannot hold the read slots.
 	StallTimeoutSeconds int
+
+	// Session and connection bounds (docs/SECURITY.md, "Limits"): what one
+	// client may make the server hold, and how long idle peers may stay.
+	MaxContextLines        int
+	MaxContextBytes        int
+	MaxSessionCommands     int
+	MaxSessionPatternBytes int
+	MaxSessionMemoryBytes  int
+	IdleTimeoutSeconds     int
+	MaxPreAuthConnections  int
+	MaxPreAuthPerSource    int
 }
 
 // Permissions are the read rules of §2.5. A user present in Users gets that
@@ -277,6 +288,16 @@ func DefaultWithHome(home string) Config {
 			ShutdownOutputSerializeWaitMs: 500,
 			ShutdownIdleRecheckWaitMs:     10,
 			StallTimeoutSeconds:           60,
+
+			MaxContextLines:        100000,
+			MaxContextBytes:        16 << 20,
+			MaxSessionCommands:     1000,
+			MaxSessionPatternBytes: 64 << 10,
+			MaxSessionMemoryBytes:  256 << 20,
+			IdleTimeoutSeconds:     300,
+			// 0: derived from MaxConnections (sshserver).
+			MaxPreAuthConnections: 0,
+			MaxPreAuthPerSource:   0,
 		},
 		Client: Client{
 			TermColorsEnable: true,

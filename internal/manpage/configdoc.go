@@ -14,7 +14,7 @@ var keyDocs = map[string]string{
 	"Common.CacheDir":                   "Directory of the key cache: dserver looks for <CacheDir>/<user>.authorized_keys before the user's ~/.ssh/authorized_keys; dtail-keycache(8) fills it.",
 
 	"Server.SSHBindAddress":                  "Listen address.",
-	"Server.MaxConnections":                  "Maximum concurrent TCP connections, including those still in the SSH handshake.",
+	"Server.MaxConnections":                  "Maximum concurrent authenticated connections. Connections still in the SSH handshake count against MaxPreAuthConnections instead (DTail 4.x counted both here).",
 	"Server.MaxConcurrentCats":               "Server-wide maximum of files read at once by cat, grep and mapreduce reads.",
 	"Server.MaxConcurrentTails":              "Server-wide maximum of files followed at once.",
 	"Server.MaxLineLength":                   "Longer lines are split into chunks of this many bytes.",
@@ -74,6 +74,14 @@ var keyDocs = map[string]string{
 	"Server.ShutdownOutputSerializeWaitMs":   "Internal tuning.",
 	"Server.ShutdownIdleRecheckWaitMs":       "Internal tuning.",
 	"Server.StallTimeoutSeconds":             "Disconnect a client that accepted no output for this many seconds (it would hold read slots); default 60.",
+	"Server.MaxContextLines":                 "Largest before= and after= a command may ask for; larger values are refused (clients check the default before sending).",
+	"Server.MaxContextBytes":                 "Memory of one file's before-context ring; beyond it the oldest context lines are dropped with a warning.",
+	"Server.MaxSessionCommands":              "Read and mapreduce commands one session may run at once; more are refused.",
+	"Server.MaxSessionPatternBytes":          "Distinct regex and query text of one session's running commands; a command beyond it is refused.",
+	"Server.MaxSessionMemoryBytes":           "Per-session budget for command text, patterns and context rings; a session that exceeds it is closed with an error, other sessions are not affected.",
+	"Server.IdleTimeoutSeconds":              "Close an authenticated session that runs no command and sends nothing for this many seconds (the first command must come within min(30, this)). A streaming follow is never idle.",
+	"Server.MaxPreAuthConnections":           "Connections allowed in the SSH handshake at once, apart from MaxConnections (0: the value of MaxConnections). When full, a handshake that sent nothing for 0.5 s or is older than half the handshake timeout gives way to a new connection, first from the busiest source address; a source holding more than half of them gives way to other sources.",
+	"Server.MaxPreAuthPerSource":             "Connections in the SSH handshake at once from one source address (0: MaxPreAuthConnections); beyond it that address's oldest silent or stale handshake gives way, or the new connection is refused.",
 
 	"Client.TermColorsEnable": "ANSI colors; -noColor and -plain turn them off.",
 	"Client.AuthKeyPath":      "Private key offered first and registered for fast reconnects (default $HOME/.ssh/id_rsa).",

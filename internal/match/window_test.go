@@ -52,3 +52,98 @@ func TestWindow(t *testing.T) {
 		})
 	}
 }
+
+// A huge before count costs nothing up front: the ring grows with the
+// lines it holds (an up-front ring of 2e9 entries killed dserver).
+func TestWindowHugeBeforeIsLazy(t *testing.T) {
+	m, _ := New("M", false, false)
+	w := NewWindow(m, 2_000_000_000, 0, 0)
+	var out []string
+	for i, l := range []string{"a", "b", "M"} {
+		w.Feed([]byte(l+"\n"), uint64(i+1), func(line []byte, no uint64) { out = append(out, string(line)) })
+	}
+	if got := strings.Join(out, ""); got != "a\nb\nM\n" {
+		t.Fatalf("got %q", got)
+	}
+	if w.Bytes() > 16*entryOverhead+64 {
+		t.Fatalf("ring holds %d bytes for two lines", w.Bytes())
+	}
+}
+
+// The ring stays within MaxBytes: long lines push out the oldest context,
+// and Truncated says so.
+func TestWindowRingBoundedInBytes(t *testing.T) {
+	m, _ := New("M", false, false)
+	w := NewWindow(m, 600, 0, 0)
+	w.MaxBytes = 1 << 20
+	long := []byte(strings.Repeat("x", 100<<10) + "\n")
+	var peak int64
+	for i := 0; i < 600; i++ {
+		w.Feed(long, uint64(i+1), func([]byte, uint64) {})
+		peak = max(peak, w.Bytes())
+	}
+	if peak > w.MaxBytes {
+		t.Fatalf("ring peaked at %d bytes, limit %d", peak, w.MaxBytes)
+	}
+	if !w.Truncated() {
+		t.Fatal("dropped context not reported")
+	}
+	var got []uint64
+	w.Feed([]byte("M\n"), 601, func(_ []byte, no uint64) { got = append(got, no) })
+	// The newest lines that fit are kept, in order, ending with the match.
+	if len(got) < 2 || got[len(got)-1] != 601 || got[len(got)-2] != 600 {
+		t.Fatalf("emitted %v", got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("not consecutive: %v", got)
+		}
+	}
+}
+
+// A refusing budget keeps lines out of the ring; everything reserved is
+// released again on Close.
+func TestWindowBudget(t *testing.T) {
+	m, _ := New("M", false, false)
+	w := NewWindow(m, 10, 0, 0)
+	var held int64
+	w.Reserve = func(n int64) bool {
+		if held+n > 2000 {
+			return false
+		}
+		held += n
+		return true
+	}
+	w.Release = func(n int64) { held -= n }
+	for i := 0; i < 50; i++ {
+		w.Feed([]byte(strings.Repeat("y", 300)+"\n"), uint64(i+1), func([]byte, uint64) {})
+		if held != w.Bytes() || held > 2000 {
+			t.Fatalf("held %d, ring %d", held, w.Bytes())
+		}
+	}
+	if !w.Truncated() {
+		t.Fatal("budget refusal not reported")
+	}
+	w.Close()
+	if held != 0 {
+		t.Fatalf("%d bytes not released", held)
+	}
+}
+
+// Offsets travel with context lines.
+func TestWindowOffsets(t *testing.T) {
+	m, _ := New("M", false, false)
+	w := NewWindow(m, 2, 1, 0)
+	var got []string
+	off := int64(0)
+	for i, l := range []string{"a", "b", "c", "M", "d", "e"} {
+		w.Offset = off
+		w.Feed([]byte(l+"\n"), uint64(i+1), func(line []byte, no uint64) {
+			got = append(got, fmt.Sprintf("%s@%d", strings.TrimSpace(string(line)), w.EmitOffset()))
+		})
+		off += int64(len(l) + 1)
+	}
+	if s := strings.Join(got, " "); s != "b@2 c@4 M@6 d@8" {
+		t.Fatalf("got %s", s)
+	}
+}

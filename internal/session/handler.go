@@ -32,6 +32,9 @@ type ServeOptions struct {
 	// refuses the command with a SERVER error. Job users' sessions are
 	// held to their job's query and files this way.
 	Allow func(cmd protocol.Command) error
+	// HealthStatus is the health handler's answer (OK, or WARNING: /
+	// CRITICAL: and a reason); nil answers OK.
+	HealthStatus func() string
 	// CloseAckTimeout is how long the server waits for `.ack close
 	// connection` (default 5 s).
 	CloseAckTimeout time.Duration
@@ -59,6 +62,19 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 	if !o.Health {
 		s.hidden(protocol.CapabilitiesMessage(o.Capabilities...))
 	}
+	b := s.acct.b
+	s.acct.mu.Lock()
+	s.acct.exceed = func(need int64) {
+		// The session ends instead of the process: every other session
+		// keeps its memory.
+		s.SendServer(s.logError("Session memory budget exceeded, closing session", "limit", b.MaxMemory, "requested", need))
+		cancel()
+	}
+	s.acct.mu.Unlock()
+	// idle closes a session that sends nothing while nothing runs; a
+	// streaming follow is running, so it is never idle.
+	idleTimer := time.NewTimer(b.FirstCommandTimeout)
+	defer idleTimer.Stop()
 	frames := make(chan frameResult)
 	go func() {
 		defer close(frames)
@@ -130,6 +146,17 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 		case <-closeTimer:
 			closeTimer = nil
 			doClose()
+		case <-idleTimer.C:
+			if active > 0 || s.acct.busy() {
+				idleTimer.Reset(b.IdleTimeout)
+				continue
+			}
+			wait := b.IdleTimeout
+			if !ran {
+				wait = b.FirstCommandTimeout
+			}
+			s.SendServer(s.logWarn("Closing idle session", "idle", wait))
+			return nil
 		case <-done:
 			active--
 			startClose()
@@ -137,6 +164,7 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 			if !ok {
 				return nil // client went away
 			}
+			idleTimer.Reset(b.IdleTimeout)
 			if fr.err != nil {
 				if s.frameError(fr.err) {
 					return fr.err
@@ -158,7 +186,11 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 			}
 			if o.Health {
 				if cmd.Verb == protocol.VerbHealth {
-					s.SendServer("OK")
+					status := "OK"
+					if o.HealthStatus != nil {
+						status = o.HealthStatus()
+					}
+					s.SendServer(status)
 				} else {
 					s.SendServer(s.logError("Received unknown health command", cmd.Verb, len(cmd.Tokens), cmd.Tokens))
 				}
@@ -191,7 +223,7 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 			case protocol.VerbSession:
 				ia.handle(cmd.Tokens)
 			case protocol.VerbCat, protocol.VerbGrep, protocol.VerbTail:
-				req, rerr := s.readRequest(cmd, err)
+				req, done, rerr := s.readRequest(cmd, err, len(fr.text))
 				if rerr != nil {
 					s.SendServer(rerr.Error())
 					ran = true
@@ -201,6 +233,7 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 				s.wake()
 				timeout := cmd.TimeoutDuration()
 				run(func(ctx context.Context) {
+					defer done()
 					if timeout > 0 {
 						var c context.CancelFunc
 						ctx, c = context.WithTimeout(ctx, timeout)
@@ -210,15 +243,26 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, o ServeOptions) error 
 					s.logDebug("Command finished", cmd.Verb)
 				})
 			case protocol.VerbMap:
+				done, aerr := s.admit(len(fr.text), cmd.Query())
+				if aerr != nil {
+					s.SendServer(aerr.Error())
+					ran = true
+					startClose()
+					continue
+				}
 				m, err := s.StartMap(cmd.Query())
 				if err != nil {
+					done()
 					s.SendServer(err.Error() + "\n")
 					ran = true
 					startClose()
 					continue
 				}
 				s.wake()
-				run(func(ctx context.Context) { m.Run(ctx) })
+				run(func(ctx context.Context) {
+					defer done()
+					m.Run(ctx)
+				})
 			default:
 				s.SendServer(s.logError(protocol.UnknownCommandText(cmd)))
 				ran = true
@@ -250,23 +294,56 @@ func (s *Session) frameError(err error) bool {
 	return true
 }
 
-func (s *Session) readRequest(cmd protocol.Command, optErr error) (ReadRequest, error) {
+// admit checks a command of size bytes with its regex or query text
+// against the session's bounds; done gives its share back. The error is
+// the SERVER message to send.
+func (s *Session) admit(size int, pattern string) (done func(), err error) {
+	done, err = s.acct.admit(size, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("%s", s.logError("Command refused", err))
+	}
+	return done, nil
+}
+
+// readRequest parses a read command and admits it (done must be called
+// when it ended). Commands that break a session bound are refused before
+// anything is allocated for them.
+func (s *Session) readRequest(cmd protocol.Command, optErr error, size int) (ReadRequest, func(), error) {
 	if optErr != nil {
-		return ReadRequest{}, fmt.Errorf("%s", s.logWarn("Unable to parse command options", optErr))
+		return ReadRequest{}, nil, fmt.Errorf("%s", s.logWarn("Unable to parse command options", optErr))
 	}
 	glob, err := cmd.Glob()
 	if err != nil {
-		return ReadRequest{}, fmt.Errorf("%s", s.logWarn("Unable to parse command", cmd.Tokens, "argc"))
+		return ReadRequest{}, nil, fmt.Errorf("%s", s.logWarn("Unable to parse command", cmd.Tokens, "argc"))
+	}
+	if len(glob) > maxPathPattern {
+		// No path this long can exist; a follow would keep it and
+		// re-expand it every few seconds.
+		return ReadRequest{}, nil, fmt.Errorf("%s", s.logError("Command refused", fmt.Sprintf("file pattern of %d bytes exceeds the limit of %d bytes (PATH_MAX)", len(glob), maxPathPattern)))
+	}
+	if err := CheckContext(cmd.Options.Before, cmd.Options.After, cmd.Options.Max, s.acct.b.MaxContextLines); err != nil {
+		return ReadRequest{}, nil, fmt.Errorf("%s", s.logError("Command refused", err))
 	}
 	re, err := cmd.ReadRegex()
 	if err != nil {
-		return ReadRequest{}, fmt.Errorf("%s", s.logError("Unable to parse regex", err))
+		return ReadRequest{}, nil, fmt.Errorf("%s", s.logError("Unable to parse regex", err))
+	}
+	key := ""
+	if re.Flag != protocol.RegexNoop {
+		key = fmt.Sprintf("%d %t ", re.Flag, re.Literal) + re.Pattern
+	}
+	done, err := s.admit(size, key)
+	if err != nil {
+		return ReadRequest{}, nil, err
 	}
 	m := match.NewAll()
 	if re.Flag != protocol.RegexNoop {
-		m, err = match.New(re.Pattern, re.Flag == protocol.RegexInvert, re.Literal)
+		m, err = s.acct.matcher(key, func() (*match.Matcher, error) {
+			return match.New(re.Pattern, re.Flag == protocol.RegexInvert, re.Literal)
+		})
 		if err != nil {
-			return ReadRequest{}, fmt.Errorf("%s", s.logError("Unable to parse regex", err))
+			done()
+			return ReadRequest{}, nil, fmt.Errorf("%s", s.logError("Unable to parse regex", err))
 		}
 	}
 	mode := Cat
@@ -294,7 +371,7 @@ func (s *Session) readRequest(cmd protocol.Command, optErr error) (ReadRequest, 
 		Offsets:          cmd.Options.Extra[OptOffsets] == "true",
 		Escape:           cmd.Options.Extra[protocol.OptEscape] == "true",
 		Window:           WindowFromOptions(cmd.Options.Extra),
-	}, nil
+	}, done, nil
 }
 
 // applySessionOptions applies quiet/plain once per session, as the

@@ -175,13 +175,14 @@ func (ia *interactive) dispatch(ctx context.Context, g *generation, text string)
 	}
 	switch cmd.Verb {
 	case protocol.VerbCat, protocol.VerbGrep, protocol.VerbTail:
-		req, rerr := sub.readRequest(cmd, err)
+		req, done, rerr := sub.readRequest(cmd, err, len(text))
 		if rerr != nil {
 			sub.SendServer(rerr.Error())
 			return
 		}
 		timeout := cmd.TimeoutDuration()
 		run(func(ctx context.Context) {
+			defer done()
 			if timeout > 0 {
 				var c context.CancelFunc
 				ctx, c = context.WithTimeout(ctx, timeout)
@@ -191,12 +192,21 @@ func (ia *interactive) dispatch(ctx context.Context, g *generation, text string)
 			ia.s.logDebug("Command finished", cmd.Verb)
 		})
 	case protocol.VerbMap:
+		done, aerr := sub.admit(len(text), cmd.Query())
+		if aerr != nil {
+			sub.SendServer(aerr.Error())
+			return
+		}
 		m, merr := sub.StartMap(cmd.Query())
 		if merr != nil {
+			done()
 			sub.SendServer(merr.Error() + "\n")
 			return
 		}
-		run(func(ctx context.Context) { m.Run(ctx) })
+		run(func(ctx context.Context) {
+			defer done()
+			m.Run(ctx)
+		})
 	default:
 		sub.SendServer(ia.s.logError(protocol.UnknownCommandText(cmd)))
 	}

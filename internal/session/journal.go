@@ -28,13 +28,13 @@ func (s *Session) readJournal(ctx context.Context, req ReadRequest, target strin
 		}
 	}
 	tail := req.Mode == Tail
-	release, err := s.cfg.Limits.acquire(ctx, tail, func() {
+	sl, err := s.cfg.Limits.acquire(ctx, s.cfg.User, tail, func() {
 		s.logInfo("Server limit hit, queueing file", target)
 	})
 	if err != nil {
 		return
 	}
-	defer release()
+	defer sl.release()
 	s.logReadStart(req, target, target)
 	p := s.newPipe(req, target, target)
 	// Byte offsets of journalctl's output would point nowhere.
@@ -73,6 +73,7 @@ func (s *Session) readJournal(ctx context.Context, req ReadRequest, target strin
 				return p.flush()
 			}
 		}
+		h = yielding(ctx, sl, h)
 		stopped := false
 		err := sp.Run(&ctxReader{ctx: ctx, r: r}, func(data []byte, end source.Ending) error {
 			err := h(data, end)

@@ -54,7 +54,7 @@ func TestJournalReadsTakeReadSlots(t *testing.T) {
 	for _, mode := range []Mode{Cat, Tail} {
 		t.Run(mode.String(), func(t *testing.T) {
 			limits := NewLimits(1, 1)
-			release, err := limits.acquire(context.Background(), mode == Tail, nil)
+			held, err := limits.acquire(context.Background(), "other", mode == Tail, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestJournalReadsTakeReadSlots(t *testing.T) {
 			if log.contains("Start reading|journal:test.service") {
 				t.Fatal("the journal was read without a free slot")
 			}
-			release()
+			held.release()
 			want := "journal alpha\n"
 			if mode == Tail {
 				want = "journal follow 1\n"

@@ -51,6 +51,11 @@ func (p *pipe) runParallel(sp *source.Splitter, r io.Reader, workers int) error 
 			}
 		},
 		func(data []byte, end source.Ending, h *hits, work bool) error {
+			if p.yield != nil {
+				if err := p.yield(); err != nil {
+					return err
+				}
+			}
 			if !work {
 				return p.block(data, end)
 			}

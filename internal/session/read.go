@@ -152,13 +152,13 @@ func (s *Session) expand(glob string) []string {
 }
 
 func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
-	release, err := s.cfg.Limits.acquire(ctx, req.Mode == Tail, func() {
+	sl, err := s.cfg.Limits.acquire(ctx, s.cfg.User, req.Mode == Tail, func() {
 		s.logInfo("Server limit hit, queueing file", path)
 	})
 	if err != nil {
 		return
 	}
-	defer release()
+	defer sl.release()
 	f, err := s.open(path)
 	if err != nil {
 		s.fileFailed(path, err)
@@ -175,9 +175,10 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
 	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
 	if n := s.readWorkers(); n > 1 && p.parallelOK() {
+		p.yield = func() error { return sl.yield(ctx) }
 		err = p.runParallel(&sp, &ctxReader{ctx: ctx, r: r}, n)
 	} else {
-		err = sp.Run(&ctxReader{ctx: ctx, r: r}, p.block)
+		err = sp.Run(&ctxReader{ctx: ctx, r: r}, yielding(ctx, sl, p.block))
 	}
 	p.finish()
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
@@ -236,6 +237,16 @@ func (s *Session) readStdin(ctx context.Context, req ReadRequest) {
 	s.stats.addFile(sp.Offset, p.lines)
 }
 
+// yielding lets a read give its slot to a waiting user between blocks.
+func yielding(ctx context.Context, sl *slot, h source.Handler) source.Handler {
+	return func(data []byte, end source.Ending) error {
+		if err := sl.yield(ctx); err != nil {
+			return err
+		}
+		return h(data, end)
+	}
+}
+
 // ctxReader stops a long read when the command is cancelled.
 type ctxReader struct {
 	ctx context.Context
@@ -292,13 +303,13 @@ func (s *Session) follow(ctx context.Context, req ReadRequest) {
 }
 
 func (s *Session) tailFile(ctx context.Context, req ReadRequest, path string, fromStart bool) {
-	release, err := s.cfg.Limits.acquire(ctx, true, func() {
+	sl, err := s.cfg.Limits.acquire(ctx, s.cfg.User, true, func() {
 		s.logInfo("Server limit hit, queueing file", path)
 	})
 	if err != nil {
 		return
 	}
-	defer release()
+	defer sl.release()
 	s.logReadStart(req, path, protocol.SourceID(req.Glob, path))
 	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
 	fw := source.Follower{
@@ -321,7 +332,13 @@ func (s *Session) tailFile(ctx context.Context, req ReadRequest, path string, fr
 			}
 		},
 	}
-	err = fw.Run(ctx, p.block, p.flush)
+	// A follow gives its slot back at a poll, where it has caught up.
+	err = fw.Run(ctx, p.block, func() error {
+		if err := p.flush(); err != nil {
+			return err
+		}
+		return sl.yield(ctx)
+	})
 	p.finish()
 	if err != nil {
 		s.fileFailed(path, err)
@@ -341,13 +358,12 @@ type pipe struct {
 	add      func(line []byte)
 	sinkDone func()
 	// offsets tracks each line's byte offset (--output ndjson): streamPos
-	// is the offset of the next block, blockBase of the current one, and
-	// offRing keeps the offsets of possible before-context lines.
+	// is the offset of the next block, blockBase of the current one; the
+	// window keeps the offsets of its before-context lines.
 	offsets   bool
 	streamPos int64
 	blockBase int64
 	curOff    int64
-	offRing   []int64
 	// counting (--count, --files-with-matches) counts selected lines
 	// instead of sending them; stop ends the file early.
 	counting bool
@@ -360,6 +376,9 @@ type pipe struct {
 	lines  uint64
 	// tw selects lines by timestamp (time windows); nil selects all.
 	tw *timewindow.Filter
+	// yield lets a parallel read give its slot to a waiting user between
+	// blocks (sequential reads wrap their handler instead).
+	yield func() error
 }
 
 func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
@@ -389,9 +408,6 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 		p.fmt.host = string(protocol.AppendDelimEscaped(nil, []byte(p.fmt.host)))
 		p.fmt.id = string(protocol.AppendDelimEscaped(nil, []byte(p.fmt.id)))
 	}
-	if p.offsets && req.Before > 0 {
-		p.offRing = make([]int64, req.Before+1)
-	}
 	if req.Before > 0 || req.After > 0 || req.Max > 0 {
 		if req.Count || req.FilesWithMatches {
 			// Counting counts matches only, as grep -c does.
@@ -399,6 +415,7 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 		}
 		if req.Max > 0 || req.Before > 0 || req.After > 0 {
 			p.win = match.NewWindow(req.Matcher, req.Before, req.After, req.Max)
+			s.boundWindow(p.win)
 		}
 	}
 	p.counting = req.Count || req.FilesWithMatches
@@ -430,9 +447,9 @@ func (p *pipe) emit(line []byte, no uint64) {
 	}
 	if p.offsets {
 		p.fmt.offset = p.curOff
-		if no != p.lines && p.offRing != nil {
-			// A before-context line from the window's ring.
-			p.fmt.offset = p.offRing[no%uint64(len(p.offRing))]
+		if p.win != nil {
+			// Context lines carry their own offsets.
+			p.fmt.offset = p.win.EmitOffset()
 		}
 	}
 	if p.ending == source.EOF && p.fmt.rawEOF && (len(line) == 0 || line[len(line)-1] != '\n') {
@@ -455,6 +472,7 @@ func (p *pipe) flush() error {
 }
 
 func (p *pipe) finish() {
+	defer p.closeWindow()
 	if p.counting {
 		p.s.reportCount(p.req, p.path, p.fmt.id, p.count)
 	}
@@ -466,6 +484,20 @@ func (p *pipe) finish() {
 		p.s.out.Send(p.batch)
 		p.batch = nil
 	}
+}
+
+// closeWindow frees the context ring; the warning about dropped context
+// follows the file's last lines.
+func (p *pipe) closeWindow() {
+	if p.win == nil {
+		return
+	}
+	if p.win.Truncated() {
+		p.s.notify(p.s.logWarn(p.path, "Before-context lines dropped to stay within the server's memory limit", "MaxContextBytes", p.s.bounds().MaxContextBytes),
+			p.path+": some before-context lines were dropped to stay within the memory limit (MaxContextBytes)")
+	}
+	p.win.Close()
+	p.win = nil
 }
 
 // block handles one Splitter block; it picks the cheapest correct path.
@@ -540,8 +572,8 @@ func (p *pipe) perLine(data []byte, end source.Ending) error {
 		p.lines++
 		if p.offsets {
 			p.curOff = off
-			if p.offRing != nil {
-				p.offRing[p.lines%uint64(len(p.offRing))] = off
+			if p.win != nil {
+				p.win.Offset = off
 			}
 			off += int64(len(line))
 		}

@@ -5,7 +5,6 @@
 package session
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -32,55 +31,12 @@ type Logger interface {
 // permissions; nil means os.Open.
 type Opener func(path string) (*os.File, error)
 
-// Limits are the server-wide read slots (MaxConcurrentCats/Tails).
-type Limits struct {
-	cats  chan struct{}
-	tails chan struct{}
-}
-
-// NewLimits creates read slots; values ≤ 0 mean unlimited.
-func NewLimits(cats, tails int) *Limits {
-	l := &Limits{}
-	if cats > 0 {
-		l.cats = make(chan struct{}, cats)
-	}
-	if tails > 0 {
-		l.tails = make(chan struct{}, tails)
-	}
-	return l
-}
-
-func (l *Limits) acquire(ctx context.Context, tail bool, queued func()) (func(), error) {
-	if l == nil {
-		return func() {}, nil
-	}
-	ch := l.cats
-	if tail {
-		ch = l.tails
-	}
-	if ch == nil {
-		return func() {}, nil
-	}
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	default:
-	}
-	if queued != nil {
-		queued()
-	}
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
 // Config describes one session.
 type Config struct {
 	// Host is the short host name put into REMOTE and SERVER headers.
 	Host string
+	// User is the SSH user: read slots are shared fairly between users.
+	User string
 	// LogPrefix is `user@ip:port`, the first field of session log lines.
 	LogPrefix string
 	// Serverless selects local output: payload straight to the writer,
@@ -107,7 +63,12 @@ type Config struct {
 	MaxReadWorkers    int
 	ReadRetryInterval time.Duration
 	Limits            *Limits
-	Open              Opener
+	// Bounds limit what one session may make the server hold.
+	Bounds Bounds
+	// acct is shared by a connection's session and its interactive
+	// generations (which copy this Config).
+	acct *account
+	Open Opener
 	// AllowJournal decides whether the session's user may read a
 	// `journal:UNIT` target (the server's permission rules); nil allows
 	// every unit (serverless: journalctl runs as the local user).
@@ -163,6 +124,7 @@ func (s *stats) truncated() { s.truncatedN.Add(1) }
 // Session is one client session.
 type Session struct {
 	cfg   Config
+	acct  *account
 	out   *Output
 	stats stats
 	diag  sync.Mutex
@@ -179,7 +141,10 @@ func New(cfg Config, w io.Writer) *Session {
 	if cfg.MaxLineLength <= 0 {
 		cfg.MaxLineLength = source.DefaultMaxLineLength
 	}
-	s := &Session{cfg: cfg, out: NewOutput(w, 16)}
+	if cfg.acct == nil {
+		cfg.acct = newAccount(cfg.Bounds)
+	}
+	s := &Session{cfg: cfg, out: NewOutput(w, 16), acct: cfg.acct}
 	s.out.Watch(cfg.StallTimeout, func() {
 		s.logWarn("Client stopped reading, closing session", "stalled", cfg.StallTimeout)
 		if cfg.OnStall != nil {

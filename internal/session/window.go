@@ -186,13 +186,13 @@ func (s *Session) readWindow(ctx context.Context, req ReadRequest, paths []strin
 // catWindow reads one file of a windowed read. carry holds the last
 // timestamp of the previous (older) file for leading continuation lines.
 func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, now time.Time, carry *timewindow.Filter) {
-	release, err := s.cfg.Limits.acquire(ctx, false, func() {
+	sl, err := s.cfg.Limits.acquire(ctx, s.cfg.User, false, func() {
 		s.logInfo("Server limit hit, queueing file", path)
 	})
 	if err != nil {
 		return
 	}
-	defer release()
+	defer sl.release()
 	w := *req.Window
 	raw, err := s.openRaw(path)
 	if err != nil {
@@ -284,7 +284,7 @@ func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, n
 	// Reads end at until, usually early in a plain file: smaller reads
 	// keep what is read past it small.
 	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine, BufferSize: 64 << 10}
-	err = sp.Run(&ctxReader{ctx: ctx, r: r}, p.block)
+	err = sp.Run(&ctxReader{ctx: ctx, r: r}, yielding(ctx, sl, p.block))
 	p.finish()
 	carry.Last, carry.Known = p.tw.Last, p.tw.Known
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {

@@ -84,9 +84,17 @@ type Config struct {
 	// HostKeyBits is the RSA size used when generating (default 4096).
 	HostKeyBits int
 
-	// MaxConnections bounds authenticated plus in-handshake connections
-	// (default 10).
+	// MaxConnections bounds authenticated connections (default 10).
+	// Connections still in the handshake are bounded apart from them
+	// (MaxPreAuth, MaxPreAuthPerSource), so that idle TCP connections,
+	// which need no key, cannot lock out users who have one.
 	MaxConnections int
+	// MaxPreAuth bounds connections in the SSH handshake (default
+	// MaxConnections) and MaxPreAuthPerSource those from one source
+	// address (default MaxPreAuth). Beyond either, a silent or stale
+	// handshake of that source (or of the busiest source) gives way.
+	MaxPreAuth          int
+	MaxPreAuthPerSource int
 
 	// KeyExchanges, Ciphers and MACs restrict the SSH algorithms; empty means
 	// the x/crypto/ssh defaults.
@@ -158,6 +166,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.MaxPreAuth <= 0 {
+		c.MaxPreAuth = c.MaxConnections
+	}
+	if c.MaxPreAuthPerSource <= 0 || c.MaxPreAuthPerSource > c.MaxPreAuth {
+		c.MaxPreAuthPerSource = c.MaxPreAuth
 	}
 	if c.CacheDir == "" {
 		c.CacheDir = DefaultCacheDir

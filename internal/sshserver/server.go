@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -31,6 +32,20 @@ type Server struct {
 	mu       sync.Mutex
 	stats    Stats
 	overflow int
+	// pending are the connections in the handshake, oldest first.
+	pending   []*pendingConn
+	perSource map[string]int
+	// lastDrop is when the handshake pool was last full: a handshake
+	// dropped or a connection refused (dtailhealth warns for a minute).
+	lastDrop time.Time
+}
+
+// pendingConn is a connection in the SSH handshake.
+type pendingConn struct {
+	c       *countConn
+	src     string
+	start   time.Time
+	dropped bool
 }
 
 // healthReserve is how many handshakes may run beyond MaxConnections, for
@@ -117,21 +132,191 @@ func (s *Server) update(fn func(*Stats)) {
 	}
 }
 
-// admit counts a fresh TCP connection as pre-auth, or refuses it when the
-// limit of spec §4.4 is reached.
-func (s *Server) admit() (Stats, bool) {
+// Handshakes that may give way to a new connection: one that sent
+// nothing for silentGrace (a real client sends its version line at once),
+// or any older than half the handshake timeout.
+const silentGrace = 500 * time.Millisecond
+
+// refusal says why admit refused a connection.
+type refusal int
+
+const (
+	admitted refusal = iota
+	refusedFull
+	refusedPreAuth
+)
+
+// admit counts a fresh TCP connection as pre-auth, or refuses it when
+// every authenticated slot is taken (spec §4.4 counted handshakes too,
+// which let anyone without a key lock everybody out). A full handshake
+// pool (in total or for the source address) makes its oldest silent or
+// stale handshake of that source, or of the busiest source, give way; only
+// when every handshake is young and talking is the new one refused, as a
+// burst of real clients would be, which retry.
+func (s *Server) admit(c net.Conn) (*pendingConn, Stats, refusal) {
+	src := sourceOf(c.RemoteAddr())
+	now := time.Now()
 	s.mu.Lock()
 	st := s.stats
-	ok := st.Current+st.PreAuth < s.cfg.MaxConnections
-	if ok {
-		s.stats.PreAuth++
-		st = s.stats
+	if st.Current >= s.cfg.MaxConnections {
+		s.mu.Unlock()
+		return nil, st, refusedFull
 	}
+	if s.perSource == nil {
+		s.perSource = map[string]int{}
+	}
+	var drop *pendingConn
+	full := false
+	switch {
+	case s.perSource[src] >= s.cfg.MaxPreAuthPerSource:
+		full = true
+		drop = s.droppableLocked(now, func(p *pendingConn) bool { return p.src == src })
+	case len(s.pending) >= s.cfg.MaxPreAuth:
+		full = true
+		// The busiest source with a droppable handshake gives way; a
+		// source holding more than half the pool gives way to another
+		// source even while its handshakes are young.
+		var best, hog *pendingConn
+		for _, p := range s.pending {
+			if s.droppable(p, now) && (best == nil || s.perSource[p.src] > s.perSource[best.src]) {
+				best = p
+			}
+			if hog == nil && p.src != src && 2*s.perSource[p.src] > s.cfg.MaxPreAuth {
+				hog = p
+			}
+		}
+		drop = best
+		if drop == nil {
+			drop = hog
+		}
+	}
+	if full && drop == nil {
+		s.lastDrop = now
+		s.mu.Unlock()
+		return nil, st, refusedPreAuth
+	}
+	if drop != nil {
+		s.removeLocked(drop)
+		drop.dropped = true
+		s.lastDrop = now
+	}
+	cc := &countConn{Conn: c}
+	p := &pendingConn{c: cc, src: src, start: now}
+	s.pending = append(s.pending, p)
+	s.perSource[src]++
+	s.stats.PreAuth = len(s.pending)
+	st = s.stats
 	s.mu.Unlock()
-	if ok && s.cfg.OnStatsChange != nil {
+	if drop != nil {
+		s.cfg.Logger.Warn(drop.c.RemoteAddr().String(), "Dropping idle unauthenticated connection to admit a new one",
+			"source", drop.src, "pre-auth", st.PreAuth)
+		drop.c.Close()
+	}
+	if s.cfg.OnStatsChange != nil {
 		s.cfg.OnStatsChange(st)
 	}
-	return st, ok
+	return p, st, admitted
+}
+
+func (s *Server) droppable(p *pendingConn, now time.Time) bool {
+	age := now.Sub(p.start)
+	return (p.c.read.Load() == 0 && age >= silentGrace) || age >= s.cfg.HandshakeTimeout/2
+}
+
+// droppableLocked returns the oldest droppable handshake matching ok.
+func (s *Server) droppableLocked(now time.Time, ok func(*pendingConn) bool) *pendingConn {
+	for _, p := range s.pending {
+		if ok(p) && s.droppable(p, now) {
+			return p
+		}
+	}
+	return nil
+}
+
+// countConn counts the bytes a client sent during the handshake.
+type countConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+func (s *Server) removeLocked(p *pendingConn) {
+	for i, q := range s.pending {
+		if q == p {
+			s.pending = append(s.pending[:i:i], s.pending[i+1:]...)
+			break
+		}
+	}
+	if s.perSource[p.src]--; s.perSource[p.src] <= 0 {
+		delete(s.perSource, p.src)
+	}
+	s.stats.PreAuth = len(s.pending)
+}
+
+// handshakeDone takes p out of the handshake pool; ok tells whether it
+// authenticated. It reports false when the connection may not proceed
+// (dropped meanwhile, or every authenticated slot taken).
+func (s *Server) handshakeDone(p *pendingConn, ok bool) (admitted, dropped bool) {
+	s.mu.Lock()
+	if p.dropped {
+		s.mu.Unlock()
+		return false, true
+	}
+	s.removeLocked(p)
+	admitted = ok && s.stats.Current < s.cfg.MaxConnections
+	if admitted {
+		s.stats.Current++
+		s.stats.Lifetime++
+	}
+	snap := s.stats
+	s.mu.Unlock()
+	if s.cfg.OnStatsChange != nil {
+		s.cfg.OnStatsChange(snap)
+	}
+	if ok && !admitted {
+		s.cfg.Logger.Error(fmt.Sprintf("Exceeded max allowed concurrent connections of %d (current=%d, pre-auth=%d)",
+			s.cfg.MaxConnections, snap.Current, snap.PreAuth))
+	}
+	return admitted, false
+}
+
+// sourceOf is the address a connection comes from, without its port.
+func sourceOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// Saturation tells dtailhealth how close the server is to refusing
+// users.
+type Saturation struct {
+	Current, MaxConnections int
+	PreAuth, MaxPreAuth     int
+	// RecentDrop: the handshake pool was full (a handshake dropped or a
+	// connection refused) within the last minute.
+	RecentDrop bool
+}
+
+// Saturation returns the current connection saturation.
+func (s *Server) Saturation() Saturation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	return Saturation{
+		Current: s.stats.Current, MaxConnections: s.cfg.MaxConnections,
+		PreAuth: s.stats.PreAuth, MaxPreAuth: s.cfg.MaxPreAuth,
+		RecentDrop: !s.lastDrop.IsZero() && now.Sub(s.lastDrop) < time.Minute,
+	}
 }
 
 // ListenAndServe listens on BindAddress:Port and calls Serve.
@@ -181,9 +366,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 		backoff = 0
-		if st, ok := s.admit(); !ok {
-			s.cfg.Logger.Error(fmt.Sprintf("Exceeded max allowed concurrent connections of %d (current=%d, pre-auth=%d)",
-				s.cfg.MaxConnections, st.Current, st.PreAuth))
+		p, st, why := s.admit(c)
+		if why != admitted {
+			if why == refusedFull {
+				s.cfg.Logger.Error(fmt.Sprintf("Exceeded max allowed concurrent connections of %d (current=%d, pre-auth=%d)",
+					s.cfg.MaxConnections, st.Current, st.PreAuth))
+			} else {
+				s.cfg.Logger.Warn(c.RemoteAddr().String(), "Refusing connection: too many unauthenticated connections", "pre-auth", st.PreAuth)
+			}
 			if !s.admitOverflow() {
 				c.Close()
 				continue
@@ -194,7 +384,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			})
 			continue
 		}
-		wg.Go(func() { s.handleConn(ctx, c) })
+		wg.Go(func() { s.handleConn(ctx, p.c, p) })
 	}
 }
 
@@ -210,10 +400,10 @@ func (s *Server) handleHealthOverflow(ctx context.Context, c net.Conn) {
 		return
 	}
 	c.SetDeadline(time.Time{})
-	s.serveConn(ctx, sconn, chans, reqs)
+	s.serveConn(ctx, sconn, chans, reqs, true)
 }
 
-func (s *Server) handleConn(ctx context.Context, c net.Conn) {
+func (s *Server) handleConn(ctx context.Context, c net.Conn, p *pendingConn) {
 	// Closing the raw connection tears down the handshake, the SSH mux and
 	// with it every channel, which is all a server stop needs.
 	stop := context.AfterFunc(ctx, func() { c.Close() })
@@ -223,18 +413,24 @@ func (s *Server) handleConn(ctx context.Context, c net.Conn) {
 	c.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	sconn, chans, reqs, err := ssh.NewServerConn(c, s.sshCfg)
 	if err != nil {
-		s.update(func(st *Stats) { st.PreAuth-- })
-		s.cfg.Logger.Warn(c.RemoteAddr().String(), "SSH handshake failed", err)
+		if _, dropped := s.handshakeDone(p, false); !dropped {
+			s.cfg.Logger.Warn(c.RemoteAddr().String(), "SSH handshake failed", err)
+		}
+		return
+	}
+	if ok, _ := s.handshakeDone(p, true); !ok {
+		sconn.Close()
 		return
 	}
 	c.SetDeadline(time.Time{})
-	s.update(func(st *Stats) { st.PreAuth--; st.Current++; st.Lifetime++ })
 	defer s.update(func(st *Stats) { st.Current-- })
-	s.serveConn(ctx, sconn, chans, reqs)
+	s.serveConn(ctx, sconn, chans, reqs, false)
 }
 
 // serveConn runs an authenticated connection's channels until it ends.
-func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
+// reserved connections came in beyond MaxConnections (health only) and
+// are not counted in Stats.
+func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, reserved bool) {
 	kind, fromStore := kindFromPermissions(sconn.Permissions)
 	prefix := sconn.User() + "@" + sconn.RemoteAddr().String()
 	s.cfg.Logger.Info(prefix, "Handling connection")
@@ -243,6 +439,16 @@ func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-c
 	connCtx, connCancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { ssh.DiscardRequests(reqs) })
+	// An authenticated connection that never starts its session would
+	// hold a MaxConnections slot for nothing.
+	var started atomic.Bool
+	noShell := time.AfterFunc(s.cfg.HandshakeTimeout, func() {
+		if !started.Load() {
+			s.cfg.Logger.Warn(prefix, "Closing connection that started no session")
+			sconn.Close()
+		}
+	})
+	defer noShell.Stop()
 
 	sessionTaken := false
 	for nc := range chans {
@@ -274,12 +480,13 @@ func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-c
 			Key:              keyFromPermissions(sconn.Permissions),
 			Job:              jobFromPermissions(sconn.Permissions),
 			Kind:             kind,
+			Reserved:         reserved,
 			ch:               ch,
 			conn:             sconn,
 		}
 		// Spawned here, before the wg.Wait below, so the request goroutine
 		// can safely add the handler to wg while it still holds its own count.
-		wg.Go(func() { s.serveRequests(connCtx, sconn, sess, chReqs, &wg) })
+		wg.Go(func() { s.serveRequests(connCtx, sconn, sess, chReqs, &wg, &started) })
 	}
 	// chans is closed: the connection is gone.
 	connCancel()
@@ -289,11 +496,12 @@ func (s *Server) serveConn(ctx context.Context, sconn *ssh.ServerConn, chans <-c
 
 // serveRequests enforces the channel-request policy of spec §3.1: exactly one
 // `shell` request starts the handler; anything else ends the connection.
-func (s *Server) serveRequests(ctx context.Context, sconn *ssh.ServerConn, sess *Session, reqs <-chan *ssh.Request, wg *sync.WaitGroup) {
+func (s *Server) serveRequests(ctx context.Context, sconn *ssh.ServerConn, sess *Session, reqs <-chan *ssh.Request, wg *sync.WaitGroup, shell *atomic.Bool) {
 	started := false
 	for req := range reqs {
 		if req.Type == "shell" && !started {
 			started = true
+			shell.Store(true)
 			req.Reply(true, nil)
 			s.cfg.Logger.Info(sess.Prefix(), "Invoking channel handler")
 			wg.Go(func() { s.runHandler(ctx, sconn, sess) })

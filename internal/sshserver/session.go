@@ -27,6 +27,9 @@ type Session struct {
 	// (in Config.ScheduleJobs or ContinuousJobs) whose password was used;
 	// -1 otherwise.
 	Job int
+	// Reserved is set for a health connection admitted beyond
+	// MaxConnections; it is not counted in Stats.Current.
+	Reserved bool
 
 	ch   ssh.Channel
 	conn ssh.Conn
