@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dtail-go/dtail/internal/protocol"
-	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
@@ -23,11 +22,11 @@ func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
 		st.escaped = slices.Contains(caps, protocol.CapEscapeV1)
 		return
 	}
-	if rc, ok := parseReceipt(msg); ok {
+	if rc, ok := protocol.ParseReceipt(msg); ok {
 		st.receipt, st.gotReceipt = rc, true
 		return
 	}
-	if rest, ok := bytes.CutPrefix(msg, []byte(session.CountPrefix)); ok && (rn.o.Count || rn.o.FilesWithMatches) {
+	if rest, ok := bytes.CutPrefix(msg, []byte(protocol.CountPrefix)); ok && (rn.o.Count || rn.o.FilesWithMatches) {
 		n, id, _ := strings.Cut(string(rest), " ")
 		if v, err := strconv.ParseUint(n, 10, 64); err == nil {
 			st.addCount(id, v)
@@ -194,7 +193,7 @@ func (rn *remoteRun) ndjsonLine(dst []byte, rl protocol.RemoteLine) []byte {
 	}
 	ts, ok := rn.ts.Extract(content)
 	rn.tsMu.Unlock()
-	return session.AppendJSONLine(dst, string(rl.Host), string(rl.SourceID), no, off, ts, ok, content)
+	return protocol.AppendJSONLine(dst, string(rl.Host), string(rl.SourceID), no, off, ts, ok, content)
 }
 
 // progressInterval is how often the status line is redrawn.

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/dtail-go/dtail/internal/session"
+	"github.com/dtail-go/dtail/internal/protocol"
 )
 
 // Receipt summarises what a run covered (--receipt): which hosts answered
@@ -60,7 +60,7 @@ type receiptCollector struct {
 	cut   bool // a serverless read was cut short
 }
 
-func (c *receiptCollector) addServer(rc session.Receipt) {
+func (c *receiptCollector) addServer(rc protocol.Receipt) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.r.FilesRead += rc.FilesRead
@@ -72,16 +72,6 @@ func (c *receiptCollector) addServer(rc session.Receipt) {
 	c.r.LinesDropped += rc.LinesDropped
 	c.r.FilesSkipped += rc.FilesSkipped
 	c.r.LinesSkipped += rc.LinesSkipped
-}
-
-// parseReceipt reads a `.syn receipt {json}` hidden message.
-func parseReceipt(msg []byte) (session.Receipt, bool) {
-	var rc session.Receipt
-	rest, ok := strings.CutPrefix(string(msg), session.ReceiptPrefix)
-	if !ok || json.Unmarshal([]byte(rest), &rc) != nil {
-		return rc, false
-	}
-	return rc, true
 }
 
 // hostOutcome classifies how a host's run ended.

@@ -17,7 +17,6 @@ import (
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/query"
-	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/sshclient"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
@@ -110,7 +109,7 @@ type serverState struct {
 	// dialErr is the last connection error, for the receipt.
 	dialErr string
 	// receipt is the server's `.syn receipt`, if it sent one.
-	receipt    session.Receipt
+	receipt    protocol.Receipt
 	gotReceipt bool
 	// counts are --count/--files-with-matches results per source id;
 	// countsLost counts results not kept (addCount's bounds).
@@ -257,14 +256,14 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		}
 		// Our servers add each line's byte offset; DTail 4.x servers
 		// ignore the key and the objects carry no offset.
-		po.Extra[session.OptOffsets] = "true"
+		po.Extra[protocol.OptOffsets] = "true"
 	}
 	if o.Count || o.FilesWithMatches {
 		// Counting needs the REMOTE header to tell files apart on DTail
 		// 4.x servers, which ignore the extra keys and send lines.
-		po.Extra = map[string]string{session.OptCount: fmt.Sprint(o.Count), session.OptFilesWithMatches: fmt.Sprint(o.FilesWithMatches)}
+		po.Extra = map[string]string{protocol.OptCount: fmt.Sprint(o.Count), protocol.OptFilesWithMatches: fmt.Sprint(o.FilesWithMatches)}
 	}
-	po.Extra = session.WindowOptions(po.Extra, o.Window)
+	po.Extra = windowOptions(po.Extra, o.Window)
 	if po.Extra == nil {
 		po.Extra = map[string]string{}
 	}

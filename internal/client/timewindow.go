@@ -3,10 +3,10 @@ package client
 import (
 	"bytes"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/protocol"
-	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
@@ -27,7 +27,7 @@ func (rn *remoteRun) windowCapabilities(st *serverState, caps []string) {
 	if rn.o.Window == nil {
 		return
 	}
-	st.tw = &clientWindow{applied: slices.Contains(caps, session.CapTimeWindowV1)}
+	st.tw = &clientWindow{applied: slices.Contains(caps, protocol.CapTimeWindowV1)}
 	if !st.tw.applied {
 		rn.log.Warn(st.name, "server cannot apply -since/-until (DTail 4.x); filtering its lines on the client")
 	}
@@ -60,4 +60,22 @@ func (rn *remoteRun) outsideWindow(st *serverState, msg []byte) bool {
 	}
 	in, _ := f.Line(content)
 	return !in
+}
+
+// windowOptions adds the window to a command's extra options (Unix
+// seconds; DTail 4.x servers ignore the keys).
+func windowOptions(extra map[string]string, w *timewindow.Window) map[string]string {
+	if w == nil || w.IsAll() {
+		return extra
+	}
+	if extra == nil {
+		extra = map[string]string{}
+	}
+	if w.HasSince() {
+		extra[protocol.OptSince] = strconv.FormatInt(w.Since, 10)
+	}
+	if w.HasUntil() {
+		extra[protocol.OptUntil] = strconv.FormatInt(w.Until, 10)
+	}
+	return extra
 }

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -75,7 +74,7 @@ func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
 			f.ts = timewindow.NewExtractor(time.Now())
 		}
 		ts, ok := f.ts.Extract(line)
-		return AppendJSONLine(dst, f.host, f.id, no, f.offset, ts, ok, trimEOL(line))
+		return protocol.AppendJSONLine(dst, f.host, f.id, no, f.offset, ts, ok, trimEOL(line))
 	}
 	if f.plain {
 		dst = append(dst, line...)
@@ -107,34 +106,4 @@ func trimEOL(b []byte) []byte {
 		return b[:n-1]
 	}
 	return b
-}
-
-// AppendJSONLine writes {"host","file","line","offset","time","text"} for
-// jq ("time" only when the line has a timestamp, as RFC 3339); strings go
-// through encoding/json so control bytes and invalid UTF-8 still give
-// valid JSON. The client uses it too, so both print the same objects.
-func AppendJSONLine(dst []byte, host, file string, no uint64, offset int64, ts int64, hasTS bool, text []byte) []byte {
-	dst = append(dst, `{"host":`...)
-	dst = appendJSONString(dst, host)
-	dst = append(dst, `,"file":`...)
-	dst = appendJSONString(dst, file)
-	dst = append(dst, `,"line":`...)
-	dst = strconv.AppendUint(dst, no, 10)
-	if offset >= 0 {
-		dst = append(dst, `,"offset":`...)
-		dst = strconv.AppendInt(dst, offset, 10)
-	}
-	if hasTS {
-		dst = append(dst, `,"time":"`...)
-		dst = time.Unix(ts, 0).AppendFormat(dst, time.RFC3339)
-		dst = append(dst, '"')
-	}
-	dst = append(dst, `,"text":`...)
-	dst = appendJSONString(dst, string(text))
-	return append(dst, "}\n"...)
-}
-
-func appendJSONString(dst []byte, s string) []byte {
-	b, _ := json.Marshal(s)
-	return append(dst, b...)
 }

@@ -1,47 +1,24 @@
 package session
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/dtail-go/dtail/internal/protocol"
 )
 
-// Hidden messages beyond DTail 4.x. DTail 4.x clients ignore hidden
-// messages they do not know (spec 3.8), so they are sent unconditionally.
+// The wire vocabulary lives in protocol; these names keep the session's
+// own code short.
 const (
-	// ReceiptPrefix starts the per-session completeness receipt, sent
-	// right before `.syn close connection`.
-	ReceiptPrefix = ".syn receipt "
-	// CountPrefix starts a per-file match count: `.syn count N SOURCEID`.
-	CountPrefix = ".syn count "
+	ReceiptPrefix       = protocol.ReceiptPrefix
+	CountPrefix         = protocol.CountPrefix
+	OptCount            = protocol.OptCount
+	OptFilesWithMatches = protocol.OptFilesWithMatches
+	OptOffsets          = protocol.OptOffsets
 )
 
-// Command options beyond DTail 4.x.
-const (
-	OptCount            = "count"
-	OptFilesWithMatches = "fwm"
-	// OptOffsets asks for `N@OFFSET` in the REMOTE line number field.
-	OptOffsets = "offsets"
-)
-
-// Receipt is what one server read for a session: the client adds these
-// up into the completeness summary.
-type Receipt struct {
-	FilesRead      int64 `json:"files_read"`
-	FilesFailed    int64 `json:"files_unreadable"`
-	Bytes          int64 `json:"bytes"`
-	Lines          int64 `json:"lines"`
-	FilesRotated   int64 `json:"rotated"`
-	FilesTruncated int64 `json:"truncated"`
-	LinesDropped   int64 `json:"lines_dropped"`
-	// FilesSkipped are glob matches beyond MaxGlobTargets (not read).
-	FilesSkipped int64 `json:"files_skipped,omitempty"`
-	// LinesSkipped are lines a mapreduce read selected (table regex) but
-	// its log format did not use: ignored (a default-format line that is
-	// not INFO) or malformed. The read is complete; the result leaves
-	// these lines out by the format's rules (spec §7).
-	LinesSkipped int64 `json:"lines_skipped,omitempty"`
-}
+// Receipt is what one server read for a session (protocol.Receipt).
+type Receipt = protocol.Receipt
 
 // Receipt returns the session's counters as a receipt.
 func (s *Session) Receipt() Receipt {
@@ -62,8 +39,7 @@ func (s *Session) mapSkipped() int64 {
 }
 
 func (s *Session) sendReceipt() {
-	b, _ := json.Marshal(s.Receipt())
-	s.hidden(ReceiptPrefix + string(b))
+	s.hidden(protocol.ReceiptMessage(s.Receipt()))
 }
 
 // reportCount delivers the result of a counting read: over the wire as a

@@ -21,9 +21,9 @@ import (
 // (their clients then filter the lines themselves). Servers that apply
 // them announce CapTimeWindowV1.
 const (
-	OptSince        = "since"
-	OptUntil        = "until"
-	CapTimeWindowV1 = "timewindow-v1"
+	OptSince        = protocol.OptSince
+	OptUntil        = protocol.OptUntil
+	CapTimeWindowV1 = protocol.CapTimeWindowV1
 )
 
 // probeTail is how much of the end of a plain file is read to find its
