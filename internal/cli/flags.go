@@ -124,7 +124,7 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	fs.BoolVar(&f.Quiet, "quiet", false, "Quiet output: no periodic connection stats")
 	fs.StringVar(&f.Servers, "servers", "", "Servers: comma list, file name, /regex/ filter, or serverless")
 	fs.BoolVar(&f.TrustAllHosts, "trustAllHosts", false, "Trust unknown host keys without asking")
-	fs.DurationVar(&f.ConnectRetry, "connect-retry", 10*time.Second, "How long to retry servers that refuse or drop connections while busy or restarting (0: one attempt)")
+	fs.DurationVar(&f.ConnectRetry, "connect-retry", 30*time.Second, "How long to retry servers that are busy (handshake timeout, connection dropped) or restarting (refused, at most 10s of it); 0: one attempt")
 	fs.StringVar(&f.User, "user", defaultUser, "SSH user name")
 	fs.StringVar(&f.Exclude, "exclude", "", "Servers to leave out (same syntax as -servers: list, ranges, @group)")
 	fs.IntVar(&f.Pick, "pick", 0, "Use only N servers chosen at random (a canary subset)")

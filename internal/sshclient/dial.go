@@ -41,11 +41,12 @@ type DialerConfig struct {
 	ConnectTimeout time.Duration
 	// ConnectionsPerCPU sizes the throttle as cpc × NumCPU (0 → 10).
 	ConnectionsPerCPU int
-	// RetryBudget is how long a server that fails transiently (connection
-	// refused while it restarts, MaxConnections reached, handshake timeout
-	// or connection dropped during setup under load) is retried, with
-	// jittered exponential back-off; 0 makes one attempt. Permanent
-	// failures (authentication, host keys, no route) are never retried.
+	// RetryBudget is how long a server that fails transiently
+	// (MaxConnections reached, handshake timeout or connection dropped
+	// during setup under load; connection refused while it restarts, for
+	// at most 10 s of it) is retried, with jittered exponential back-off;
+	// 0 makes one attempt. Permanent failures (authentication, host keys,
+	// no route) are never retried.
 	RetryBudget time.Duration
 }
 
@@ -60,6 +61,9 @@ const (
 	// each timed-out attempt so that an overloaded server gets the time it
 	// needs.
 	maxAttemptTimeout = 30 * time.Second
+	// maxRefusedRetry bounds the retries of refused connections within
+	// RetryBudget.
+	maxRefusedRetry = 10 * time.Second
 )
 
 // Dialer opens DTail sessions. Its throttle caps how many connections are
@@ -164,7 +168,13 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 			return nil, attemptsNote(err, attempt, start)
 		}
 		wait := backoff.Next()
-		if time.Since(start)+wait >= d.cfg.RetryBudget {
+		budget := d.cfg.RetryBudget
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			// Nothing listens: a restart is over within seconds, a host
+			// without dserver should not hold the run for long.
+			budget = min(budget, maxRefusedRetry)
+		}
+		if time.Since(start)+wait >= budget {
 			return nil, attemptsNote(err, attempt, start)
 		}
 		if isTimeout(err) {
