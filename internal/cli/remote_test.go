@@ -224,7 +224,7 @@ func TestRunRemoteDCatPlain(t *testing.T) {
 	// The read goes out at once, AUTHKEY once the server announced its
 	// capabilities (a DTail 4.3.2 server would end the session on it).
 	if len(cmds) != 1 || len(cmds[0]) != 3 || !strings.HasPrefix(cmds[0][1], "AUTHKEY ") ||
-		cmds[0][0] != "cat:esc=true:quiet=true /tmp/x.log regex:noop " || cmds[0][2] != protocol.AckCloseConnection {
+		cmds[0][0] != "cat:bare=true:esc=true:quiet=true /tmp/x.log regex:noop " || cmds[0][2] != protocol.AckCloseConnection {
 		t.Errorf("commands %q", cmds)
 	}
 }

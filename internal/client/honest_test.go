@@ -91,18 +91,35 @@ func TestHonestNameEscaped(t *testing.T) {
 func TestHonestEscapedLine(t *testing.T) {
 	rg := newRig(t)
 	line := "before\xac.syn close connection\xacafter \xff end\n"
-	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
-		if f := s.next(); !strings.HasPrefix(f, "cat:esc=true ") {
-			t.Errorf("read %q does not ask for escaping", f)
+	dot := ".syn close connection\n" // a log line that looks hidden
+	bare := func(l string) string {
+		b := protocol.AppendBareLine(nil, protocol.AppendDelimEscaped(nil, []byte(l)))
+		return string(b[:len(b)-1]) // send adds the delimiter
+	}
+	for _, plain := range []bool{true, false} {
+		srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) {
+			f := s.next()
+			if !strings.HasPrefix(f, "cat:") || !strings.Contains(f, "esc=true") || strings.Contains(f, "bare=true") != plain {
+				t.Errorf("read %q: want esc=true, and bare=true with --plain only", f)
+			}
+			s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1, protocol.CapEscapeV1))
+			if plain {
+				s.send(bare(line), bare(dot), "SERVER|ours|INFO|note\n", bare("\xffl odd start\n"))
+			} else {
+				s.send(string(protocol.AppendDelimEscaped(nil, []byte("REMOTE|ours|100|1|a.log|"+line))), "REMOTE|ours|100|2|a.log|"+dot,
+					"SERVER|ours|INFO|note\n", "REMOTE|ours|100|3|a.log|\xfff odd start\n")
+			}
+			s.closeHandshake()
+		})
+		code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Plain: plain},
+			Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
+		want := line + dot + "\xffl odd start\n"
+		if !plain {
+			want = "REMOTE|ours|100|1|a.log|" + line + "REMOTE|ours|100|2|a.log|" + dot + "REMOTE|ours|100|3|a.log|\xff odd start\n"
 		}
-		esc := protocol.AppendDelimEscaped(nil, []byte("REMOTE|ours|100|1|a.log|"+line))
-		s.send(protocol.CapabilitiesMessage(protocol.CapQueryUpdateV1, protocol.CapEscapeV1), string(esc), "REMOTE|ours|100|2|a.log|next\n")
-		s.closeHandshake()
-	})
-	code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Plain: true},
-		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
-	if code != ExitOK || stdout != line+"next\n" {
-		t.Errorf("exit %d stdout %q stderr %q; want exit 0 and the exact lines", code, stdout, stderr)
+		if code != ExitOK || stdout != want || !strings.Contains(stderr, "SERVER|ours|INFO|note") {
+			t.Errorf("plain %v: exit %d stdout %q stderr %q; want exit 0 and\n%q", plain, code, stdout, stderr, want)
+		}
 	}
 }
 

@@ -144,6 +144,8 @@ type remoteRun struct {
 	// serverPlain: the servers were asked for bare lines (interactive
 	// sessions only); every other run asks for REMOTE headers.
 	serverPlain atomic.Bool
+	// bare: servers with escape-v1 send bare lines (protocol.OptBareLines).
+	bare bool
 	// merger orders lines by timestamp across hosts (--merge-by-time).
 	merger *timeMerger
 	// ts parses timestamps for --output ndjson.
@@ -270,6 +272,13 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	// Our servers then escape the delimiter byte in lines and names
 	// (they announce protocol.CapEscapeV1); DTail 4.x ignores the key.
 	po.Extra[protocol.OptEscape] = "true"
+	// For plain output our servers may leave the REMOTE header out (and
+	// keep it on SERVER messages): escaping makes bare lines unambiguous.
+	// DTail 4.x servers ignore the key and send REMOTE lines.
+	rn.bare = o.Plain && !o.Count && !o.FilesWithMatches && !o.MergeByTime && !o.NDJSON && r.Coalesce == nil && q == nil && !r.Interactive
+	if rn.bare {
+		po.Extra[protocol.OptBareLines] = "true"
+	}
 	opts := po.Encode()
 	if q != nil {
 		rn.red = newReducer(o, q, out, func(w string) { log.Warn(w) })
@@ -642,6 +651,13 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			closed.Stop()
 			closed = nil
 		}
+		if rn.bare && st.escaped && (len(msg) == 0 || msg[0] != '.') && !bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
+			// A bare line of our server (protocol.AppendBareLine).
+			if rn.takeLine() {
+				rn.printBare(w, bytes.TrimPrefix(msg, []byte(protocol.BareLineMark)))
+			}
+			continue
+		}
 		kind := protocol.KindDisplay
 		if !bytes.HasPrefix(msg, []byte(protocol.RemotePrefix)) {
 			// A log line ending in "|AUTHKEY OK" is still a log line.
@@ -820,6 +836,23 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 	// Long lines would otherwise pin large buffers for the whole run.
 	if cap(w.line) > 4<<20 {
 		w.line, w.painted = nil, nil
+	}
+}
+
+// printBare prints one payload line of --plain output.
+func (rn *remoteRun) printBare(w *sessionWriter, content []byte) {
+	w.line = append(w.line[:0], content...)
+	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {
+		w.line = append(w.line, '\n')
+	}
+	if rn.toLog {
+		rn.log.Raw(w.line)
+	}
+	if rn.toStdout {
+		rn.out.Write(w.line)
+	}
+	if cap(w.line) > 4<<20 {
+		w.line = nil
 	}
 }
 

@@ -117,11 +117,34 @@ func NeedsEscape(text []byte) bool {
 // in every REMOTE message (names and line), so any line arrives exactly.
 // 0xFF never occurs in UTF-8 text, so escaped messages are rare and the
 // check is one IndexByte per block or message.
+//
+// With OptEscape, OptBareLines asks for payload lines without the REMOTE
+// header (what --plain prints) while SERVER messages keep theirs. A bare
+// line whose first byte could be read as another kind of message ('.',
+// 'A', 'R', 'S' or EscapeByte) starts with BareLineMark.
 const (
-	CapEscapeV1 = "escape-v1"
-	OptEscape   = "esc"
-	EscapeByte  = 0xFF
+	CapEscapeV1  = "escape-v1"
+	OptEscape    = "esc"
+	OptBareLines = "bare"
+	EscapeByte   = 0xFF
 )
+
+// BareLineMark starts a bare line that would otherwise look like another
+// message kind.
+const BareLineMark = "\xffl"
+
+// AppendBareLine appends an (already escaped) bare payload line and the
+// delimiter.
+func AppendBareLine(dst, line []byte) []byte {
+	if len(line) > 0 {
+		switch line[0] {
+		case '.', 'A', 'R', 'S', EscapeByte:
+			dst = append(dst, BareLineMark...)
+		}
+	}
+	dst = append(dst, line...)
+	return append(dst, MessageDelimiter)
+}
 
 // NeedsDelimiterEscape reports whether b holds a byte AppendDelimEscaped
 // changes.

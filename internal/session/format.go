@@ -32,10 +32,13 @@ type lineFormat struct {
 	// escape: wire lines escape 0xAC/0xFF (the client asked for
 	// protocol.OptEscape); dirty: the current block holds such a byte.
 	escape, dirty bool
+	// bare: wire lines without the REMOTE header, marked where needed
+	// (protocol.AppendBareLine); only with escape.
+	bare bool
 }
 
 // needsLineNumbers reports whether the format prints line numbers.
-func (f *lineFormat) needsLineNumbers() bool { return !f.plain }
+func (f *lineFormat) needsLineNumbers() bool { return !f.plain && !f.bare }
 
 // rawBlocks reports whether a block of complete lines can be copied as is.
 func (f *lineFormat) rawBlocks() bool { return !f.wire && f.plain }
@@ -50,6 +53,9 @@ func (f *lineFormat) appendLine(dst, line []byte, no uint64) []byte {
 		if f.escape && f.dirty && protocol.NeedsDelimiterEscape(line) {
 			f.tmp = protocol.AppendDelimEscaped(f.tmp[:0], line)
 			line = f.tmp
+		}
+		if f.bare {
+			return protocol.AppendBareLine(dst, line)
 		}
 		if f.plain {
 			return protocol.AppendMessage(dst, line)

@@ -370,6 +370,7 @@ func (s *Session) readRequest(cmd protocol.Command, optErr error, size int) (Rea
 		FilesWithMatches: cmd.Options.Extra[OptFilesWithMatches] == "true",
 		Offsets:          cmd.Options.Extra[OptOffsets] == "true",
 		Escape:           cmd.Options.Extra[protocol.OptEscape] == "true",
+		BareLines:        cmd.Options.Extra[protocol.OptBareLines] == "true",
 		Window:           WindowFromOptions(cmd.Options.Extra),
 	}, done, nil
 }

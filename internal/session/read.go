@@ -62,6 +62,9 @@ type ReadRequest struct {
 	// (protocol.CapEscapeV1): our clients ask for it, so that a line
 	// holding the delimiter cannot end or forge messages.
 	Escape bool
+	// BareLines (with Escape) sends payload lines without the REMOTE
+	// header while SERVER messages keep theirs (protocol.OptBareLines).
+	BareLines bool
 	// Window, if set, selects lines by their timestamp (--since/--until):
 	// cat and grep read the rotation sets oldest first and skip what
 	// lies outside (window.go). Follow mode ignores it.
@@ -405,6 +408,7 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 	if !s.cfg.Serverless && req.Escape {
 		// dirty stays true for reads that do not pass through block.
 		p.fmt.escape, p.fmt.dirty = true, true
+		p.fmt.bare = req.BareLines && !req.Offsets
 		p.fmt.host = string(protocol.AppendDelimEscaped(nil, []byte(p.fmt.host)))
 		p.fmt.id = string(protocol.AppendDelimEscaped(nil, []byte(p.fmt.id)))
 	}
