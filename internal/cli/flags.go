@@ -71,6 +71,14 @@ type ClientFlags struct {
 	Regex  string
 	Grep   string
 	Invert bool
+	// Grep habits (additive, DECISIONS "grep habits"): -i, -F, -w, -C.
+	IgnoreCase   bool
+	FixedStrings bool
+	WordRegexp   bool
+	Context      int
+	// regexes holds every -regex value, patterns every -grep and -e
+	// value in command-line order (repeated means OR).
+	regexes, patterns []string
 	Before int
 	After  int
 	Max    int
@@ -149,8 +157,16 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	fs.StringVar(&f.ProfileDir, "profiledir", "profiles", "Profile output directory")
 	switch binary {
 	case DTail, DGrep:
-		fs.StringVar(&f.Regex, "regex", ".", "Regular expression (RE2) lines must match")
-		fs.StringVar(&f.Grep, "grep", "", "Alias of -regex")
+		fs.Var(&patternList{vals: &f.regexes, def: "."}, "regex", "Regular expression (RE2) lines must match; repeated: any of them")
+		fs.Var(&patternList{vals: &f.patterns}, "grep", "Alias of -regex; if given it replaces -regex")
+		fs.Var(&patternList{vals: &f.patterns}, "e", "Pattern, as -grep (repeatable: any of them)")
+		fs.BoolVar(&f.IgnoreCase, "i", false, "Ignore case (same as -ignore-case)")
+		fs.BoolVar(&f.IgnoreCase, "ignore-case", false, "Ignore case in the patterns")
+		fs.BoolVar(&f.FixedStrings, "F", false, "Patterns are fixed strings (same as -fixed-strings)")
+		fs.BoolVar(&f.FixedStrings, "fixed-strings", false, "Patterns are fixed strings, not regular expressions")
+		fs.BoolVar(&f.WordRegexp, "w", false, "Match whole words only (same as -word-regexp)")
+		fs.BoolVar(&f.WordRegexp, "word-regexp", false, "Match whole words only")
+		fs.IntVar(&f.Context, "C", 0, "Print N lines before and after each match (-before N -after N)")
 		fs.BoolVar(&f.Invert, "invert", false, "Select lines that do not match")
 		fs.IntVar(&f.Before, "before", 0, "Print N lines before each match")
 		fs.IntVar(&f.After, "after", 0, "Print N lines after each match")
@@ -184,27 +200,36 @@ type UsageError struct {
 
 func (e *UsageError) Error() string { return e.Msg }
 
-// ParseClient parses a client command line. Usage goes to out.
+// ParseClient parses a client command line. The usage asked for with
+// -h goes to out; errors are returned as one line for the caller.
 func ParseClient(binary string, args []string, defaultUser string, out io.Writer) (*ClientFlags, error) {
 	f := &ClientFlags{}
 	fs := NewClientFlagSet(binary, f, defaultUser)
-	fs.SetOutput(out)
-	if err := fs.Parse(args); err != nil {
+	// The flag package would print every error followed by the whole
+	// usage; the caller prints one line instead.
+	fs.SetOutput(io.Discard)
+	flagArgs, positional, err := splitArgs(binary, fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(flagArgs); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
 			return nil, ErrHelp
 		}
-		return nil, &UsageError{Msg: err.Error()}
+		return nil, &UsageError{Msg: err.Error(), AfterParse: true}
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	f.Positional = fs.Args()
-	if f.Grep != "" {
-		f.Regex = f.Grep
+	f.Positional = positional
+	if binary == DTail || binary == DGrep {
+		applyPatterns(binary, f)
 	}
 	for _, c := range []struct {
 		name string
 		v    int
-	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}, {"pick", f.Pick}, {"max-total", f.MaxTotal}} {
+	}{{"before", f.Before}, {"after", f.After}, {"max", f.Max}, {"timeout", f.Timeout}, {"cpc", f.CPC}, {"pick", f.Pick}, {"max-total", f.MaxTotal}, {"C", f.Context}} {
 		if c.v < 0 {
 			return nil, &UsageError{Msg: fmt.Sprintf("invalid value %d for flag -%s: must not be negative", c.v, c.name), AfterParse: true}
 		}
@@ -239,13 +264,49 @@ func ParseClient(binary string, args []string, defaultUser string, out io.Writer
 	return f, nil
 }
 
-// applyPositional implements spec 1.4: without -files, a positional
-// argument containing "select " is the query, the others are files.
-func applyPositional(f *ClientFlags) {
-	if f.Files != "" {
-		return
+// applyPatterns turns the pattern flags into the one regex of -regex.
+// As in 4.x a non-empty -grep replaces -regex; -e counts as -grep.
+// Without any pattern flag dgrep takes its first positional argument as
+// the pattern, as grep does. -C N sets -before and -after unless they
+// were given.
+func applyPatterns(binary string, f *ClientFlags) {
+	var pats []string
+	for _, p := range f.patterns {
+		// An empty -grep does not replace -regex (4.x); an empty -e
+		// matches every line either way.
+		if p != "" {
+			pats = append(pats, p)
+		}
 	}
-	var files []string
+	if len(pats) == 0 {
+		pats = f.regexes
+	}
+	if binary == DGrep && !f.set["regex"] && !f.set["grep"] && !f.set["e"] && len(f.Positional) > 0 {
+		pats, f.Positional = f.Positional[:1], f.Positional[1:]
+	}
+	if len(pats) == 0 {
+		pats = []string{"."}
+	}
+	f.Regex = wirePattern(pats, f.IgnoreCase, f.FixedStrings, f.WordRegexp)
+	if len(f.patterns) > 0 {
+		f.Grep = f.patterns[len(f.patterns)-1]
+	}
+	if f.set["C"] {
+		if !f.set["before"] {
+			f.Before = f.Context
+		}
+		if !f.set["after"] {
+			f.After = f.Context
+		}
+	}
+}
+
+// applyPositional implements spec 1.4, widened: a positional argument
+// containing "select " is the query (unless -query was given), the
+// others are files. They are added to -files rather than ignored as in
+// 4.x, which silently dropped them (DECISIONS "grep habits").
+func applyPositional(f *ClientFlags) {
+	files := FileList(f.Files)
 	for _, a := range f.Positional {
 		if strings.Contains(strings.ToLower(a), "select ") {
 			if f.Query == "" {

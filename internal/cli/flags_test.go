@@ -22,10 +22,10 @@ func TestParseClient(t *testing.T) {
 		{"double dash value", DGrep, []string{"--regex=ERROR", "x.log"}, "x.log", "", "ERROR", ""},
 		{"grep alias wins", DGrep, []string{"-regex", "A", "-grep", "B", "x"}, "x", "", "B", ""},
 		{"positional query", DMap, []string{"from STATS select count($line)", "a.log"}, "a.log", "from STATS select count($line)", "", ""},
-		{"files flag ignores positionals", DTail, []string{"-files", "x.log", "from T select a", "y.log"}, "x.log", "", ".", ""},
+		{"files flag and positionals both read", DTail, []string{"-files", "x.log", "from T select a", "y.log"}, "x.log,y.log", "from T select a", ".", ""},
 		{"negative max", DGrep, []string{"--max", "-1"}, "", "", "", "invalid value -1 for flag -max"},
-		{"unknown flag", DCat, []string{"-bogus"}, "", "", "", "flag provided but not defined: -bogus"},
-		{"dcat has no regex", DCat, []string{"-regex", "x"}, "", "", "", "flag provided but not defined: -regex"},
+		{"unknown flag", DCat, []string{"-bogus"}, "", "", "", "unknown flag -bogus; see 'dcat -h' for the flags"},
+		{"dcat has no regex", DCat, []string{"-regex", "x"}, "", "", "", "unknown flag -regex"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,6 +54,12 @@ func TestParseClientHelp(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "-regex") {
 		t.Fatal("usage must list the flags")
+	}
+	// RunClient prints -h to stdout (grep's habit) and exits 0.
+	var stdout, stderr strings.Builder
+	env := Env{Args: []string{"-h"}, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	if code := RunClient(DGrep, env); code != 0 || !strings.Contains(stdout.String(), "-ignore-case") || stderr.Len() != 0 {
+		t.Fatalf("exit %d, stdout %d bytes, stderr %q", code, stdout.Len(), stderr.String())
 	}
 }
 

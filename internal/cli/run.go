@@ -100,13 +100,13 @@ func Scheme(prog string, cfg config.Config, env Env) (*color.Scheme, bool) {
 
 // RunClient runs dtail, dcat, dgrep or dmap and returns the exit code.
 func RunClient(binary string, env Env) int {
-	f, err := ParseClient(binary, env.Args, currentUser(env.Getenv), env.Stderr)
+	f, err := ParseClient(binary, env.Args, currentUser(env.Getenv), env.Stdout)
 	if errors.Is(err, ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		// The flag package already printed the problem and the usage,
-		// except for the value checks done after parsing.
+		// One line, no usage dump (ParseClient silences the flag
+		// package); -h prints the usage.
 		var ue *UsageError
 		if errors.As(err, &ue) && ue.AfterParse {
 			fmt.Fprintf(env.Stderr, "%s: %v\n", binary, err)

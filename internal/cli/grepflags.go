@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"flag"
+	"regexp"
+	"strings"
+)
+
+// patternList is a repeatable pattern flag (-grep, -regex, -e): every
+// value is kept, in command-line order, so that a repeated flag means
+// OR as it does in grep, instead of the last value silently winning.
+type patternList struct {
+	vals *[]string
+	def  string
+}
+
+func (p *patternList) String() string {
+	if p == nil || p.vals == nil || len(*p.vals) == 0 {
+		if p == nil {
+			return ""
+		}
+		return p.def
+	}
+	return strings.Join(*p.vals, " OR ")
+}
+
+func (p *patternList) Set(s string) error {
+	*p.vals = append(*p.vals, s)
+	return nil
+}
+
+// wirePattern builds the one RE2 pattern sent to servers from the grep
+// style options, so that they work against DTail 4.x servers too: they
+// only understand a single regex (spec 3.4). A single pattern without
+// options is returned unchanged, keeping the 4.x wire bytes (and the
+// server's literal fast path) for every 4.x command line.
+func wirePattern(pats []string, ignoreCase, fixed, word bool) string {
+	q := make([]string, len(pats))
+	for i, p := range pats {
+		if fixed {
+			p = regexp.QuoteMeta(p)
+		}
+		q[i] = p
+	}
+	var core string
+	if len(q) == 1 {
+		if !ignoreCase && !word {
+			return q[0]
+		}
+		core = q[0]
+	} else {
+		core = "(?:" + strings.Join(q, ")|(?:") + ")"
+	}
+	if word {
+		core = `\b(?:` + core + `)\b`
+	}
+	if ignoreCase {
+		core = "(?i)" + core
+	}
+	return core
+}
+
+// splitArgs separates flags (with their values) from positional
+// arguments anywhere on the command line, as GNU tools do: the flag
+// package alone stops at the first non-flag, which made
+// `dgrep --count a.log --grep X` read "--grep" and "X" as files. "--"
+// ends the flags. An undefined flag is reported here, with a
+// suggestion, instead of the flag package's message and usage dump.
+func splitArgs(prog string, fs *flag.FlagSet, args []string) (flags, positional []string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(positional, args[i+1:]...), nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		name := strings.TrimPrefix(a[1:], "-")
+		if name == "" || name[0] == '-' || name[0] == '=' {
+			// Bad syntax: the flag package reports it.
+			flags = append(flags, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(name, "=")
+		fl := fs.Lookup(name)
+		if fl == nil {
+			if name == "h" || name == "help" {
+				flags = append(flags, a)
+				continue
+			}
+			typed, _, _ := strings.Cut(a, "=")
+			return nil, nil, &UsageError{Msg: unknownFlagMsg(prog, fs, typed, name), AfterParse: true}
+		}
+		flags = append(flags, a)
+		if bf, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, positional, nil
+}
+
+// unknownFlagMsg is the one-line error for an undefined flag, with the
+// closest defined name when one is close enough to be a likely typo.
+func unknownFlagMsg(prog string, fs *flag.FlagSet, typed, name string) string {
+	msg := "unknown flag " + typed
+	if s := suggestFlag(fs, name); s != "" {
+		return msg + "; did you mean " + s + "?"
+	}
+	return msg + "; see '" + prog + " -h' for the flags"
+}
+
+// suggestFlag returns the defined flag closest to name (case-insensitive
+// edit distance, or a unique-enough prefix), spelled as users type it.
+func suggestFlag(fs *flag.FlagSet, name string) string {
+	low := strings.ToLower(name)
+	best, bestD := "", 1<<30
+	fs.VisitAll(func(f *flag.Flag) {
+		cand := strings.ToLower(f.Name)
+		d := levenshtein(low, cand)
+		if len(low) >= 3 && strings.HasPrefix(cand, low) && d > 0 {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	// A single-letter typo is no evidence (every letter is one edit from
+	// every other short flag); longer names get up to two edits.
+	if best == "" || bestD > 2 || bestD >= len(low) {
+		return ""
+	}
+	if len(best) == 1 {
+		return "-" + best
+	}
+	return "--" + best
+}
+
+// levenshtein is the edit distance of two strings, by runes.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
