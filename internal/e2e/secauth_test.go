@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -338,6 +339,10 @@ func TestSecJobSessionHeldToItsJob(t *testing.T) {
 		if float64(compared)/hammer.Seconds() > 5 {
 			t.Errorf("%d guesses compared in %v", compared, hammer)
 		}
+		// Another loopback source address is the same local attacker.
+		if loginFrom(s.addr, "127.0.0.2", okJob) {
+			t.Error("the right password was compared from another loopback address during the backoff")
+		}
 	})
 
 	log := s.log()
@@ -440,4 +445,23 @@ func TestSecStartupSIGTERM(t *testing.T) {
 	if c := p.exitCode(); c != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", c)
 	}
+}
+
+// loginFrom tries a DTAIL-SCHEDULE password login from local address src.
+func loginFrom(addr, src, password string) bool {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
+		User: "DTAIL-SCHEDULE", Auth: []ssh.AuthMethod{ssh.Password(password)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		return false
+	}
+	ssh.NewClient(c, chans, reqs).Close()
+	return true
 }

@@ -286,10 +286,7 @@ func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.
 		return nil, notAuthorized(meta)
 	}
 	ip := remoteIP(meta.RemoteAddr())
-	src := "unknown"
-	if ip != nil {
-		src = ip.String()
-	}
+	src := guessSource(ip)
 	if ok, wait := s.guesses.allow(src); !ok {
 		// Debug only: a client hammering during its wait must not flood
 		// the log; the refusal that started the wait is logged.

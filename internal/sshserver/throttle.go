@@ -1,6 +1,7 @@
 package sshserver
 
 import (
+	"net"
 	"sync"
 	"time"
 )
@@ -24,6 +25,22 @@ const (
 	// or escape throttling).
 	maxGuessSources = 65536
 )
+
+// guessSource is the throttling key of a client address. Every loopback
+// address is one source (a local user can bind any of 127.0.0.0/8 and
+// would otherwise get a fresh budget per address), and an IPv6 client is
+// its /64 (one host usually holds a whole /64).
+func guessSource(ip net.IP) string {
+	switch {
+	case ip == nil:
+		return "unknown"
+	case ip.IsLoopback():
+		return "loopback"
+	case ip.To4() != nil:
+		return ip.To4().String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
 
 type guessRecord struct {
 	fails     int

@@ -1,6 +1,7 @@
 package sshserver
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,5 +78,25 @@ func TestJobPasswordGuessesThrottledAndNotLogged(t *testing.T) {
 	}
 	if strings.Contains(ts.log.dump(), "nightly-secret") || !ts.log.has("Job login accepted|schedule job #1") {
 		t.Fatalf("log:\n%s", ts.log.dump())
+	}
+}
+
+func TestGuessSource(t *testing.T) {
+	for _, c := range []struct{ ip, want string }{
+		{"127.0.0.1", "loopback"},
+		{"127.9.8.7", "loopback"},
+		{"::1", "loopback"},
+		{"::ffff:127.0.0.2", "loopback"},
+		{"192.0.2.7", "192.0.2.7"},
+		{"::ffff:192.0.2.7", "192.0.2.7"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
+	} {
+		if got := guessSource(net.ParseIP(c.ip)); got != c.want {
+			t.Errorf("%s: %q, want %q", c.ip, got, c.want)
+		}
+	}
+	if guessSource(nil) != "unknown" {
+		t.Error("nil address")
 	}
 }
