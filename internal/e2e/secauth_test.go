@@ -267,7 +267,7 @@ func TestSecJobSessionHeldToItsJob(t *testing.T) {
 	okJob, closedJob, anyJob := "ok-"+suffix, "closed-"+suffix, "any-"+suffix
 	allDay := &[2]int{0, 24}
 	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: jobCfg(t, []jobJSON{
-		{Name: okJob, Files: pub + "," + secret, Query: secJobQuery, Outfile: "./x.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, AllowRemoteLogin: true},
+		{Name: okJob, Files: pub + "," + secret, Query: secJobQuery, Outfile: "./x.csv", AllowFrom: []string{"127.0.0.1", "127.0.0.2"}, TimeRange: allDay, AllowRemoteLogin: true},
 		{Name: closedJob, Files: pub, Query: secJobQuery, Outfile: "./y.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay},
 		{Name: anyJob, Files: secret, Query: secJobQuery, Outfile: "./z.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, AllowRemoteLogin: true, ReadAnyFile: true},
 	})})
