@@ -35,6 +35,7 @@ func register(t *testing.T, s *dsrv, user string, auth ssh.Signer, key sshKey) s
 // Emptying a user's authorized keys must lock out a key registered with
 // AUTHKEY at the next connection (DTail 4.x: in until dserver restarts).
 func TestSecAuthKeyRevocation(t *testing.T) {
+	t.Parallel()
 	requireRoot(t)
 	srvU, cliU := addUser(t, "rvsrv"), addUser(t, "rvcli")
 	real, fast, third := newKey(t, "", "real"), newKey(t, "", "fast"), newKey(t, "", "third")
@@ -74,6 +75,7 @@ func TestSecAuthKeyRevocation(t *testing.T) {
 // The TTL counts from the one real registration: fast-path logins that send
 // AUTHKEY again (every DTail client does) must not keep the key alive.
 func TestSecAuthKeyTTLNotRefreshedByFastPath(t *testing.T) {
+	t.Parallel()
 	requireRoot(t)
 	srvU, cliU := addUser(t, "ttsrv"), addUser(t, "ttcli")
 	real, fast := newKey(t, "", "real"), newKey(t, "", "fast")
@@ -102,6 +104,7 @@ func TestSecAuthKeyTTLNotRefreshedByFastPath(t *testing.T) {
 // home plants a key; dserver (able to read every ~/.ssh) must refuse it,
 // as sshd does. The user's own key in a group-writable home is refused too.
 func TestSecStrictModes(t *testing.T) {
+	t.Parallel()
 	requireRoot(t, "usermod")
 	g := addGroup(t, "smgrp")
 	srvU, victim, mallory := addUser(t, "smsrv"), addUser(t, "smvic", g), addUser(t, "smmal", g)
@@ -151,6 +154,7 @@ func TestSecStrictModes(t *testing.T) {
 // A user name carrying a newline and a forged MAPREDUCE:STATS line must not
 // become a line of the server log that dmap over the log then counts.
 func TestSecLogForging(t *testing.T) {
+	t.Parallel()
 	requireRoot(t)
 	srvU := addUser(t, "lfsrv")
 	k := newKey(t, "", "k")
@@ -182,6 +186,7 @@ func TestSecLogForging(t *testing.T) {
 // generates for hours and ignores SIGTERM), accepting connections that all
 // fail (bogus algorithm names) or running without a log (LogDir).
 func TestSecConfigValidatedAtStart(t *testing.T) {
+	t.Parallel()
 	requireRoot(t)
 	for _, c := range []struct {
 		name, cfg, want string
@@ -260,6 +265,7 @@ func rawMessages(t *testing.T, s *dsrv, password string, cmds ...string) []strin
 // ReadAnyFile. Jobs that do not opt in accept no login at all; names never
 // reach the log.
 func TestSecJobSessionHeldToItsJob(t *testing.T) {
+	t.Parallel()
 	requireRoot(t, "setpriv")
 	srvU, owner := addUser(t, "jssrv"), addUser(t, "jsown")
 	pub, secret := secJobFiles(t, srvU, owner)
@@ -356,6 +362,7 @@ func TestSecJobSessionHeldToItsJob(t *testing.T) {
 // A job aimed at this dserver runs in-process (no login) and reads with the
 // dserver account's permissions, not the capability's, unless ReadAnyFile.
 func TestSecJobInProcess(t *testing.T) {
+	t.Parallel()
 	requireRoot(t, "setpriv")
 	srvU, owner := addUser(t, "jpsrv"), addUser(t, "jpown")
 	_, secret := secJobFiles(t, srvU, owner)
@@ -384,6 +391,7 @@ func TestSecJobInProcess(t *testing.T) {
 // impostor (here: a server whose key is not in known_hosts) never receives
 // the job's password. With the key known the job logs in and runs.
 func TestSecJobRemoteHostKey(t *testing.T) {
+	t.Parallel()
 	requireRoot(t)
 	aU, bU := addUser(t, "jhasrv"), addUser(t, "jhbsrv")
 	dir := newWorkDir(t)
@@ -428,6 +436,7 @@ func TestSecJobRemoteHostKey(t *testing.T) {
 // generation cannot be interrupted; DTail 4.x and we before ignored the
 // signal until it finished).
 func TestSecStartupSIGTERM(t *testing.T) {
+	t.Parallel()
 	requireRoot(t)
 	dir := newWorkDir(t)
 	cfg := writeOwned(t, filepath.Join(dir, "dtail.json"), []byte(`{"Server":{"HostKeyBits":8192,"HostKeyFile":"./new_host_key"}}`), 0o644)
