@@ -26,7 +26,7 @@ type rig struct {
 	home    string
 	keyPath string
 	signer  ssh.Signer
-	buf     bytes.Buffer
+	buf     lockedBuf // stdout (Output) and stderr share it from several goroutines
 	out     *Output
 	log     *logger.Logger
 }
