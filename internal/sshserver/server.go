@@ -220,7 +220,12 @@ func (s *Server) admit(c net.Conn) (*pendingConn, Stats, refusal) {
 
 func (s *Server) droppable(p *pendingConn, now time.Time) bool {
 	age := now.Sub(p.start)
-	return (p.c.read.Load() == 0 && age >= silentGrace) || age >= s.cfg.HandshakeTimeout/2
+	if age >= s.cfg.HandshakeTimeout/2 {
+		return true
+	}
+	// Silent: nothing read and nothing waiting to be read (a loaded
+	// server may not have read a real client's first bytes yet).
+	return age >= silentGrace && p.c.read.Load() == 0 && unreadBytes(p.c.Conn) == 0
 }
 
 // droppableLocked returns the oldest droppable handshake matching ok.
