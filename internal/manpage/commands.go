@@ -57,8 +57,8 @@ func clientCommand(name, summary, synopsis string, desc ...string) Command {
 			"Without -servers (or with -servers serverless) the files are read locally without SSH. "+
 				"With -servers the client connects to dserver(8) on every listed host over SSH as -user and "+
 				"streams the results back, each line prefixed with its host unless -plain is given. "+
-				"Positional arguments are used only when -files is empty: one containing \"select \" is the query, "+
-				"the others are joined into the file list."),
+				"Flags may follow positional arguments; -- ends the flags. A positional argument containing "+
+				"\"select \" is the query (unless -query is given), the others are added to the -files list."),
 		Exit:       clientExit,
 		Files:      clientFiles,
 		Env:        clientEnv,
@@ -80,9 +80,11 @@ func Commands() []Command {
 			"[options] [file ...]",
 			"dcat prints the whole content of the given files (plain, gzip or zstd) from every server."),
 		clientCommand(cli.DGrep, "search log files of many servers",
-			"[options] -regex REGEX [file ...]",
+			"[options] {PATTERN | -regex REGEX | -e PATTERN ...} [file ...]",
 			"dgrep prints the lines of the given files that match -regex (Go RE2 syntax), with optional context "+
-				"lines before and after each match."),
+				"lines before and after each match. Without -regex, -grep or -e the first positional argument is the "+
+				"pattern, as in grep(1); without files dgrep reads stdin. A repeated -grep, -regex or -e matches any "+
+				"of the patterns; -i, -F and -w ignore case, take the patterns literally and match whole words."),
 		clientCommand(cli.DMap, "run a mapreduce query over log files of many servers",
 			"[options] -query 'from TABLE select ...' [file ...]",
 			"dmap reads the given files on every server, evaluates the mapreduce query there and merges the "+
