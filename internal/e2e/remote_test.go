@@ -141,6 +141,22 @@ func checkRemote(t *testing.T, cl clientKind, srv *server) {
 		expectBytes(t, "dgrep --before 1 --after 1 --max 2", dropClientLines(res.stdout), []byte(want))
 	})
 
+	// Our grep habits (issue 17) travel as one regex, so a 4.x server
+	// applies them too: pattern first, file, flags after it.
+	t.Run("dgrep grep habits", func(t *testing.T) {
+		if !cl.ours() {
+			t.Skip("grep habits are flags of our client")
+		}
+		data := "INFO a\nERROR disk\nerror low\nERRORS many\nWARN slow\nwarning x\n"
+		f := writeOwned(t, filepath.Join(dir, "habits.log"), []byte(data), 0o644)
+		res := cl.remote(t, "dgrep", home, []*server{srv}, "-i", "-w", "error", f, "--plain").exec(t)
+		ok(t, "dgrep -i -w error FILE --plain", res)
+		expectBytes(t, "dgrep -i -w error", dropClientLines(res.stdout), []byte("ERROR disk\nerror low\n"))
+		res = cl.remote(t, "dgrep", home, []*server{srv}, "--plain", "--grep", "INFO", "-e", "many", "--files", f).exec(t)
+		ok(t, "dgrep --grep --grep", res)
+		expectBytes(t, "dgrep --grep INFO -e many", dropClientLines(res.stdout), []byte("INFO a\nERRORS many\n"))
+	})
+
 	t.Run("glob over 20 files", func(t *testing.T) {
 		g := mkdirOwned(t, filepath.Join(dir, "glob"), 0o755)
 		var want []string
