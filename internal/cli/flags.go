@@ -79,9 +79,9 @@ type ClientFlags struct {
 	// regexes holds every -regex value, patterns every -grep and -e
 	// value in command-line order (repeated means OR).
 	regexes, patterns []string
-	Before int
-	After  int
-	Max    int
+	Before            int
+	After             int
+	Max               int
 	// dtail, dmap
 	Query   string
 	Timeout int

@@ -405,11 +405,11 @@ func (w *walker) procGuard(wk *walk, dir *entry, name string) *Error {
 	if dir.st.Ino != procRootIno {
 		return nil
 	}
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(dir.fd, &sfs); err != nil {
+	proc, err := isProcFS(dir.fd)
+	if err != nil {
 		return denied(pathOf(wk, dir), "fstatfs: "+err.Error(), err)
 	}
-	if sfs.Type != unix.PROC_SUPER_MAGIC {
+	if !proc {
 		return nil
 	}
 	if name == "self" || name == "thread-self" {
@@ -440,17 +440,6 @@ func (w *walker) procGuard(wk *walk, dir *entry, name string) *Error {
 func (w *walker) ownThread(procFD, tid int) bool {
 	var st unix.Stat_t
 	return unix.Fstatat(procFD, strconv.Itoa(w.pid)+"/task/"+strconv.Itoa(tid), &st, 0) == nil
-}
-
-// openPath opens name relative to dir as an O_PATH descriptor without
-// following a final symlink (name has no "/" except for the initial "/").
-func openPath(dir int, name string) (int, error) {
-	for {
-		fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			return fd, err
-		}
-	}
 }
 
 func fstatatNoFollow(dir int, name string, st *unix.Stat_t) error {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxCachedKeyFiles bounds the parsed-file cache; past it the cache starts
@@ -41,12 +43,18 @@ func (c *keyFileCache) get(f *os.File, warn func(int, error)) (map[string]struct
 	if err != nil {
 		return nil, err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
+	if _, ok := fi.Sys().(*syscall.Stat_t); !ok {
 		return parseAuthorizedKeys(f, warn)
 	}
+	// x/sys/unix spells the timestamps the same on every Unix (syscall's
+	// Stat_t has Mtim on Linux but Mtimespec on darwin, where the clients
+	// that link this package are built too).
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, err
+	}
 	id := fileID{dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
-		mtime: st.Mtim.Nano(), ctime: st.Ctim.Sec, ctimeNsec: st.Ctim.Nsec}
+		mtime: st.Mtim.Nano(), ctime: int64(st.Ctim.Sec), ctimeNsec: int64(st.Ctim.Nsec)}
 	name := f.Name()
 	c.mu.Lock()
 	cached, hit := c.files[name]
