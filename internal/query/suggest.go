@@ -27,7 +27,7 @@ func Closest(word string, candidates []string) string {
 		// "$timeoffset".
 		for _, c := range candidates {
 			lc := strings.ToLower(c)
-			if c != word && len(lc)-len(w) <= 3 && lc[0] == w[0] && isSubsequence(w, lc) {
+			if c != word && lc != "" && len(lc)-len(w) <= 3 && lc[0] == w[0] && isSubsequence(w, lc) {
 				return c
 			}
 		}
