@@ -4,6 +4,8 @@ import (
 	"flag"
 	"regexp"
 	"strings"
+
+	"github.com/dtail-go/dtail/internal/editdist"
 )
 
 // patternList is a repeatable pattern flag (-grep, -regex, -e): every
@@ -121,7 +123,7 @@ func suggestFlag(fs *flag.FlagSet, name string) string {
 	best, bestD := "", 1<<30
 	fs.VisitAll(func(f *flag.Flag) {
 		cand := strings.ToLower(f.Name)
-		d := levenshtein(low, cand)
+		d := editdist.Distance(low, cand)
 		if len(low) >= 3 && strings.HasPrefix(cand, low) && d > 0 {
 			d = min(d, 1)
 		}
@@ -138,26 +140,4 @@ func suggestFlag(fs *flag.FlagSet, name string) string {
 		return "-" + best
 	}
 	return "--" + best
-}
-
-// levenshtein is the edit distance of two strings, by runes.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -138,14 +138,3 @@ func TestUnknownFlagSuggestion(t *testing.T) {
 		t.Fatalf("exit %d stderr %q", code, stderr.String())
 	}
 }
-
-func TestLevenshtein(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"a", "", 1}, {"kitten", "sitting", 3}, {"nocolor", "no-color", 1}, {"grpe", "grep", 2}, {"äb", "ab", 1}} {
-		if got := levenshtein(c.a, c.b); got != c.d {
-			t.Errorf("levenshtein(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
-		}
-	}
-}

@@ -1,6 +1,10 @@
 package query
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/dtail-go/dtail/internal/editdist"
+)
 
 // Closest returns the candidate nearest to word by edit distance (case
 // ignored; a candidate differing only in case is suggested), or "" if none is near enough to be a plausible typo: at most
@@ -16,7 +20,7 @@ func Closest(word string, candidates []string) string {
 		}
 		// A distance as long as either word is a replacement, not a typo
 		// ("x" is not a misspelt "a").
-		d := levenshtein(w, strings.ToLower(c))
+		d := editdist.Distance(w, strings.ToLower(c))
 		if d < bestD && d < len(w) && d < len(c) {
 			best, bestD = c, d
 		}
@@ -45,37 +49,6 @@ func isSubsequence(a, b string) bool {
 		}
 	}
 	return i == len(ra)
-}
-
-// levenshtein is the edit distance (insert, delete, substitute, and
-// swapping two adjacent runes, which is the commonest typo) between a
-// and b, in runes. Words here are short; two rows are enough.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 { // never a typo of a keyword
-		return len(ra) + len(rb)
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // keywordNames are the clause keywords, likeliest first.
