@@ -32,26 +32,11 @@ small) F=med.log ;;
 esac
 
 need_tools hyperfine zstd gzip time:time awk ssh-keygen:openssh-client setpriv:util-linux
-if command -v python3 >/dev/null 2>&1; then JSONTOOL=python3
-elif command -v jq >/dev/null 2>&1; then JSONTOOL=jq
-else need_tools jq; JSONTOOL=jq; fi
+use_json_tool
 
-if [ -z "${BIN:-}" ]; then
-	need_tools go
-	BIN=$BENCH/bin
-	log "building ./cmd/... into $BIN"
-	(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
-fi
-for b in dmap dserver; do [ -x "$BIN/$b" ] || die "$BIN/$b not found"; done
+build_bins dmap dserver
 
-for f in "$F" "$F.gz" "$F.zst"; do
-	if [ ! -s "$DATA/$f" ]; then
-		log "$DATA/$f missing, running mkdata.sh (SIZE=$SIZE)"
-		SIZE=$SIZE DATA=$DATA "$BENCH/mkdata.sh" >&2 || die "mkdata.sh failed"
-		break
-	fi
-done
-DATA=$(cd "$DATA" && pwd)
+ensure_data "$SIZE" "$F" "$F.gz" "$F.zst"
 cd "$DATA" || die "cannot cd to $DATA"
 
 Q='from STATS select action,count($line) group by action'
@@ -64,22 +49,6 @@ SUMMARY=$OUT/summary.txt
 say() { echo "$*"; echo "$*" >>"$SUMMARY"; }
 FAILED=0
 
-median() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
-	else
-		jq -r ".results[$2].median" "$1"
-	fi
-}
-spread() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.2f" % (r["max"]/r["min"]))' "$1" "$2"
-	else
-		jq -r ".results[$2] | (.max/.min*100|round/100)" "$1"
-	fi
-}
-div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "nan" }'; }
-leq() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }
 
 # Records: every line is read; the INFO+STATS lines are aggregated.
 LINES=$(wc -l <"$F")

@@ -43,21 +43,10 @@ REF_CPS=76
 REF_MB=0.13
 
 need_tools hyperfine ssh-keygen:openssh-client setpriv:util-linux ss:iproute2 time:time awk
-if command -v python3 >/dev/null 2>&1; then JSONTOOL=python3
-elif command -v jq >/dev/null 2>&1; then JSONTOOL=jq
-else need_tools jq; JSONTOOL=jq; fi
+use_json_tool
 
-if [ -z "${BIN:-}" ]; then
-	need_tools go
-	BIN=$BENCH/bin
-	log "building ./cmd/... into $BIN"
-	(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
-fi
-for b in dcat dserver; do [ -x "$BIN/$b" ] || die "$BIN/$b not found"; done
-if [ ! -s "$DATA/tiny.log" ]; then
-	SIZE=small DATA=$DATA "$BENCH/mkdata.sh" >&2 || die "mkdata.sh failed"
-fi
-DATA=$(cd "$DATA" && pwd)
+build_bins dcat dserver
+ensure_data small tiny.log
 TINY=$DATA/tiny.log
 TINY_LINES=$(wc -l <"$TINY")
 
@@ -175,12 +164,7 @@ CL=("$BIN/dcat" --cfg none --plain --trustAllHosts --user "$SRV_USER" --auth-key
 cpcflag() { [ "$1" = 10 ] || echo "--cpc $1"; }
 
 median_of() { sort -n | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
-jmedian() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.4f %.2f" % (r["median"], r["max"]/r["min"]))' "$1" "$2"
-	else jq -r ".results[$2] | \"\(.median) \(.max/.min*100|round/100)\"" "$1"; fi
-}
-
+j
 # Client RSS baseline with one endpoint (for the marginal RSS per server).
 : >"$OUT/rss.base"
 for ((r = 0; r < RSS_RUNS; r++)); do

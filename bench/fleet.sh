@@ -34,22 +34,10 @@ esac
 RE=status=503
 
 need_tools hyperfine awk ssh-keygen:openssh-client setpriv:util-linux
-if command -v python3 >/dev/null 2>&1; then JSONTOOL=python3
-elif command -v jq >/dev/null 2>&1; then JSONTOOL=jq
-else need_tools jq; JSONTOOL=jq; fi
+use_json_tool
 
-if [ -z "${BIN:-}" ]; then
-	need_tools go
-	BIN=$BENCH/bin
-	log "building ./cmd/... into $BIN"
-	(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
-fi
-for b in dgrep dserver; do [ -x "$BIN/$b" ] || die "$BIN/$b not found"; done
-if [ ! -s "$DATA/$F" ]; then
-	log "$DATA/$F missing, running mkdata.sh (SIZE=$SIZE)"
-	SIZE=$SIZE DATA=$DATA "$BENCH/mkdata.sh" >&2 || die "mkdata.sh failed"
-fi
-DATA=$(cd "$DATA" && pwd)
+build_bins dgrep dserver
+ensure_data "$SIZE" "$F"
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/dtail-fleet.XXXXXX")
 chmod 755 "$OUT"
@@ -58,14 +46,6 @@ SUMMARY=$OUT/summary.txt
 say() { echo "$*"; echo "$*" >>"$SUMMARY"; }
 FAILED=0
 
-median() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
-	else
-		jq -r ".results[$2].median" "$1"
-	fi
-}
-div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.4f", a/b; else print "nan" }'; }
 
 # The dserver -----------------------------------------------------------------
 bench_server_user
@@ -113,7 +93,7 @@ if hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$JSON" \
 	i=1
 	for name in --count --files-with-matches --coalesce "--output ndjson" "--receipt json" --merge-by-time "--since/--until (whole day)"; do
 		m=$(median "$JSON" $i)
-		say "COST  $name: $(div "$m" "$base") × dgrep --plain   [medians s: $m vs $base]"
+		say "COST  $name: $(div "$m" "$base" 4) × dgrep --plain   [medians s: $m vs $base]"
 		i=$((i + 1))
 	done
 else

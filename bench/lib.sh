@@ -99,3 +99,59 @@ start_bench_dserver() {
 		sleep 0.05
 	done
 }
+
+# use_json_tool sets JSONTOOL to python3 or jq, for reading hyperfine's
+# --export-json files.
+use_json_tool() {
+	if command -v python3 >/dev/null 2>&1; then JSONTOOL=python3
+	elif command -v jq >/dev/null 2>&1; then JSONTOOL=jq
+	else need_tools jq; JSONTOOL=jq; fi
+}
+
+# build_bins NAME... -- the binaries under test: BIN if set (e.g. a
+# baseline build), else ./cmd/... built into $BENCH/bin; each NAME must be
+# there.
+build_bins() {
+	if [ -z "${BIN:-}" ]; then
+		need_tools go
+		BIN=$BENCH/bin
+		log "building ./cmd/... into $BIN"
+		(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
+	fi
+	local b
+	for b in "$@"; do [ -x "$BIN/$b" ] || die "$BIN/$b not found"; done
+}
+
+# ensure_data SIZE FILE... -- runs mkdata.sh (with SIZE) when any FILE is
+# missing from DATA, then makes DATA absolute.
+ensure_data() {
+	local size=$1 f
+	shift
+	for f in "$@"; do
+		if [ ! -s "$DATA/$f" ]; then
+			log "$DATA/$f missing, running mkdata.sh (SIZE=$size)"
+			SIZE=$size DATA=$DATA "$BENCH/mkdata.sh" >&2 || die "mkdata.sh failed"
+			break
+		fi
+	done
+	DATA=$(cd "$DATA" && pwd)
+}
+
+# hyperfine --export-json readers: JSON INDEX -> the median seconds, the
+# max/min spread of the runs, the command line of result INDEX.
+median() { hf_field "$1" "$2" '"%.6f" % r["median"]' '.median'; }
+spread() { hf_field "$1" "$2" '"%.2f" % (r["max"]/r["min"])' '(.max/.min*100|round/100)'; }
+cmdname() { hf_field "$1" "$2" 'r["command"]' '.command'; }
+hf_field() {
+	[ -n "${JSONTOOL:-}" ] || use_json_tool
+	if [ "$JSONTOOL" = python3 ]; then
+		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print('"$3"')' "$1" "$2"
+	else
+		jq -r ".results[$2] | $4" "$1"
+	fi
+}
+
+# div A B [DIGITS] -> A/B with DIGITS decimals (default 2), "nan" for B=0;
+# leq A B succeeds when A <= B.
+div() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN{ if (b > 0) printf "%.*f", d, a/b; else print "nan" }'; }
+leq() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }

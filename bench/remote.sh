@@ -40,26 +40,11 @@ need_tools hyperfine ssh:openssh-client ssh-keygen:openssh-client setpriv:util-l
 [ -x /usr/sbin/sshd ] || need_tools sshd:openssh-server
 SSHD=/usr/sbin/sshd
 [ -x $SSHD ] || SSHD=$(command -v sshd) || die "sshd not found (apt-get install openssh-server)"
-if command -v python3 >/dev/null 2>&1; then JSONTOOL=python3
-elif command -v jq >/dev/null 2>&1; then JSONTOOL=jq
-else need_tools jq; JSONTOOL=jq; fi
+use_json_tool
 
-if [ -z "${BIN:-}" ]; then
-	need_tools go
-	BIN=$BENCH/bin
-	log "building ./cmd/... into $BIN"
-	(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
-fi
-for b in dcat dgrep dserver; do [ -x "$BIN/$b" ] || die "$BIN/$b not found"; done
+build_bins dcat dgrep dserver
 
-for f in $F $T $G; do
-	if [ ! -s "$DATA/$f" ]; then
-		log "$DATA/$f missing, running mkdata.sh (SIZE=$SIZE)"
-		SIZE=$SIZE DATA=$DATA "$BENCH/mkdata.sh" >&2 || die "mkdata.sh failed"
-		break
-	fi
-done
-DATA=$(cd "$DATA" && pwd)
+ensure_data "$SIZE" $F $T $G
 
 # Users: servers never run as root (ours refuses; sshd as non-root can only
 # log in its own user, so the SSH user is the server user).
@@ -208,23 +193,6 @@ done
 rm -f "$OUT/grep.want" "$OUT/grep.got"
 
 # 2. Timing --------------------------------------------------------------------
-median() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
-	else jq -r ".results[$2].median" "$1"; fi
-}
-spread() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.2f" % (r["max"]/r["min"]))' "$1" "$2"
-	else jq -r ".results[$2] | (.max/.min*100|round/100)" "$1"; fi
-}
-cmdname() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["command"])' "$1" "$2"
-	else jq -r ".results[$2].command" "$1"; fi
-}
-div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "nan" }'; }
-leq() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }
 HZ=$(getconf CLK_TCK)
 # cpu PID -> CPU ticks of PID plus its reaped children (utime stime cutime cstime)
 cpu() { awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }

@@ -36,27 +36,13 @@ HAVE_RG=0
 optional_tool rg:ripgrep && HAVE_RG=1
 HAVE_PIGZ=0
 optional_tool pigz && HAVE_PIGZ=1
-if command -v python3 >/dev/null 2>&1; then JSONTOOL=python3
-elif command -v jq >/dev/null 2>&1; then JSONTOOL=jq
-else need_tools jq; JSONTOOL=jq; fi
+use_json_tool
 
 # Binaries under test ------------------------------------------------------
-if [ -z "${BIN:-}" ]; then
-	need_tools go
-	BIN=$BENCH/bin
-	log "building ./cmd/... into $BIN"
-	(cd "$ROOT" && go build -o "$BIN/" ./cmd/...) || die "go build failed"
-fi
-for b in dcat dgrep; do [ -x "$BIN/$b" ] || die "$BIN/$b not found"; done
+build_bins dcat dgrep
 
 # Data ---------------------------------------------------------------------
-for f in "$F" "$F.gz" "$F.zst"; do
-	if [ ! -s "$DATA/$f" ]; then
-		log "$DATA/$f missing, running mkdata.sh (SIZE=$SIZE)"
-		SIZE=$SIZE DATA=$DATA "$BENCH/mkdata.sh" >&2 || die "mkdata.sh failed"
-		break
-	fi
-done
+ensure_data "$SIZE" "$F" "$F.gz" "$F.zst"
 cd "$DATA" || die "cannot cd to $DATA"
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/dtail-bench.XXXXXX")
@@ -65,24 +51,6 @@ SUMMARY=$OUT/summary.txt
 say() { echo "$*"; echo "$*" >>"$SUMMARY"; }
 FAILED=0
 
-# median JSON INDEX -> median seconds of result INDEX
-median() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
-	else
-		jq -r ".results[$2].median" "$1"
-	fi
-}
-# spread JSON INDEX -> max/min of the runs of result INDEX
-spread() {
-	if [ $JSONTOOL = python3 ]; then
-		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.2f" % (r["max"]/r["min"]))' "$1" "$2"
-	else
-		jq -r ".results[$2] | (.max/.min*100|round/100)" "$1"
-	fi
-}
-div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "nan" }'; }
-leq() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }
 
 # compare NAME TARGET SINK NATIVE -- hyperfine args...
 #   Runs one hyperfine invocation; the FIRST command is ours, the SECOND the
