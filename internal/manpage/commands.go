@@ -17,10 +17,14 @@ type Command struct {
 	// Description paragraphs; ".B x" style roff is not allowed here, the
 	// text is escaped.
 	Description []string
-	Exit        []string // EXIT STATUS paragraphs
-	Files       [][2]string
-	Env         [][2]string
-	SeeAlso     []string
+	Exit        []ExitCode // EXIT STATUS
+	// Sections follow OPTIONS (e.g. QUERY LANGUAGE).
+	Sections []Section
+	// Examples is the EXAMPLES section.
+	Examples []Example
+	Files    [][2]string
+	Env      [][2]string
+	SeeAlso  []string
 	// Positional is what completion offers after the flags: "files" or "".
 	Positional string
 	FlagSet    *flag.FlagSet
@@ -40,12 +44,7 @@ var clientFiles = [][2]string{
 	{"~/.ssh/known_hosts", "Known server host keys."},
 	{"~/.ssh/id_rsa", "Default auth key; its .pub is registered with the server for fast reconnects."},
 	{"~/log/", "Client log directory (-logDir)."},
-}
-
-var clientExit = []string{
-	"0 after a normal run, also when a server was unreachable or a file missing (these print warnings); " +
-		"1 when the client could not be created or a server reported an error it cannot serve; " +
-		"2 on a fatal error (bad configuration, no SSH key, bad query or regex) and on a bad command line.",
+	{"~/.config/dtail/groups/NAME", "The hosts of the group @NAME for -servers and -exclude: one host, range or @group per line, # comments."},
 }
 
 var clientSeeAlso = []string{"dtail(1)", "dcat(1)", "dgrep(1)", "dmap(1)", "dserver(8)", "dtailhealth(1)", "dtail.json(5)"}
@@ -57,9 +56,15 @@ func clientCommand(name, summary, synopsis string, desc ...string) Command {
 			"Without -servers (or with -servers serverless) the files are read locally without SSH. "+
 				"With -servers the client connects to dserver(8) on every listed host over SSH as -user and "+
 				"streams the results back, each line prefixed with its host unless -plain is given. "+
-				"Flags may follow positional arguments; -- ends the flags. A positional argument containing "+
-				"\"select \" is the query (unless -query is given), the others are added to the -files list."),
-		Exit:       clientExit,
+				"Flags take one dash or two (-files or --files) and may follow positional arguments; -- ends the flags. "+
+				"A positional argument containing \"select \" is the query (unless -query is given), the others are "+
+				"added to the -files list.",
+			"-servers takes a comma separated list of HOST[:PORT], ranges such as web[01-20].dc1, @NAME for the "+
+				"hosts listed in ~/.config/dtail/groups/NAME (one per line, # comments, groups may name groups), a "+
+				"file with one server per line, or or with -discovery a /regex/ that filters its list. -exclude removes "+
+				"hosts, -pick N keeps N at random."),
+		Exit:       ClientExitCodes(),
+		Examples:   examples[name],
 		Files:      clientFiles,
 		Env:        clientEnv,
 		SeeAlso:    clientSeeAlso,
@@ -68,14 +73,20 @@ func clientCommand(name, summary, synopsis string, desc ...string) Command {
 	}
 }
 
+// withQuery adds the query language to a client that takes -query.
+func withQuery(c Command) Command {
+	c.Sections = append(c.Sections, querySection())
+	return c
+}
+
 // Commands returns every binary that gets a man page and completions.
 func Commands() []Command {
 	return []Command{
-		clientCommand(cli.DTail, "follow log files on many servers at once",
+		withQuery(clientCommand(cli.DTail, "follow log files on many servers at once",
 			"[options] [file ...] ['from TABLE select ...']",
 			"dtail follows (like tail -f) the given files on every server. With -regex only matching lines are "+
 				"shown; with -query it runs a streaming mapreduce query over the followed lines and prints the "+
-				"aggregated result periodically."),
+				"aggregated result periodically (see QUERY LANGUAGE).")),
 		clientCommand(cli.DCat, "print log files of many servers",
 			"[options] [file ...]",
 			"dcat prints the whole content of the given files (plain, gzip or zstd) from every server."),
@@ -85,10 +96,10 @@ func Commands() []Command {
 				"lines before and after each match. Without -regex, -grep or -e the first positional argument is the "+
 				"pattern, as in grep(1); without files dgrep reads stdin. A repeated -grep, -regex or -e matches any "+
 				"of the patterns; -i, -F and -w ignore case, take the patterns literally and match whole words."),
-		clientCommand(cli.DMap, "run a mapreduce query over log files of many servers",
+		withQuery(clientCommand(cli.DMap, "run a mapreduce query over log files of many servers",
 			"[options] -query 'from TABLE select ...' [file ...]",
 			"dmap reads the given files on every server, evaluates the mapreduce query there and merges the "+
-				"per-server results into one table."),
+				"per-server results into one table (see QUERY LANGUAGE).")),
 		{
 			Name: cli.DServer, Section: 8, Summary: "the DTail server",
 			Synopsis: "[options]",
@@ -103,7 +114,8 @@ func Commands() []Command {
 					"each user to the files they may read.",
 				"SIGINT and SIGTERM stop the server gracefully; SIGHUP reopens the log file.",
 			},
-			Exit: []string{"0 after a normal stop; 2 when started as root, on a bad command line, a bad configuration, a bad host key or when the address cannot be bound."},
+			Exit: []ExitCode{{"0", "Normal stop (SIGINT, SIGTERM)."},
+				{"2", "Started as root, a bad command line, a bad configuration, a bad host key, or the address cannot be bound."}},
 			Files: [][2]string{
 				{"/etc/dtail/dtail.json", "Configuration of the packaged server (see dtail.json(5))."},
 				{"/var/cache/dserver/", "Host key and the <user>.authorized_keys key cache."},
@@ -120,7 +132,9 @@ func Commands() []Command {
 				"dtailhealth logs in to a dserver as the reserved health user and asks for its state. " +
 					"Its output and exit status follow the conventions of monitoring plugins (Nagios, Icinga).",
 			},
-			Exit:    []string{"0 OK; 1 WARNING (no -server given: only a serverless self-check ran); 2 CRITICAL; any other value: UNKNOWN status reported by the server."},
+			Exit: []ExitCode{{"0", "OK."}, {"1", "WARNING: no -server given, only a serverless self-check ran."},
+				{"2", "CRITICAL: the server is not operating properly, cannot be reached, or a bad command line."},
+				{"N", "UNKNOWN: any other value is the status the server reported."}},
 			SeeAlso: []string{"dserver(8)"},
 			FlagSet: cli.NewHealthFlagSet(&cli.HealthFlags{}),
 		},
@@ -144,7 +158,9 @@ func Commands() []Command {
 					"and, when run as root, owned by the -owner user.",
 				"The packaged dtail-keycache.timer runs it every 15 minutes.",
 			},
-			Exit:    []string{"0 when every user was processed; 1 when some user's keys could not be read or written (the others are still updated); 2 on a bad command line or configuration."},
+			Exit: []ExitCode{{"0", "Every user was processed."},
+				{"1", "Some user's keys could not be read or written (the others are still updated)."},
+				{"2", "A bad command line or configuration."}},
 			Files:   [][2]string{{"/etc/dtail/dtail.json", "Source of Common.CacheDir."}, {"/etc/passwd", "Users and home directories."}},
 			SeeAlso: []string{"dserver(8)", "dtail.json(5)", "sshd(8)"},
 			FlagSet: keycache.NewFlagSet(&keycache.Options{}),

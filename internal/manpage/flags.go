@@ -9,6 +9,9 @@ package manpage
 import (
 	"flag"
 	"sort"
+	"strings"
+
+	"github.com/dtail-go/dtail/internal/logger"
 )
 
 // Flag is one flag of a FlagSet in the form the renderers need.
@@ -36,35 +39,88 @@ func Flags(fs *flag.FlagSet) []Flag {
 	return out
 }
 
+// Spellings are the ways completion offers a flag: single-letter flags as
+// grep users type them (-i), the others in the README's spelling (--files)
+// and in Go's single-dash form (-files), which DTail 4.x scripts use.
+func (f Flag) Spellings() []string {
+	if len(f.Name) == 1 {
+		return []string{"-" + f.Name}
+	}
+	return []string{"--" + f.Name, "-" + f.Name}
+}
+
 // Value hints for completion. These say what kind of value a flag takes
-// (a file, a directory, one of a few words); they are keyed by flag name
-// and only consulted for flags the FlagSet actually has, so a hint for a
-// flag that a binary lacks is harmless and a flag without a hint still
-// completes (its value is just free text).
+// (a file, a directory, one of a few words, servers); they are keyed by
+// flag name and only consulted for flags the FlagSet actually has, so a
+// hint for a flag that a binary lacks is harmless and a flag without a
+// hint still completes (its value is just free text).
 const (
 	hintNone = iota
 	hintFile
 	hintDir
 	hintWords
+	// hintServers: @group names, known hosts, and (for -servers) files
+	// with one server per line; comma separated lists complete per item.
+	hintServers
+	// hintHosts: known hosts only (dtailhealth -server).
+	hintHosts
 )
 
 type hint struct {
 	kind  int
 	words []string
+	// list: the value is a comma separated list, completed item by item.
+	list bool
+	// files: file names are candidates too (with hintServers, hintWords).
+	files bool
 }
 
-var logLevels = []string{"none", "fatal", "error", "warn", "info", "default", "verbose", "debug", "devel", "trace", "all"}
+// logLevels are the names logger.ParseLevel accepts.
+func logLevels() []string {
+	var out []string
+	for l := logger.None; l <= logger.All; l++ {
+		out = append(out, strings.ToLower(l.String()))
+	}
+	return out
+}
+
+// logSinks are the names logger.ParseSink accepts.
+func logSinks() []string {
+	var out []string
+	for s := logger.Stdout; s <= logger.Discard; s++ {
+		out = append(out, s.String())
+	}
+	return out
+}
 
 func valueHint(name string) hint {
 	switch name {
-	case "cfg", "files", "auth-key-path", "key", "control-tty", "servers":
+	case "files":
+		return hint{kind: hintFile, list: true}
+	case "auth-key-path", "key", "control-tty", "passwd":
 		return hint{kind: hintFile}
+	case "cfg":
+		return hint{kind: hintWords, words: []string{"none"}, files: true}
 	case "logDir", "profiledir", "cache-dir":
 		return hint{kind: hintDir}
 	case "logger":
-		return hint{kind: hintWords, words: []string{"fout", "stdout", "file", "none"}}
+		return hint{kind: hintWords, words: logSinks()}
 	case "logLevel":
-		return hint{kind: hintWords, words: logLevels}
+		return hint{kind: hintWords, words: logLevels()}
+	case "output":
+		return hint{kind: hintWords, words: []string{"text", "ndjson"}}
+	case "receipt":
+		return hint{kind: hintWords, words: []string{"text", "json", "none"}}
+	case "discovery":
+		return hint{kind: hintWords, words: []string{"COMMA", "FILE"}}
+	case "since", "until":
+		return hint{kind: hintWords, words: []string{"now", "today", "yesterday", "-15m", "-1h", "-2h", "-1d", "-7d"}}
+	case "servers":
+		return hint{kind: hintServers, list: true, files: true}
+	case "exclude":
+		return hint{kind: hintServers, list: true}
+	case "server":
+		return hint{kind: hintHosts}
 	}
 	return hint{}
 }

@@ -48,7 +48,7 @@ func WriteMan(out io.Writer, c Command) error {
 		}
 		fmt.Fprintln(w, roff(p))
 	}
-	fmt.Fprintf(w, ".SH OPTIONS\nFlags take one dash or two; a value follows as the next argument or after \\fB=\\fR.\n")
+	fmt.Fprintf(w, ".SH OPTIONS\nFlags take one dash or two (\\-files or \\-\\-files); a value follows as the next argument or after \\fB=\\fR.\n")
 	for _, f := range Flags(c.FlagSet) {
 		fmt.Fprintln(w, ".TP")
 		if f.Bool {
@@ -66,13 +66,20 @@ func WriteMan(out io.Writer, c Command) error {
 		}
 		fmt.Fprintln(w, roff(text))
 	}
+	for _, sec := range c.Sections {
+		fmt.Fprintf(w, ".SH %s\n", sec.Title)
+		writeParas(w, sec.Paras)
+	}
 	if len(c.Exit) > 0 {
 		fmt.Fprintln(w, ".SH EXIT STATUS")
-		for i, p := range c.Exit {
-			if i > 0 {
-				fmt.Fprintln(w, ".PP")
-			}
-			fmt.Fprintln(w, roff(p))
+		for _, e := range c.Exit {
+			fmt.Fprintf(w, ".TP\n.B %s\n%s\n", quoteArg(e.Code), roff(e.Meaning))
+		}
+	}
+	if len(c.Examples) > 0 {
+		fmt.Fprintln(w, ".SH EXAMPLES")
+		for _, e := range c.Examples {
+			writeParas(w, []Para{{Text: e.Text}, {Literal: true, Text: e.CommandLine(c.Name)}})
 		}
 	}
 	pairs := func(title string, ps [][2]string) {
@@ -94,3 +101,22 @@ func WriteMan(out io.Writer, c Command) error {
 
 // ManFileName is the file name of c's man page, e.g. "dcat.1".
 func ManFileName(c Command) string { return fmt.Sprintf("%s.%d", c.Name, c.Section) }
+
+// writeParas renders paragraphs: literal blocks indented and unfilled,
+// tagged ones as .TP items.
+func writeParas(w *bufio.Writer, ps []Para) {
+	for _, p := range ps {
+		switch {
+		case p.Literal:
+			fmt.Fprintln(w, ".PP\n.RS 4\n.nf")
+			for _, l := range strings.Split(p.Text, "\n") {
+				fmt.Fprintln(w, roff(l))
+			}
+			fmt.Fprintln(w, ".fi\n.RE")
+		case p.Tag != "":
+			fmt.Fprintf(w, ".TP\n.B %s\n%s\n", quoteArg(p.Tag), roff(p.Text))
+		default:
+			fmt.Fprintf(w, ".PP\n%s\n", roff(p.Text))
+		}
+	}
+}

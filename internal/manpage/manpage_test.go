@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,8 +64,11 @@ func TestEveryFlagDocumentedAndCompleted(t *testing.T) {
 				if !strings.Contains(zsh, "'-"+f.Name+"[") {
 					t.Errorf("zsh completion lacks -%s", f.Name)
 				}
-				if !strings.Contains(fish, " -o "+f.Name+" ") {
+				if !strings.Contains(fish, " -o "+f.Name+" ") && !strings.Contains(fish, " -s "+f.Name+" ") {
 					t.Errorf("fish completion lacks -%s", f.Name)
+				}
+				if len(f.Name) > 1 && (!containsWord(bash, "--"+f.Name) || !strings.Contains(zsh, "'--"+f.Name)) {
+					t.Errorf("bash or zsh completion lacks --%s", f.Name)
 				}
 			})
 			if n == 0 {
@@ -73,8 +77,39 @@ func TestEveryFlagDocumentedAndCompleted(t *testing.T) {
 			if got := len(Flags(c.FlagSet)); got != n {
 				t.Errorf("Commands() flag set has %d flags, the binary's has %d", got, n)
 			}
+			// Exactly the binary's flags: no page entry for a flag it lacks.
+			documented := manOptions(man)
+			fs := freshFlagSet(t, c.Name)
+			for _, name := range documented {
+				if fs.Lookup(name) == nil {
+					t.Errorf("man page documents -%s, which %s does not have", name, c.Name)
+				}
+			}
+			if len(documented) != n {
+				t.Errorf("man page OPTIONS has %d entries, the flag set %d", len(documented), n)
+			}
 		})
 	}
+}
+
+// manOptions returns the flag names of the OPTIONS section of a page.
+func manOptions(man string) []string {
+	start := strings.Index(man, ".SH OPTIONS\n")
+	if start < 0 {
+		return nil
+	}
+	sec := man[start+len(".SH OPTIONS\n"):]
+	if end := strings.Index(sec, "\n.SH "); end >= 0 {
+		sec = sec[:end]
+	}
+	var names []string
+	for _, l := range strings.Split(sec, "\n") {
+		if rest, ok := strings.CutPrefix(l, `\fB\-`); ok {
+			name, _, _ := strings.Cut(rest, `\fR`)
+			names = append(names, strings.ReplaceAll(name, `\-`, "-"))
+		}
+	}
+	return names
 }
 
 func containsWord(s, w string) bool {
@@ -109,41 +144,200 @@ func TestEveryBinaryHasAPage(t *testing.T) {
 	}
 }
 
-// TestBashCompletionRuns sources the generated script in bash and asks it
-// to complete "-" and a -logger value.
+// completionHome is a HOME with two @groups (one naming the other) and a
+// known_hosts with plain, bracketed, hashed, marker and wildcard entries.
+func completionHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	for p, data := range map[string]string{
+		".config/dtail/groups/web": "web1.dc1 # the first\nweb[02-03].dc1\n@db\n",
+		".config/dtail/groups/db":  "db1.dc2\n",
+		".ssh/known_hosts": "[127.0.0.1]:2223 ssh-ed25519 AAAA\nloghost,10.1.2.3 ssh-rsa AAAA\n" +
+			"|1|c2FsdA==|aGFzaA== ssh-rsa AAAA\n@cert-authority *.dc1 ssh-rsa AAAA\n*.wild ssh-rsa AAAA\n# comment\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(home, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(home, "app.log"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// bashComplete runs c's generated completion function in bash the way
+// bash calls it after TAB at the end of line (COMP_LINE, COMP_POINT and
+// the word splitting of COMP_WORDS with the default COMP_WORDBREAKS) and
+// returns the words bash would insert in place of the current word.
+func bashComplete(t *testing.T, bash, script string, c Command, home, line string) []string {
+	t.Helper()
+	prog := `source "$1"; COMP_LINE="$2"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<<"$COMP_LINE"; ` +
+		`COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); [[ $COMP_LINE == *" " ]] && COMP_CWORD=${#COMP_WORDS[@]}; ` +
+		bashFunc(c.Name) + `; printf '%s\n' "${COMPREPLY[@]}"`
+	cmd := exec.Command(bash, "--norc", "--noprofile", "-c", prog, "bash", script, line)
+	cmd.Dir = home
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: completing %q: %v\n%s", c.Name, line, err, out)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l != "" {
+			got = append(got, l)
+		}
+	}
+	return got
+}
+
+func command(t *testing.T, name string) Command {
+	t.Helper()
+	for _, c := range Commands() {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no command %s", name)
+	return Command{}
+}
+
+// TestBashCompletionRuns sources the generated scripts in bash (checked
+// with complete -p) and completes flags in every spelling, flag values,
+// @groups and known hosts.
 func TestBashCompletionRuns(t *testing.T) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash not installed")
 	}
+	home := completionHome(t)
+	scripts := map[string]string{}
 	for _, c := range Commands() {
-		script := render(t, func(b *bytes.Buffer) error { return WriteBash(b, c) })
-		dir := t.TempDir()
-		p := filepath.Join(dir, c.Name)
-		if err := os.WriteFile(p, []byte(script), 0o644); err != nil {
+		src := render(t, func(b *bytes.Buffer) error { return WriteBash(b, c) })
+		p := filepath.Join(t.TempDir(), c.Name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		prog := `source "$1"; COMP_WORDS=(` + c.Name + ` -); COMP_CWORD=1; ` + bashFunc(c.Name) + `; printf '%s\n' "${COMPREPLY[@]}"`
-		out, err := exec.Command(bash, "-c", prog, "bash", p).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", c.Name, err, out)
+		scripts[c.Name] = p
+		out, err := exec.Command(bash, "--norc", "-c", `source "$1"; complete -p `+c.Name, "bash", p).CombinedOutput()
+		if want := "complete -F " + bashFunc(c.Name) + " " + c.Name; err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("complete -p %s: %q, %v; want %q", c.Name, out, err, want)
 		}
 		got := map[string]bool{}
-		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			got[l] = true
+		for _, w := range bashComplete(t, bash, p, c, home, c.Name+" -") {
+			got[w] = true
 		}
 		for _, f := range Flags(c.FlagSet) {
-			if !got["-"+f.Name] {
-				t.Errorf("%s: completing '-' does not offer -%s (got %q)", c.Name, f.Name, out)
+			want := "--" + f.Name
+			if len(f.Name) == 1 {
+				want = "-" + f.Name
+			}
+			if !got[want] {
+				t.Errorf("%s: completing '-' does not offer %s", c.Name, want)
 			}
 		}
 		if c.FlagSet.Lookup("logger") != nil {
-			prog := `source "$1"; COMP_WORDS=(` + c.Name + ` -logger s); COMP_CWORD=2; ` + bashFunc(c.Name) + `; printf '%s\n' "${COMPREPLY[@]}"`
-			out, err := exec.Command(bash, "-c", prog, "bash", p).CombinedOutput()
-			if err != nil || strings.TrimSpace(string(out)) != "stdout" {
-				t.Errorf("%s: completing -logger s: %q, %v", c.Name, out, err)
+			if got := bashComplete(t, bash, p, c, home, c.Name+" -logger s"); !slices.Equal(got, []string{"stdout"}) {
+				t.Errorf("%s: completing -logger s: %q", c.Name, got)
 			}
 		}
+	}
+	dgrep := command(t, cli.DGrep)
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"dgrep --fi", []string{"--files", "--files-with-matches", "--fixed-strings"}},
+		{"dgrep -fi", []string{"-files", "-files-with-matches", "-fixed-strings"}},
+		{"dgrep --output ", []string{"text", "ndjson"}},
+		{"dgrep -output n", []string{"ndjson"}},
+		{"dgrep --output=n", []string{"ndjson"}}, // bash replaces only what follows '='
+		{"dgrep --receipt ", []string{"text", "json", "none"}},
+		{"dgrep --logLevel de", []string{"default", "debug", "devel"}},
+		{"dgrep --servers @", []string{"db", "web"}}, // '@' is a word break too
+		{"dgrep --exclude ", []string{"@db", "@web", "10.1.2.3", "127.0.0.1:2223", "db1.dc2", "loghost", "web1.dc1", "web[02-03].dc1"}},
+		{"dgrep --servers web1.dc1,lo", []string{"web1.dc1,loghost"}},
+		{"dgrep --servers=127.0.0.1:", []string{"2223"}},
+		{"dgrep --servers ap", []string{"app.log"}}, // a file with one server per line
+		{"dgrep --cfg n", []string{"none"}},
+		{"dgrep ERROR ap", []string{"app.log"}},
+		{"dgrep -- --ou", nil},
+	} {
+		got := bashComplete(t, bash, scripts[cli.DGrep], dgrep, home, tc.line)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("completing %q: got %q, want %q", tc.line, got, tc.want)
+		}
+	}
+	health := command(t, cli.DTailHealth)
+	if got := bashComplete(t, bash, scripts[cli.DTailHealth], health, home, "dtailhealth --server "); !slices.Equal(got, []string{"10.1.2.3", "127.0.0.1:2223", "db1.dc2", "loghost", "web1.dc1"}) {
+		t.Errorf("dtailhealth --server: %q (hosts only, no @groups or ranges)", got)
+	}
+}
+
+// TestFishCompletionRuns asks fish's own completion engine (complete -C).
+func TestFishCompletionRuns(t *testing.T) {
+	fish, err := exec.LookPath("fish")
+	if err != nil {
+		t.Skip("fish not installed")
+	}
+	home := completionHome(t)
+	c := command(t, cli.DGrep)
+	p := filepath.Join(t.TempDir(), "dgrep.fish")
+	if err := os.WriteFile(p, []byte(render(t, func(b *bytes.Buffer) error { return WriteFish(b, c) })), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"dgrep --output ", []string{"ndjson", "text"}},
+		{"dgrep --receipt=", []string{"--receipt=json", "--receipt=none", "--receipt=text"}},
+		{"dgrep --fi", []string{"--files", "--files-with-matches", "--fixed-strings"}},
+		{"dgrep -fi", []string{"-files", "-files-with-matches", "-fixed-strings"}},
+		{"dgrep --exclude @", []string{"@db", "@web"}},
+		{"dgrep --servers=web1.dc1,lo", []string{"--servers=web1.dc1,loghost"}},
+		{"dgrep --exclude 127", []string{"127.0.0.1:2223"}},
+	} {
+		cmd := exec.Command(fish, "--no-config", "-c", `source $argv[1]; complete -C $argv[2]`, p, tc.line)
+		cmd.Dir = home
+		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fish: %q: %v\n%s", tc.line, err, out)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if w, _, _ := strings.Cut(l, "\t"); w != "" {
+				got = append(got, w)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("fish: completing %q: got %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+// TestZshHostList runs the zsh script's host list (zsh's completion
+// widgets need a terminal; the list is the part that reads files).
+func TestZshHostList(t *testing.T) {
+	zsh, err := exec.LookPath("zsh")
+	if err != nil {
+		t.Skip("zsh not installed")
+	}
+	home := completionHome(t)
+	p := filepath.Join(t.TempDir(), "_dgrep")
+	if err := os.WriteFile(p, []byte(render(t, func(b *bytes.Buffer) error { return WriteZsh(b, command(t, cli.DGrep)) })), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(zsh, "-f", "-c", `compdef() { :; }; source $1; __dtail_hostlist`, "zsh", p)
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	want := "@db\n@web\n10.1.2.3\n127.0.0.1:2223\ndb1.dc2\nloghost\nweb1.dc1\nweb[02-03].dc1\n"
+	if err != nil || string(out) != want {
+		t.Errorf("zsh host list: %q, %v; want %q", out, err, want)
 	}
 }
 
