@@ -43,8 +43,8 @@ func newAKFixture(t *testing.T) *akFixture {
 	return f
 }
 
-func (f *akFixture) server(t *testing.T, cfg string) *dsrv {
-	return startDServer(t, dsrvOpts{as: f.srvU, cfg: cfg, users: map[string][]byte{f.cliU.name: f.agentKey.pub}})
+func (f *akFixture) server(t *testing.T, cfg string) *server {
+	return startDServer(t, asUser(f.srvU), withConfig(cfg), withUsers(map[string][]byte{f.cliU.name: f.agentKey.pub}))
 }
 
 // akClient is a client HOME with its own auth key pair, talking to the
@@ -62,7 +62,7 @@ func (f *akFixture) client(t *testing.T, ag *countingAgent, sock, name string) a
 
 // run does one dcat of the tiny file on servers and returns the number of
 // agent signatures it cost.
-func (c akClient) run(t *testing.T, f *akFixture, bin string, servers []*dsrv, extra ...string) int64 {
+func (c akClient) run(t *testing.T, f *akFixture, bin string, servers []*server, extra ...string) int64 {
 	t.Helper()
 	var addrs []string
 	for _, s := range servers {
@@ -91,7 +91,7 @@ func expectSigns(t *testing.T, what string, got, want int64) {
 }
 
 // expectStoreLogins waits for each server's count of store logins.
-func expectStoreLogins(t *testing.T, what string, want int, servers ...*dsrv) {
+func expectStoreLogins(t *testing.T, what string, want int, servers ...*server) {
 	t.Helper()
 	for _, s := range servers {
 		if got := s.waitCount(storeLogLine, want, 2*time.Second); got != want {
@@ -107,7 +107,7 @@ func TestAuthKeyFastReconnect(t *testing.T) {
 		t.Parallel()
 		ag, sock := startAgent(t, 0, f.agentKey)
 		c := f.client(t, ag, sock, "auth_key")
-		var servers []*dsrv
+		var servers []*server
 		for i := 0; i < 3; i++ {
 			servers = append(servers, f.server(t, ""))
 		}
@@ -126,11 +126,11 @@ func TestAuthKeyFastReconnect(t *testing.T) {
 		ag, sock := startAgent(t, 0, f.agentKey)
 		c := f.client(t, ag, sock, "auth_key")
 		s := f.server(t, `{"Server":{"AuthKeyTTLSeconds":2}}`)
-		expectSigns(t, "1st", c.run(t, f, "", []*dsrv{s}), 1)
-		expectSigns(t, "2nd (fresh key)", c.run(t, f, "", []*dsrv{s}), 0)
+		expectSigns(t, "1st", c.run(t, f, "", []*server{s}), 1)
+		expectSigns(t, "2nd (fresh key)", c.run(t, f, "", []*server{s}), 0)
 		time.Sleep(2100 * time.Millisecond)
-		expectSigns(t, "3rd (key expired)", c.run(t, f, "", []*dsrv{s}), 1)
-		expectSigns(t, "4th (registered again)", c.run(t, f, "", []*dsrv{s}), 0)
+		expectSigns(t, "3rd (key expired)", c.run(t, f, "", []*server{s}), 1)
+		expectSigns(t, "4th (registered again)", c.run(t, f, "", []*server{s}), 0)
 		expectStoreLogins(t, "ttl", 2, s)
 	})
 
@@ -140,7 +140,7 @@ func TestAuthKeyFastReconnect(t *testing.T) {
 		a := f.client(t, ag, sock, "key_a")
 		b := f.client(t, ag, sock, "key_b")
 		s := f.server(t, `{"Server":{"AuthKeyMaxPerUser":1}}`)
-		srv := []*dsrv{s}
+		srv := []*server{s}
 		expectSigns(t, "A 1st", a.run(t, f, "", srv), 1)
 		expectSigns(t, "A 2nd", a.run(t, f, "", srv), 0)
 		expectSigns(t, "B 1st (evicts A)", b.run(t, f, "", srv), 1)
@@ -157,14 +157,14 @@ func TestAuthKeyFastReconnect(t *testing.T) {
 		ag, sock := startAgent(t, 0, f.agentKey)
 		c := f.client(t, ag, sock, "auth_key")
 		s := f.server(t, "")
-		expectSigns(t, "1st", c.run(t, f, "", []*dsrv{s}), 1)
-		expectSigns(t, "2nd", c.run(t, f, "", []*dsrv{s}), 0)
+		expectSigns(t, "1st", c.run(t, f, "", []*server{s}), 1)
+		expectSigns(t, "2nd", c.run(t, f, "", []*server{s}), 0)
 		s.restart(t)
 		if keyWorks(s.addr, f.cliU.name, c.authKey.signer) {
 			t.Fatal("the auth key survived a server restart")
 		}
-		expectSigns(t, "after restart", c.run(t, f, "", []*dsrv{s}), 1)
-		expectSigns(t, "after restart, 2nd", c.run(t, f, "", []*dsrv{s}), 0)
+		expectSigns(t, "after restart", c.run(t, f, "", []*server{s}), 1)
+		expectSigns(t, "after restart, 2nd", c.run(t, f, "", []*server{s}), 0)
 	})
 
 	t.Run("no-auth-key", func(t *testing.T) {
@@ -173,7 +173,7 @@ func TestAuthKeyFastReconnect(t *testing.T) {
 		c := f.client(t, ag, sock, "auth_key")
 		s := f.server(t, "")
 		for i := 1; i <= 3; i++ {
-			expectSigns(t, fmt.Sprintf("--no-auth-key run %d", i), c.run(t, f, "", []*dsrv{s}, "--no-auth-key"), 1)
+			expectSigns(t, fmt.Sprintf("--no-auth-key run %d", i), c.run(t, f, "", []*server{s}, "--no-auth-key"), 1)
 		}
 		if keyWorks(s.addr, f.cliU.name, c.authKey.signer) {
 			t.Error("--no-auth-key registered the key")
@@ -191,8 +191,8 @@ func TestAuthKeyFastReconnect(t *testing.T) {
 		other := "dtpother" // an SSH user with no registration
 		ag, sock := startAgent(t, 0, f.agentKey)
 		c := f.client(t, ag, sock, "auth_key")
-		s := startDServer(t, dsrvOpts{as: f.srvU, users: map[string][]byte{f.cliU.name: f.agentKey.pub, other: f.agentKey.pub}})
-		expectSigns(t, "register", c.run(t, f, "", []*dsrv{s}), 1)
+		s := startDServer(t, asUser(f.srvU), withUsers(map[string][]byte{f.cliU.name: f.agentKey.pub, other: f.agentKey.pub}))
+		expectSigns(t, "register", c.run(t, f, "", []*server{s}), 1)
 		if !keyWorks(s.addr, f.cliU.name, c.authKey.signer) {
 			t.Fatal("registered key does not authenticate its user")
 		}
@@ -381,8 +381,8 @@ func TestAuthKeyInterop(t *testing.T) {
 		c := f.client(t, ag, sock, "auth_key")
 		s := f.server(t, "")
 		bin := filepath.Join(kit, "dcat")
-		expectSigns(t, "ng dcat 1st", c.run(t, f, bin, []*dsrv{s}), 1)
-		expectSigns(t, "ng dcat 2nd", c.run(t, f, bin, []*dsrv{s}), 0)
+		expectSigns(t, "ng dcat 1st", c.run(t, f, bin, []*server{s}), 1)
+		expectSigns(t, "ng dcat 2nd", c.run(t, f, bin, []*server{s}), 0)
 		expectStoreLogins(t, "ng dcat", 1, s)
 	})
 
@@ -390,12 +390,12 @@ func TestAuthKeyInterop(t *testing.T) {
 		t.Parallel()
 		ag, sock := startAgent(t, 0, f.agentKey)
 		c := f.client(t, ag, sock, "auth_key")
-		s := startDServer(t, dsrvOpts{as: f.srvU, bin: filepath.Join(kit, "dserver"), users: map[string][]byte{f.cliU.name: f.agentKey.pub}})
-		expectSigns(t, "our dcat 1st", c.run(t, f, "", []*dsrv{s}), 1)
+		s := startDServer(t, asUser(f.srvU), withBin(filepath.Join(kit, "dserver")), withUsers(map[string][]byte{f.cliU.name: f.agentKey.pub}))
+		expectSigns(t, "our dcat 1st", c.run(t, f, "", []*server{s}), 1)
 		if n := s.count(storeLogLine); n != 0 {
 			t.Errorf("ng dserver logged %q before any registration", storeLogLine)
 		}
-		expectSigns(t, "our dcat 2nd", c.run(t, f, "", []*dsrv{s}), 0)
+		expectSigns(t, "our dcat 2nd", c.run(t, f, "", []*server{s}), 0)
 		expectStoreLogins(t, "ng dserver", 1, s)
 	})
 }

@@ -119,7 +119,7 @@ func TestDmapSpecExamples(t *testing.T) {
 	data := strings.Join(dmTestdata(t), "")
 	in := writeOwned(t, filepath.Join(dir, "mapr_testdata.log"), []byte(data), 0o644)
 	in100 := writeOwned(t, filepath.Join(dir, "mapr_testdata100.log"), bytes.Repeat([]byte(data), 100), 0o644)
-	srv := startServer(t, oursKind(), serverOpts{})
+	srv := startDServer(t)
 
 	const sel = "from STATS select count($line),last($time),avg($goroutines),min(concurrentConnections),max(lifetimeConnections) group by $hostname"
 	const head = "count($line),last($time),avg($goroutines),min(concurrentConnections),max(lifetimeConnections)\n"
@@ -493,7 +493,7 @@ func TestDmapProperty(t *testing.T) {
 	dir := dmOwnedDir(t)
 	var srvs []*server
 	for i := 0; i < 3; i++ {
-		srvs = append(srvs, startServer(t, oursKind(), serverOpts{}))
+		srvs = append(srvs, startDServer(t))
 	}
 	rounds := 6
 	if testing.Short() {
@@ -591,7 +591,7 @@ func TestDmapInterop(t *testing.T) {
 		`from STATS select status,count($line),avg(lat) where action ne "GET" and bytes >= 1000 group by status order by count($line)`,
 		"from STATS select action,status,count($line),last(action),len(status) group by action,status rorder by count($line)",
 	}
-	ours := startServer(t, oursKind(), serverOpts{})
+	ours := startDServer(t)
 	for _, q := range queries {
 		_, want := dmRun(t, oursClient(), dir, []*server{ours}, q, in)
 		if bytes.Count(want, []byte("\n")) < 2 {
@@ -604,7 +604,7 @@ func TestDmapInterop(t *testing.T) {
 				if res.code != 0 {
 					t.Errorf("reference dmap: %s", res)
 				}
-				ref := startServer(t, refKind(t, kit), serverOpts{})
+				ref := startDServer(t, withKind(refKind(t, kit)))
 				res, got = dmRun(t, oursClient(), dir, []*server{ref}, q, in)
 				expectBytes(t, "our dmap vs reference dserver (CSV)", dmTies(got), dmTies(want))
 				if res.code != 0 {

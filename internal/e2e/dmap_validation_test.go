@@ -50,7 +50,7 @@ func dvRuns(t *testing.T, dir string, srv *server, in string, args ...string) ma
 func TestDmapQueryValidation(t *testing.T) {
 	dir := dmOwnedDir(t)
 	in := dvInput(t, dir)
-	srv := startServer(t, oursKind(), serverOpts{})
+	srv := startDServer(t)
 
 	refused := []struct{ query, msg string }{
 		{"select count($line) from", "dmap: query:1:24: expected table name after 'from'\n"},
@@ -127,7 +127,7 @@ func TestDmapQueryValidation(t *testing.T) {
 	// which only our servers count (in their receipts).
 	for _, kit := range kits {
 		t.Run("noted/"+kit, func(t *testing.T) {
-			ref := startServer(t, refKind(t, kit), serverOpts{})
+			ref := startDServer(t, withKind(refKind(t, kit)))
 			home := filepath.Join(dir, "home")
 			for _, tc := range noted {
 				var want []string
@@ -203,7 +203,7 @@ func TestDmapRowLimitOnlyOnTerminal(t *testing.T) {
 		b.WriteString(dmStatsLine("INFO", "REQ", "1002-071143", 3, fmt.Sprintf("user=u%05d", i)))
 	}
 	in := writeOwned(t, filepath.Join(dir, "users.log"), []byte(b.String()), 0o644)
-	srv := startServer(t, oursKind(), serverOpts{})
+	srv := startDServer(t)
 	q := "from REQ select user,count($line) group by user"
 	for mode, res := range dvRuns(t, dir, srv, in, "--query", q) {
 		if res.code != 0 || dvRows(res.stdout) != 10000 || bytes.Contains(res.stderr, []byte("limited terminal output")) {

@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,145 +28,6 @@ import (
 
 // ---- dserver with config, pprof and restarts ----
 
-type fopts struct {
-	server map[string]any // keys of the Server section of dtail.json
-	host   string         // DTAIL_HOSTNAME_OVERRIDE; default testhost
-	logger []string       // logger flags; default --logger stdout --logLevel info
-	bind   string         // default 127.0.0.1
-	netns  string         // run inside this network namespace (as root via ip netns exec + setpriv)
-	port   int            // 0: a free port
-	env    []string       // extra environment (a later PATH= wins)
-	kind   *serverKind    // default: our dserver
-}
-
-// fserver is a dserver of the fault tests. It keeps its port and
-// directory across restarts.
-type fserver struct {
-	*server
-	o       fopts
-	home    string
-	cfgPath string
-	pprof   string
-	starts  int
-}
-
-func startFServer(t testing.TB, o fopts) *fserver {
-	t.Helper()
-	keys(t)
-	if o.host == "" {
-		o.host = "testhost"
-	}
-	if o.bind == "" {
-		o.bind = "127.0.0.1"
-	}
-	if o.logger == nil {
-		o.logger = []string{"--logger", "stdout", "--logLevel", "info"}
-	}
-	dir := newWorkDir(t)
-	cache := mkdirOwned(t, filepath.Join(dir, "cache"), 0o755)
-	hk, err := os.ReadFile(hostKey.priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeOwned(t, filepath.Join(cache, "ssh_host_key"), hk, 0o600)
-	writeOwned(t, filepath.Join(cache, acct.name+".authorized_keys"), userKey.pub, 0o644)
-	cfg := map[string]any{}
-	if o.server != nil {
-		cfg["Server"] = o.server
-	}
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	s := &fserver{o: o, home: newHome(t, dir), cfgPath: writeOwned(t, filepath.Join(dir, "dtail.json"), b, 0o644)}
-	kind := oursKind()
-	if o.kind != nil {
-		kind = *o.kind
-	}
-	s.server = &server{kind: kind, dir: dir}
-	for attempt := 0; ; attempt++ {
-		s.port = o.port
-		if s.port == 0 {
-			s.port = freePort(t)
-		}
-		s.addr = net.JoinHostPort(o.bind, strconv.Itoa(s.port))
-		s.pprof = net.JoinHostPort(o.bind, strconv.Itoa(freePort(t)))
-		if s.start(t) {
-			return s
-		}
-		if attempt == 2 || o.port != 0 {
-			t.Fatalf("dserver did not listen on %s:\n%s", s.addr, s.log())
-		}
-	}
-}
-
-// start runs the dserver process on s.port and waits until it listens.
-func (s *fserver) start(t testing.TB) bool {
-	t.Helper()
-	args := []string{"--cfg", s.cfgPath, "--bindAddress", s.o.bind, "--port", strconv.Itoa(s.port), "--pprof", s.pprof}
-	args = append(args, s.o.logger...)
-	var cmd *exec.Cmd
-	attr := procAttr()
-	if s.o.netns != "" {
-		// ip netns exec and setpriv both exec, so the PID is dserver's.
-		a := []string{"netns", "exec", s.o.netns, "setpriv", "--reuid", strconv.Itoa(acct.uid), "--regid", strconv.Itoa(acct.gid), "--clear-groups", s.kind.bin}
-		cmd = exec.Command("ip", append(a, args...)...)
-		attr = &syscall.SysProcAttr{Setpgid: true}
-	} else {
-		cmd = exec.Command(s.kind.bin, args...)
-	}
-	cmd.Dir = s.dir
-	cmd.Env = baseEnv(s.home, append([]string{"DTAIL_HOSTNAME_OVERRIDE=" + s.o.host}, s.o.env...)...)
-	s.proc = startBGWith(t, cmd, filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out", s.starts)), attr)
-	s.starts++
-	if s.waitListening(15 * time.Second) {
-		return true
-	}
-	s.proc.stop(syscall.SIGKILL, time.Second)
-	return false
-}
-
-// restart starts a new process on the same port (after the old one ended).
-func (s *fserver) restart(t testing.TB) {
-	t.Helper()
-	if !s.proc.exited() {
-		s.proc.stop(syscall.SIGTERM, 3*time.Second)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.start(t) {
-		if time.Now().After(deadline) {
-			t.Fatalf("dserver did not come back on %s:\n%s", s.addr, s.log())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// logAll is the stdout of every process this server ran, in order.
-func (s *fserver) logAll() string {
-	var b strings.Builder
-	for i := 0; i < s.starts; i++ {
-		out, _ := os.ReadFile(filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out", i)))
-		b.Write(out)
-		e, _ := os.ReadFile(filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out.err", i)))
-		b.Write(e)
-	}
-	return b.String()
-}
-
-// countLog counts the lines of the current process's log containing sub.
-func (s *fserver) countLog(sub string) int { return strings.Count(string(s.proc.output()), sub) }
-
-// waitLog waits until the current log holds sub at least n times.
-func (s *fserver) waitLog(t testing.TB, sub string, n int, d time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for s.countLog(sub) < n {
-		if time.Now().After(deadline) || s.proc.exited() {
-			t.Fatalf("server log holds %q %d times, want %d (exited %v); log tail:\n%s", sub, s.countLog(sub), n, s.proc.exited(), tail(s.log(), 20))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *fserver) pid() int { return s.proc.cmd.Process.Pid }
-
 // ---- goroutines, fds, memory ----
 
 type snapshot struct {
@@ -181,7 +41,7 @@ func (n snapshot) String() string {
 var pprofClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
 // goroutines reads the total of /debug/pprof/goroutine?debug=1.
-func (s *fserver) goroutines() (int, error) {
+func (s *server) goroutines() (int, error) {
 	resp, err := pprofClient.Get("http://" + s.pprof + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		return 0, err
@@ -200,7 +60,7 @@ func (s *fserver) goroutines() (int, error) {
 }
 
 // goroutineDump is the debug=1 profile, for failure messages.
-func (s *fserver) goroutineDump() string {
+func (s *server) goroutineDump() string {
 	resp, err := pprofClient.Get("http://" + s.pprof + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		return err.Error()
@@ -233,7 +93,7 @@ func procStatusKB(pid int, field string) int {
 	return -1
 }
 
-func (s *fserver) snap(t testing.TB) snapshot {
+func (s *server) snap(t testing.TB) snapshot {
 	t.Helper()
 	g, err := s.goroutines()
 	if err != nil {
@@ -244,7 +104,7 @@ func (s *fserver) snap(t testing.TB) snapshot {
 
 // baseline waits until two snapshots 300 ms apart agree on goroutines
 // and fds (at most 5 s) and returns the last one.
-func (s *fserver) baseline(t testing.TB) snapshot {
+func (s *server) baseline(t testing.TB) snapshot {
 	t.Helper()
 	prev := s.snap(t)
 	for i := 0; i < 16; i++ {
@@ -268,7 +128,7 @@ const (
 
 // expectBaseline waits up to d for goroutines and fds to return to base
 // and reports what it found; it fails the test when they did not.
-func (s *fserver) expectBaseline(t testing.TB, what string, base snapshot, d time.Duration) (snapshot, time.Duration) {
+func (s *server) expectBaseline(t testing.TB, what string, base snapshot, d time.Duration) (snapshot, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	var cur snapshot
@@ -312,18 +172,10 @@ func newFClient(t testing.TB) fclient {
 	return fclient{dir: dir, home: newHome(t, dir)}
 }
 
-func servers(ss ...*fserver) []*server {
-	var out []*server
-	for _, s := range ss {
-		out = append(out, s.server)
-	}
-	return out
-}
-
 // cmd builds a remote client command (ours) against ss.
-func (c fclient) cmd(t testing.TB, bin string, ss []*fserver, args ...string) *exec.Cmd {
+func (c fclient) cmd(t testing.TB, bin string, ss []*server, args ...string) *exec.Cmd {
 	t.Helper()
-	r := oursClient().remote(t, bin, c.home, servers(ss...), args...)
+	r := oursClient().remote(t, bin, c.home, ss, args...)
 	cmd := exec.Command(r.bin, r.args...)
 	cmd.Dir, cmd.Env = r.dir, r.env
 	return cmd
@@ -664,7 +516,7 @@ func remoteLine(l []byte) (host string, content []byte, ok bool) {
 }
 
 // healthCmd runs dtailhealth against s as the account.
-func (c fclient) healthCmd(s *fserver) *exec.Cmd {
+func (c fclient) healthCmd(s *server) *exec.Cmd {
 	cmd := exec.Command(ours("dtailhealth"), "--server", s.addr)
 	cmd.Dir, cmd.Env = c.dir, baseEnv(c.home)
 	return cmd

@@ -30,12 +30,12 @@ import (
 // blocked mid-file (SSH window full) when B is killed.
 func TestFaultServerKilledMidStream(t *testing.T) {
 	t.Parallel()
-	var ss []*fserver
+	var ss []*server
 	for _, h := range []string{"srvA", "srvB", "srvC"} {
 		// The test stops reading while the pipes are full; on a loaded
 		// machine that must not run into the stall timeout, which has its
 		// own test (TestFaultStallTimeout).
-		ss = append(ss, startFServer(t, fopts{host: h, server: map[string]any{"StallTimeoutSeconds": 3600}}))
+		ss = append(ss, startDServer(t, withHost(h), withServerConfig(map[string]any{"StallTimeoutSeconds": 3600}), withPprof()))
 	}
 	c := newFClient(t)
 	const n = 150000 // 6.5 MB of REMOTE lines per server: more than the SSH window and the buffers
@@ -105,11 +105,11 @@ func TestFaultServerKilledMidStream(t *testing.T) {
 // starts at the end of the file (DTail has no resume offset).
 func TestFaultServerRestartFollow(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	logs := mkdirOwned(t, filepath.Join(c.dir, "logs"), 0o777)
 	f := writeOwned(t, filepath.Join(logs, "app.log"), nil, 0o666)
-	fo := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", f), "dtail")}
+	fo := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", f), "dtail")}
 	fo.waitProbe(f, 20*time.Second)
 	w := &seqWriter{}
 	for w.next < 1000 {
@@ -186,7 +186,7 @@ func TestFaultServerRestartFollow(t *testing.T) {
 // does not notice.
 func TestFaultClientKilled(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{server: map[string]any{"MaxConnections": 30}})
+	s := startDServer(t, withServerConfig(map[string]any{"MaxConnections": 30}), withPprof())
 	c := newFClient(t)
 	logs := mkdirOwned(t, filepath.Join(c.dir, "logs"), 0o777)
 	growing := writeOwned(t, filepath.Join(logs, "growing.log"), nil, 0o666)
@@ -199,10 +199,10 @@ func TestFaultClientKilled(t *testing.T) {
 	witnessFile := writeOwned(t, filepath.Join(logs, "witness.log"), nil, 0o666)
 
 	// Warm-up and a witness session that must not notice anything.
-	if res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", stats), 20*time.Second); res.code != 0 {
+	if res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", stats), 20*time.Second); res.code != 0 {
 		t.Fatalf("warm-up dcat: %v", res)
 	}
-	witness := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", witnessFile), "witness")}
+	witness := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", witnessFile), "witness")}
 	witness.waitProbe(witnessFile, 20*time.Second)
 	base := s.baseline(t)
 	t.Logf("baseline with the witness follower: %v", base)
@@ -237,12 +237,12 @@ func TestFaultClientKilled(t *testing.T) {
 	}
 	peakRSS := 0
 	for _, tc := range cases {
-		handlers := s.countLog("Invoking channel handler")
+		handlers := s.count("Invoking channel handler")
 		var procs []*bg
 		for i := 0; i < 3; i++ {
-			procs = append(procs, c.start(t, c.cmd(t, tc.bin, []*fserver{s}, tc.args...), strings.ReplaceAll(tc.name, " ", "")))
+			procs = append(procs, c.start(t, c.cmd(t, tc.bin, []*server{s}, tc.args...), strings.ReplaceAll(tc.name, " ", "")))
 		}
-		s.waitLog(t, "Invoking channel handler", handlers+3, 20*time.Second)
+		s.waitLogCount(t, "Invoking channel handler", handlers+3, 20*time.Second)
 		time.Sleep(400 * time.Millisecond) // reads are under way
 		during := s.snap(t)
 		peakRSS = max(peakRSS, during.rssKB)
@@ -290,22 +290,22 @@ func TestFaultClientKilled(t *testing.T) {
 // constant) is exercised by bench/soak.sh, not here.
 func TestFaultStalledClient(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	const n = 1500000
 	big := writeOwned(t, filepath.Join(c.dir, "big.log"), seqLines(1, n), 0o644)
 	small := writeOwned(t, filepath.Join(c.dir, "small.log"), seqLines(1, 5000), 0o644)
 	wf := writeOwned(t, filepath.Join(c.dir, "witness.log"), nil, 0o666)
-	if res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", small), 20*time.Second); res.code != 0 {
+	if res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", small), 20*time.Second); res.code != 0 {
 		t.Fatalf("warm-up: %v", res)
 	}
-	witness := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", wf), "witness")}
+	witness := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", wf), "witness")}
 	witness.waitProbe(wf, 20*time.Second)
 	base := s.baseline(t)
 
 	// The stalled client's stdout is a pipe the test stops reading, and the
 	// client is stopped: it reads nothing from its socket either.
-	stalled := startPiped(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", big), c.dir, "stalled")
+	stalled := startPiped(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", big), c.dir, "stalled")
 	ta := newTally(n)
 	for i := 0; i < 1000; i++ {
 		l, err := stalled.r.ReadBytes('\n')
@@ -322,11 +322,11 @@ func TestFaultStalledClient(t *testing.T) {
 	w := &seqWriter{}
 	for round := 0; round < 5; round++ {
 		start := time.Now()
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", small), 20*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", small), 20*time.Second)
 		if res.code != 0 || !bytes.Equal(res.stdout, seqLines(1, 5000)) {
 			t.Errorf("dcat while another client is stalled: %v", res)
 		}
-		res, _ = runCmd(t, c.cmd(t, "dgrep", []*fserver{s}, "--plain", "--regex", "^L000000[1-5]$", "--files", small), 20*time.Second)
+		res, _ = runCmd(t, c.cmd(t, "dgrep", []*server{s}, "--plain", "--regex", "^L000000[1-5]$", "--files", small), 20*time.Second)
 		if res.code != 0 || !bytes.Equal(res.stdout, seqLines(1, 5)) {
 			t.Errorf("dgrep while another client is stalled: %v", res)
 		}
@@ -372,17 +372,17 @@ func TestFaultStalledClient(t *testing.T) {
 // the two clients are still stopped.
 func TestFaultStallTimeout(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{server: map[string]any{"MaxConcurrentCats": 2, "StallTimeoutSeconds": 3}})
+	s := startDServer(t, withServerConfig(map[string]any{"MaxConcurrentCats": 2, "StallTimeoutSeconds": 3}), withPprof())
 	c := newFClient(t)
 	big := writeOwned(t, filepath.Join(c.dir, "big.log"), seqLines(1, 1500000), 0o644)
 	small := writeOwned(t, filepath.Join(c.dir, "small.log"), seqLines(1, 5000), 0o644)
-	if res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", small), 20*time.Second); res.code != 0 {
+	if res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", small), 20*time.Second); res.code != 0 {
 		t.Fatalf("warm-up: %v", res)
 	}
 	base := s.baseline(t)
 	var stalled []*piped
 	for i := 0; i < 2; i++ {
-		p := startPiped(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", big), c.dir, fmt.Sprintf("stalled%d", i))
+		p := startPiped(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", big), c.dir, fmt.Sprintf("stalled%d", i))
 		if _, err := p.r.ReadBytes('\n'); err != nil {
 			t.Fatalf("big dcat: %s", p.stderr())
 		}
@@ -392,8 +392,8 @@ func TestFaultStallTimeout(t *testing.T) {
 	}
 	start := time.Now()
 	time.Sleep(time.Second)
-	queued := c.start(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", small), "queued")
-	s.waitLog(t, "Client stopped reading", 2, 30*time.Second)
+	queued := c.start(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", small), "queued")
+	s.waitLogCount(t, "Client stopped reading", 2, 30*time.Second)
 	t.Logf("the server declared both clients stalled after %v", time.Since(start).Round(time.Second))
 	if !waitFor(10*time.Second, queued.exited) {
 		t.Errorf("a dcat queued behind two stalled clients did not finish within 10 s of the stall timeout (%v after it started): the stalled sessions still hold the read slots; server %v (baseline %v), fds %s",
@@ -445,11 +445,11 @@ func TestFaultUnwritableDirs(t *testing.T) {
 			t.Errorf("dserver with an unwritable log dir: want a non-zero exit and one stderr line naming it: %v", res)
 		}
 	})
-	s2 := startFServer(t, fopts{})
+	s2 := startDServer(t, withPprof())
 	stats := writeOwned(t, filepath.Join(c.dir, "stats.log"), statsLog(3000, 0), 0o644)
 	q := "from STATS select count($line) group by $hostname outfile " + filepath.Join(ro, "out.csv")
 	t.Run("dmap outfile remote", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dmap", []*fserver{s2}, "--query", q, "--files", stats), 20*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dmap", []*server{s2}, "--query", q, "--files", stats), 20*time.Second)
 		out := string(res.stdout) + string(res.stderr)
 		if res.code != 1 || res.timedOut || !strings.Contains(out, "out.csv") {
 			t.Errorf("dmap with an unwritable outfile dir: want exit 1 naming out.csv: %v", res)
@@ -463,7 +463,7 @@ func TestFaultUnwritableDirs(t *testing.T) {
 		}
 	})
 	t.Run("client log dir", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s2}, "--logger", "fout", "--logDir", filepath.Join(ro, "clientlog"), "--files", f), 20*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s2}, "--logger", "fout", "--logDir", filepath.Join(ro, "clientlog"), "--files", f), 20*time.Second)
 		if res.code != 0 || res.timedOut || bytes.Count(res.stdout, []byte("\n")) < 20000 {
 			t.Errorf("dcat with an unwritable client log dir: %v", res)
 		}
@@ -477,7 +477,7 @@ func TestFaultUnwritableDirs(t *testing.T) {
 		defer exec.Command("umount", "-l", full).Run()
 		os.WriteFile(filepath.Join(full, "filler"), bytes.Repeat([]byte("x"), 1<<20), 0o644) // ENOSPC
 		qf := "from STATS select count($line),$time group by $time outfile " + filepath.Join(full, "out.csv")
-		res, _ := runCmd(t, c.cmd(t, "dmap", []*fserver{s2}, "--query", qf, "--files", stats), 20*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dmap", []*server{s2}, "--query", qf, "--files", stats), 20*time.Second)
 		if res.code != 1 || res.timedOut {
 			t.Errorf("dmap with the outfile on a full disk: want exit 1: %v", res)
 		}
@@ -491,7 +491,7 @@ func TestFaultUnwritableDirs(t *testing.T) {
 // rotation, delete-and-recreate and copytruncate with every line once.
 func TestFaultFileDeletedRotated(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	const n = 800000
 	data := seqLines(1, n)
@@ -499,7 +499,7 @@ func TestFaultFileDeletedRotated(t *testing.T) {
 	// that are not sequence lines (server messages come on stdout with --plain).
 	midRead := func(t *testing.T, name string, fault func(path string)) (int, *tally, string) {
 		f := writeOwned(t, filepath.Join(c.dir, name+".log"), data, 0o666)
-		p := startPiped(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", f), c.dir, name)
+		p := startPiped(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", f), c.dir, name)
 		ta := newTally(n)
 		var msgs []string
 		for i := 0; i < 1000; i++ {
@@ -561,7 +561,7 @@ func TestFaultFileDeletedRotated(t *testing.T) {
 		logs := mkdirOwned(t, filepath.Join(c.dir, "logs"), 0o777)
 		app := filepath.Join(logs, "app.log")
 		writeOwned(t, app, nil, 0o666)
-		fo := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", app), "follow")}
+		fo := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", app), "follow")}
 		fo.waitProbe(app, 20*time.Second)
 		w := &seqWriter{}
 		appendFile(t, app, w.lines(5000))
@@ -604,13 +604,13 @@ func TestFaultFileDeletedRotated(t *testing.T) {
 // files open at once (MaxConcurrentCats), so fds return to baseline.
 func TestFaultGlob1000(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	g := mkdirOwned(t, filepath.Join(c.dir, "glob"), 0o755)
 	for i := 0; i <= 1000; i++ {
 		writeOwned(t, filepath.Join(g, fmt.Sprintf("f%04d.log", i)), fmt.Appendf(nil, "file %04d line 1\nfile %04d line 2\n", i, i), 0o644)
 	}
-	if res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", filepath.Join(g, "f0000.log")), 20*time.Second); res.code != 0 {
+	if res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", filepath.Join(g, "f0000.log")), 20*time.Second); res.code != 0 {
 		t.Fatalf("warm-up: %v", res)
 	}
 	base := s.baseline(t)
@@ -636,7 +636,7 @@ func TestFaultGlob1000(t *testing.T) {
 				}
 			}
 		})
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", filepath.Join(g, "*.log")), 60*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", filepath.Join(g, "*.log")), 60*time.Second)
 		close(stop)
 		wg.Wait()
 		got := map[string]int{}
@@ -690,7 +690,7 @@ func TestFaultGlob1000(t *testing.T) {
 // stream through it with bounded RSS (client and server) and finish.
 func TestFaultSparse5G(t *testing.T) {
 	// Not parallel: it needs the machine to itself (2 cores).
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	f := filepath.Join(c.dir, "sparse.log")
 	writeOwned(t, f, nil, 0o644)
@@ -711,7 +711,7 @@ func TestFaultSparse5G(t *testing.T) {
 	})
 	t.Run("remote", func(t *testing.T) {
 		before := procStatusKB(s.pid(), "VmHWM")
-		res, rss := runCmd(t, c.cmd(t, "dgrep", []*fserver{s}, "--plain", "--regex", "NEVERMATCHES", "--files", f), 120*time.Second)
+		res, rss := runCmd(t, c.cmd(t, "dgrep", []*server{s}, "--plain", "--regex", "NEVERMATCHES", "--files", f), 120*time.Second)
 		hwm := procStatusKB(s.pid(), "VmHWM")
 		t.Logf("remote dgrep over 5 GB of zeros: exit %d in %v, client peak RSS %d MB, server peak RSS %d MB (before %d MB), %d stderr lines",
 			res.code, res.elapsed.Round(time.Millisecond), rss>>10, hwm>>10, before>>10, bytes.Count(res.stderr, []byte("\n")))
@@ -807,14 +807,14 @@ func (l *netLab) netem(t *testing.T, args ...string) {
 func TestFaultNetwork(t *testing.T) {
 	t.Parallel()
 	l := newNetLab(t)
-	s := startFServer(t, fopts{netns: l.ns, bind: l.nsIP})
-	local := startFServer(t, fopts{})
+	s := startDServer(t, inNetns(l.ns), withBind(l.nsIP), withPprof())
+	local := startDServer(t, withPprof())
 	c := newFClient(t)
 	logs := mkdirOwned(t, filepath.Join(c.dir, "logs"), 0o777)
 
 	t.Run("cut link while following", func(t *testing.T) {
 		f := writeOwned(t, filepath.Join(logs, "cut.log"), nil, 0o666)
-		fo := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", f), "cut")}
+		fo := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", f), "cut")}
 		fo.waitProbe(f, 20*time.Second)
 		w := &seqWriter{}
 		appendFile(t, f, w.lines(1000))
@@ -845,7 +845,7 @@ func TestFaultNetwork(t *testing.T) {
 		f := writeOwned(t, filepath.Join(logs, "dead.log"), data, 0o644)
 		l.link(t, false)
 		defer l.link(t, true)
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s, local}, "--plain", "--files", f), 30*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s, local}, "--plain", "--files", f), 30*time.Second)
 		t.Logf("dcat with one host behind a dead link: exit %d after %v", res.code, res.elapsed.Round(time.Millisecond))
 		if res.code != 1 || res.timedOut || !bytes.Equal(res.stdout, data) || !strings.Contains(string(res.stderr), s.addr) {
 			t.Errorf("want exit 1 within the connect timeout, the unreachable host named and the other host's output complete: %v", res)
@@ -859,7 +859,7 @@ func TestFaultNetwork(t *testing.T) {
 		l.netem(t, "delay", "80ms", "20ms", "loss", "3%")
 		data := seqLines(1, 100000)
 		f := writeOwned(t, filepath.Join(logs, "netem.log"), data, 0o644)
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", f), 60*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", f), 60*time.Second)
 		if res.code != 0 || !bytes.Equal(res.stdout, data) {
 			t.Errorf("dcat over a lossy, slow link: %v", res)
 		}
@@ -878,21 +878,21 @@ func TestLoadFollowers50(t *testing.T) {
 	followers := envInt("DTAIL_LOAD_FOLLOWERS", 50)
 	secs := envInt("DTAIL_LOAD_SECONDS", 10)
 	rate := envInt("DTAIL_LOAD_RATE", 50000)
-	s := startFServer(t, fopts{server: map[string]any{"MaxConnections": followers + 10, "MaxConcurrentTails": followers + 10}})
+	s := startDServer(t, withServerConfig(map[string]any{"MaxConnections": followers + 10, "MaxConcurrentTails": followers + 10}), withPprof())
 	c := newFClient(t)
 	logs := mkdirOwned(t, filepath.Join(c.dir, "logs"), 0o777)
 	f := writeOwned(t, filepath.Join(logs, "load.log"), nil, 0o666)
 	// One client first fills known_hosts.
-	if res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", f), 20*time.Second); res.code != 0 {
+	if res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", f), 20*time.Second); res.code != 0 {
 		t.Fatalf("warm-up: %v", res)
 	}
 	base := s.baseline(t)
 	var procs []*bg
-	handlers := s.countLog("Invoking channel handler")
+	handlers := s.count("Invoking channel handler")
 	for i := 0; i < followers; i++ {
-		procs = append(procs, c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", f), "follower"))
+		procs = append(procs, c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", f), "follower"))
 	}
-	s.waitLog(t, "Invoking channel handler", handlers+followers, 60*time.Second)
+	s.waitLogCount(t, "Invoking channel handler", handlers+followers, 60*time.Second)
 	// Every follower must be positioned before the measured lines start.
 	for i := 0; ; i++ {
 		appendFile(t, f, []byte(fmt.Sprintf("probe %d\n", i)))
@@ -975,7 +975,7 @@ func TestLoadFollowers50(t *testing.T) {
 func TestLoadDgrep200(t *testing.T) {
 	// Not parallel: it needs the machine to itself (2 cores).
 	clients := envInt("DTAIL_LOAD_DGREP", 200)
-	s := startFServer(t, fopts{server: map[string]any{"MaxConnections": clients + 20, "MaxConcurrentCats": 2}})
+	s := startDServer(t, withServerConfig(map[string]any{"MaxConnections": clients + 20, "MaxConcurrentCats": 2}), withPprof())
 	c := newFClient(t)
 	data := seqLines(1, 50000)
 	f := writeOwned(t, filepath.Join(c.dir, "grep.log"), data, 0o644)
@@ -986,7 +986,7 @@ func TestLoadDgrep200(t *testing.T) {
 			want = append(want, l+"\n"...)
 		}
 	}
-	if res, _ := runCmd(t, c.cmd(t, "dgrep", []*fserver{s}, "--plain", "--regex", re.String(), "--files", f), 20*time.Second); res.code != 0 || !bytes.Equal(res.stdout, want) {
+	if res, _ := runCmd(t, c.cmd(t, "dgrep", []*server{s}, "--plain", "--regex", re.String(), "--files", f), 20*time.Second); res.code != 0 || !bytes.Equal(res.stdout, want) {
 		t.Fatalf("warm-up dgrep: %v", res)
 	}
 	base := s.baseline(t)
@@ -995,7 +995,7 @@ func TestLoadDgrep200(t *testing.T) {
 	start := time.Now()
 	for i := range clients {
 		wg.Go(func() {
-			results[i], _ = runCmd(t, c.cmd(t, "dgrep", []*fserver{s}, "--plain", "--regex", re.String(), "--files", f), 120*time.Second)
+			results[i], _ = runCmd(t, c.cmd(t, "dgrep", []*server{s}, "--plain", "--regex", re.String(), "--files", f), 120*time.Second)
 		})
 	}
 	peak := 0
@@ -1021,10 +1021,10 @@ func TestLoadDgrep200(t *testing.T) {
 			}
 		}
 	}
-	queued := s.countLog("Server limit hit, queueing")
+	queued := s.count("Server limit hit, queueing")
 	t.Logf("%d concurrent dgrep sessions in %v (slowest %v): %d failed; server queued %d reads; peak fds %d (baseline %d)",
 		clients, time.Since(start).Round(time.Millisecond), slowest.Round(time.Millisecond), failed, queued, peak, base.fds)
-	if m := s.countLog("Exceeded max allowed concurrent connections"); m > 0 {
+	if m := s.count("Exceeded max allowed concurrent connections"); m > 0 {
 		t.Errorf("the server refused %d connections", m)
 	}
 	s.expectBaseline(t, "after 200 dgrep sessions", base, 10*time.Second)
@@ -1037,7 +1037,7 @@ func TestLoadDgrep200(t *testing.T) {
 func TestLoadHealthUnderMaxConnections(t *testing.T) {
 	t.Parallel()
 	const maxConn = 5
-	s := startFServer(t, fopts{server: map[string]any{"MaxConnections": maxConn}})
+	s := startDServer(t, withServerConfig(map[string]any{"MaxConnections": maxConn}), withPprof())
 	c := newFClient(t)
 	f := writeOwned(t, filepath.Join(c.dir, "h.log"), nil, 0o666)
 	health := func() result {
@@ -1049,9 +1049,9 @@ func TestLoadHealthUnderMaxConnections(t *testing.T) {
 	}
 	var procs []*bg
 	for i := 0; i < maxConn; i++ {
-		h := s.countLog("Invoking channel handler")
-		procs = append(procs, c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", f), "holder"))
-		s.waitLog(t, "Invoking channel handler", h+1, 20*time.Second)
+		h := s.count("Invoking channel handler")
+		procs = append(procs, c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", f), "holder"))
+		s.waitLogCount(t, "Invoking channel handler", h+1, 20*time.Second)
 		r := health()
 		t.Logf("%d of %d connections held by followers: dtailhealth exit %d in %v: %s", i+1, maxConn, r.code, r.elapsed.Round(time.Millisecond), strings.TrimSpace(string(r.stdout)))
 		// The answer must come from the server itself: with every slot
@@ -1060,7 +1060,7 @@ func TestLoadHealthUnderMaxConnections(t *testing.T) {
 		// CRITICAL line instead.
 		if want := fmt.Sprintf("CRITICAL: all %d connection slots in use", maxConn); i+1 == maxConn && (r.code != 2 || !strings.Contains(string(r.stdout), want)) {
 			t.Errorf("with all %d MaxConnections slots held by followers, dtailhealth says (exit %d, %v): %s%s; want %q; the server logged %d refusals",
-				maxConn, r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr, want, s.countLog("Exceeded max allowed concurrent connections"))
+				maxConn, r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr, want, s.count("Exceeded max allowed concurrent connections"))
 		}
 		if i+1 < maxConn && r.code != 0 {
 			t.Errorf("with %d of %d slots held, dtailhealth: %v", i+1, maxConn, r)
@@ -1082,10 +1082,10 @@ func TestLoadHealthUnderMaxConnections(t *testing.T) {
 // within 3 s ends it (exit 130); one after the window only repeats the hint.
 func TestSignalInterrupt(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	f := writeOwned(t, filepath.Join(c.dir, "i.log"), nil, 0o666)
-	p := c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--files", f), "dtail")
+	p := c.start(t, c.cmd(t, "dtail", []*server{s}, "--files", f), "dtail")
 	fo := follower{t: t, proc: p}
 	fo.waitProbe(f, 20*time.Second)
 	// The hint and the stats go to stderr: stdout carries payload only.
@@ -1130,7 +1130,7 @@ const termSlack = 2 * time.Second
 // server stream in progress).
 func TestSignalTerm(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	big := writeOwned(t, filepath.Join(c.dir, "big.log"), seqLines(1, 1000000), 0o644)
 	stats := writeOwned(t, filepath.Join(c.dir, "stats.log"), statsLog(20000, 0), 0o644)
@@ -1147,11 +1147,11 @@ func TestSignalTerm(t *testing.T) {
 		server  bool
 	}
 	cases := []tc{
-		{name: "dtail remote", cmd: c.cmd(t, "dtail", []*fserver{s}, "--files", follow)},
-		{name: "dtail --query remote", cmd: c.cmd(t, "dtail", []*fserver{s}, "--query", q, "--files", stats)},
-		{name: "dcat remote, stdout blocked", cmd: c.cmd(t, "dcat", []*fserver{s}, "--files", big), blocked: true},
-		{name: "dgrep remote, stdout blocked", cmd: c.cmd(t, "dgrep", []*fserver{s}, "--regex", "L", "--files", big), blocked: true},
-		{name: "dmap remote", cmd: c.cmd(t, "dmap", []*fserver{s}, "--query", q, "--files", stats)},
+		{name: "dtail remote", cmd: c.cmd(t, "dtail", []*server{s}, "--files", follow)},
+		{name: "dtail --query remote", cmd: c.cmd(t, "dtail", []*server{s}, "--query", q, "--files", stats)},
+		{name: "dcat remote, stdout blocked", cmd: c.cmd(t, "dcat", []*server{s}, "--files", big), blocked: true},
+		{name: "dgrep remote, stdout blocked", cmd: c.cmd(t, "dgrep", []*server{s}, "--regex", "L", "--files", big), blocked: true},
+		{name: "dmap remote", cmd: c.cmd(t, "dmap", []*server{s}, "--query", q, "--files", stats)},
 		{name: "dtail serverless", cmd: c.local("dtail", "--files", follow)},
 		{name: "dcat serverless, stdout blocked", cmd: c.local("dcat", "--plain", "--files", big), blocked: true},
 		{name: "dgrep serverless, stdin", cmd: c.local("dgrep", "--plain", "--regex", "x"), stdin: true},
@@ -1164,9 +1164,9 @@ func TestSignalTerm(t *testing.T) {
 			var pid int
 			var done <-chan struct{}
 			if tc.server {
-				s2 := startFServer(t, fopts{})
-				c.start(t, c.cmd(t, "dtail", []*fserver{s2}, "--files", follow), "holder")
-				s2.waitLog(t, "Invoking channel handler", 1, 20*time.Second)
+				s2 := startDServer(t, withPprof())
+				c.start(t, c.cmd(t, "dtail", []*server{s2}, "--files", follow), "holder")
+				s2.waitLogCount(t, "Invoking channel handler", 1, 20*time.Second)
 				pid, done = s2.pid(), s2.proc.done
 			} else if tc.blocked {
 				p := startPiped(t, tc.cmd, c.dir, "blocked")
@@ -1207,7 +1207,7 @@ func TestSignalTerm(t *testing.T) {
 // limits end the run in every mode, serverless included.
 func TestSignalDeadlines(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{})
+	s := startDServer(t, withPprof())
 	c := newFClient(t)
 	follow := writeOwned(t, filepath.Join(c.dir, "follow.log"), []byte("x\n"), 0o666)
 	stats := writeOwned(t, filepath.Join(c.dir, "stats.log"), statsLog(100, 0), 0o666)
@@ -1221,10 +1221,10 @@ func TestSignalDeadlines(t *testing.T) {
 		stdin bool
 		code  int
 	}{
-		{"dtail --timeout 2 remote", c.cmd(t, "dtail", []*fserver{s}, "--timeout", "2", "--files", follow), false, 0},
-		{"dtail -shutdownAfter 2 remote", c.cmd(t, "dtail", []*fserver{s}, "-shutdownAfter", "2", "--files", follow), false, 0},
-		{"dtail --query --timeout 2 remote", c.cmd(t, "dtail", []*fserver{s}, "--timeout", "2", "--query", q, "--files", stats), false, 0},
-		{"dmap --timeout 2 remote (20 GB)", c.cmd(t, "dmap", []*fserver{s}, "--timeout", "2", "--query", q, "--files", sparse), false, 0},
+		{"dtail --timeout 2 remote", c.cmd(t, "dtail", []*server{s}, "--timeout", "2", "--files", follow), false, 0},
+		{"dtail -shutdownAfter 2 remote", c.cmd(t, "dtail", []*server{s}, "-shutdownAfter", "2", "--files", follow), false, 0},
+		{"dtail --query --timeout 2 remote", c.cmd(t, "dtail", []*server{s}, "--timeout", "2", "--query", q, "--files", stats), false, 0},
+		{"dmap --timeout 2 remote (20 GB)", c.cmd(t, "dmap", []*server{s}, "--timeout", "2", "--query", q, "--files", sparse), false, 0},
 		{"dtail --timeout 2 serverless", c.local("dtail", "--timeout", "2", "--files", follow), false, 0},
 		{"dtail -shutdownAfter 2 serverless", c.local("dtail", "-shutdownAfter", "2", "--files", follow), false, 0},
 		{"dtail --query --timeout 2 serverless", c.local("dtail", "--timeout", "2", "--query", q, "--files", stats), false, 0},
@@ -1248,9 +1248,9 @@ func TestSignalDeadlines(t *testing.T) {
 	}
 	t.Run("dserver -shutdownAfter 2", func(t *testing.T) {
 		t.Parallel()
-		s2 := startFServer(t, fopts{logger: []string{"--logger", "stdout", "--logLevel", "info", "-shutdownAfter", "2"}})
+		s2 := startDServer(t, withArgs("-shutdownAfter", "2"), withPprof())
 		started := time.Now()
-		c.start(t, c.cmd(t, "dtail", []*fserver{s2}, "--files", follow), "holder")
+		c.start(t, c.cmd(t, "dtail", []*server{s2}, "--files", follow), "holder")
 		select {
 		case <-s2.proc.done:
 			t.Logf("dserver ended %v after start, exit %d", time.Since(started).Round(time.Millisecond), s2.proc.exitCode())
@@ -1272,14 +1272,14 @@ func TestSignalDeadlines(t *testing.T) {
 // sessions are not disturbed, and nothing leaks.
 func TestHostileGarbage(t *testing.T) {
 	t.Parallel()
-	s := startFServer(t, fopts{server: map[string]any{"MaxConnections": 40}})
+	s := startDServer(t, withServerConfig(map[string]any{"MaxConnections": 40}), withPprof())
 	c := newFClient(t)
 	wf := writeOwned(t, filepath.Join(c.dir, "witness.log"), nil, 0o666)
 	small := writeOwned(t, filepath.Join(c.dir, "small.log"), seqLines(1, 1000), 0o644)
-	if res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", small), 20*time.Second); res.code != 0 {
+	if res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", small), 20*time.Second); res.code != 0 {
 		t.Fatalf("warm-up: %v", res)
 	}
-	witness := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", wf), "witness")}
+	witness := follower{t: t, proc: c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", wf), "witness")}
 	witness.waitProbe(wf, 20*time.Second)
 	base := s.baseline(t)
 	w := &seqWriter{}
@@ -1304,7 +1304,7 @@ func TestHostileGarbage(t *testing.T) {
 		[]byte("protocol 4.1 base64 " + encodeB64("cat:plain=true "+small+" regex:noop ") + ";" + string(rnd(1000))), // good then garbage
 	}
 	for i, pl := range payloads {
-		rc := dialRaw(t, s.server)
+		rc := dialRaw(t, s)
 		rc.stdin.Write(pl)
 		if i%2 == 0 {
 			time.Sleep(50 * time.Millisecond)
@@ -1334,7 +1334,7 @@ func TestHostileGarbage(t *testing.T) {
 	if s.proc.exited() {
 		t.Fatalf("dserver died: %s", tail(s.log(), 30))
 	}
-	res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", small), 20*time.Second)
+	res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", small), 20*time.Second)
 	if res.code != 0 || !bytes.Equal(res.stdout, seqLines(1, 1000)) {
 		t.Errorf("dcat after the garbage: %v", res)
 	}
@@ -1369,13 +1369,13 @@ func TestSoak(t *testing.T) {
 	rotateEvery := time.Duration(envInt("DTAIL_SOAK_ROTATE_SECONDS", 30)) * time.Second
 	killEvery := time.Duration(envInt("DTAIL_SOAK_KILL_SECONDS", 10)) * time.Second
 	rate := envInt("DTAIL_SOAK_RATE", 2000)
-	s := startFServer(t, fopts{server: map[string]any{"MaxConnections": nFollowers + 20}})
+	s := startDServer(t, withServerConfig(map[string]any{"MaxConnections": nFollowers + 20}), withPprof())
 	c := newFClient(t)
 	logs := mkdirOwned(t, filepath.Join(c.dir, "logs"), 0o777)
 	app := filepath.Join(logs, "app.log")
 	writeOwned(t, app, nil, 0o666)
 	big := writeOwned(t, filepath.Join(c.dir, "big.log"), seqLines(1, 3000000), 0o644)
-	if res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", app), 20*time.Second); res.code != 0 {
+	if res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", app), 20*time.Second); res.code != 0 {
 		t.Fatalf("warm-up: %v", res)
 	}
 	base := s.baseline(t)
@@ -1431,7 +1431,7 @@ func TestSoak(t *testing.T) {
 	}
 	var done []finished
 	startFollower := func() *bg {
-		return c.start(t, c.cmd(t, "dtail", []*fserver{s}, "--plain", "--files", app), "soak")
+		return c.start(t, c.cmd(t, "dtail", []*server{s}, "--plain", "--files", app), "soak")
 	}
 	slots := make([]*slot, nFollowers)
 	for i := range slots {
@@ -1441,7 +1441,7 @@ func TestSoak(t *testing.T) {
 	var stalled *bg
 	var stalledAt time.Time
 	if secs >= 120 {
-		stalled = c.start(t, c.cmd(t, "dcat", []*fserver{s}, "--plain", "--files", big), "stalled")
+		stalled = c.start(t, c.cmd(t, "dcat", []*server{s}, "--plain", "--files", big), "stalled")
 		if stalled.waitOutput(20*time.Second, func(b []byte) bool { return len(b) > 100000 }) {
 			syscall.Kill(-stalled.cmd.Process.Pid, syscall.SIGSTOP)
 			stalledAt = time.Now()
@@ -1469,7 +1469,7 @@ func TestSoak(t *testing.T) {
 			kills++
 			nextKill = time.Now().Add(killEvery/2 + time.Duration(mrand.Int64N(int64(killEvery))))
 		}
-		if stalled != nil && !stallReported && s.countLog("Client stopped reading") > 0 {
+		if stalled != nil && !stallReported && s.count("Client stopped reading") > 0 {
 			stallReported = true
 			at := time.Since(stalledAt).Round(time.Second)
 			// The session must really end while the client is still stopped:

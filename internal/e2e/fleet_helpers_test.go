@@ -20,52 +20,6 @@ import (
 	"time"
 )
 
-// fleetNode is one loopback dserver of a fleet with its own working
-// directory, so relative --files names (app.log) pick each server's own
-// file, and its own short host name (DTAIL_HOSTNAME_OVERRIDE).
-type fleetNode struct {
-	*server
-	host string // REMOTE header host name, e.g. node03
-}
-
-// file returns the path of name in the node's working directory.
-func (n *fleetNode) file(name string) string { return filepath.Join(n.dir, name) }
-
-// startFleetNode starts one dserver of kind on port (0: a free port) with
-// host name host.
-func startFleetNode(t testing.TB, kind serverKind, host string, port int) *fleetNode {
-	t.Helper()
-	keys(t)
-	dir := newWorkDir(t)
-	cache := mkdirOwned(t, filepath.Join(dir, "cache"), 0o755)
-	hk, err := os.ReadFile(hostKey.priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeOwned(t, filepath.Join(cache, "ssh_host_key"), hk, 0o600)
-	writeOwned(t, filepath.Join(cache, acct.name+".authorized_keys"), userKey.pub, 0o644)
-	home := newHome(t, dir)
-	for attempt := 0; ; attempt++ {
-		p := port
-		if p == 0 || attempt > 0 {
-			p = freePort(t)
-		}
-		cmd := exec.Command(kind.bin, "--cfg", "none", "--logger", "stdout", "--logLevel", "info",
-			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(p))
-		cmd.Dir = dir
-		cmd.Env = baseEnv(home, "DTAIL_HOSTNAME_OVERRIDE="+host)
-		s := &server{kind: kind, dir: dir, port: p, addr: fmt.Sprintf("127.0.0.1:%d", p)}
-		s.proc = startBG(t, cmd, filepath.Join(dir, fmt.Sprintf("dserver-%d.out", attempt)))
-		if s.waitListening(15 * time.Second) {
-			return &fleetNode{server: s, host: host}
-		}
-		s.proc.stop(syscall.SIGKILL, time.Second)
-		if attempt == 2 {
-			t.Fatalf("%s dserver %s did not listen on %s:\n%s", kind.name, host, s.addr, s.log())
-		}
-	}
-}
-
 // consecutivePorts finds n free consecutive ports on 127.0.0.1, so that a
 // host range like 127.0.0.1:[P1-Pn] names the fleet. 0 when none found.
 func consecutivePorts(n int) int {
@@ -93,11 +47,11 @@ func consecutivePorts(n int) int {
 
 // startFleet starts n of our dservers in parallel on consecutive ports
 // when possible, named node01…nodeNN.
-func startFleet(t *testing.T, n int) []*fleetNode {
+func startFleet(t *testing.T, n int) []*server {
 	t.Helper()
 	keys(t)
 	base := consecutivePorts(n)
-	nodes := make([]*fleetNode, n)
+	nodes := make([]*server, n)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []string
@@ -111,7 +65,7 @@ func startFleet(t *testing.T, n int) []*fleetNode {
 			ft := &fleetT{T: t}
 			func() {
 				defer func() { recover() }()
-				nodes[i] = startFleetNode(ft, oursKind(), fmt.Sprintf("node%02d", i+1), port)
+				nodes[i] = startDServer(ft, withHost(fmt.Sprintf("node%02d", i+1)), preferPort(port))
 			}()
 			if ft.msg != "" {
 				mu.Lock()
@@ -139,7 +93,7 @@ func (f *fleetT) Fatalf(format string, args ...any) {
 	panic(f.msg)
 }
 
-func addrsOf(nodes []*fleetNode) []string {
+func addrsOf(nodes []*server) []string {
 	var a []string
 	for _, n := range nodes {
 		a = append(a, n.addr)

@@ -24,7 +24,7 @@ import (
 const fleetSize = 10
 
 type fleetFixture struct {
-	nodes  []*fleetNode
+	nodes  []*server
 	data   map[string][]byte // addr → app.log content
 	byHost map[string][]byte // REMOTE host name → app.log content
 	home   string
@@ -413,11 +413,11 @@ func parseCoalesce(t testing.TB, out []byte) (rows []coalesceRow, total, other i
 // the client counts them; they send no receipt.
 func TestFleetReference(t *testing.T) {
 	keys(t)
-	var nodes []*fleetNode
+	var nodes []*server
 	kinds := []serverKind{refKind(t, "4.3.2"), refKind(t, "4.3.2-ng"), oursKind(), oursKind(), oursKind()}
 	data := map[string][]byte{}
 	for i, k := range kinds {
-		n := startFleetNode(t, k, fmt.Sprintf("node%02d", i+1), 0)
+		n := startDServer(t, withKind(k), withHost(fmt.Sprintf("node%02d", i+1)))
 		d := fleetLog(i + 1)
 		writeOwned(t, n.file("app.log"), d, 0o644)
 		data[n.addr] = d
@@ -426,7 +426,7 @@ func TestFleetReference(t *testing.T) {
 	home := newHome(t, newWorkDir(t))
 	for _, c := range []struct {
 		name  string
-		nodes []*fleetNode
+		nodes []*server
 	}{{"4.3.2", nodes[:1]}, {"4.3.2-ng", nodes[1:2]}, {"mixed", nodes}} {
 		t.Run(c.name, func(t *testing.T) {
 			spec := strings.Join(addrsOf(c.nodes), ",")
@@ -542,7 +542,7 @@ func TestFleetBadInput(t *testing.T) {
 	}
 
 	t.Run("coalesce template explosion", func(t *testing.T) {
-		n := startFleetNode(t, oursKind(), "node01", 0)
+		n := startDServer(t, withHost("node01"))
 		// 150,000 distinct templates: letters only (nothing is masked).
 		var b bytes.Buffer
 		x := uint64(88172645463325252)

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -324,109 +322,6 @@ func (p *bg) waitOutput(d time.Duration, cond func([]byte) bool) bool {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// ---- dserver ----
-
-type serverKind struct {
-	name string // "ours", "4.3.2", "4.3.2-ng"
-	bin  string // dserver binary
-	kit  string // reference kit dir; "" for ours
-}
-
-func oursKind() serverKind {
-	return serverKind{name: "ours", bin: filepath.Join(binDir, "dserver")}
-}
-
-func refKind(t testing.TB, kit string) serverKind {
-	dir := interopKit(t, "dtail-"+kit)
-	return serverKind{name: kit, bin: filepath.Join(dir, "dserver"), kit: dir}
-}
-
-type server struct {
-	kind serverKind
-	dir  string // working directory (CWD) of the server
-	port int
-	addr string
-	proc *bg
-}
-
-// serverOpts: extra authorized users (name → authorized_keys content);
-// the account's own name always authorizes userKey unless noSelf is set.
-type serverOpts struct {
-	users  map[string][]byte
-	noSelf bool
-	// logLevel is the server's --logLevel ("" = info).
-	logLevel string
-}
-
-// startServer runs a dserver as the account on 127.0.0.1 and a free port,
-// with host name testhost, and waits until the port accepts.
-func startServer(t testing.TB, kind serverKind, o serverOpts) *server {
-	t.Helper()
-	keys(t)
-	dir := newWorkDir(t)
-	cache := mkdirOwned(t, filepath.Join(dir, "cache"), 0o755)
-	hk, err := os.ReadFile(hostKey.priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeOwned(t, filepath.Join(cache, "ssh_host_key"), hk, 0o600)
-	if !o.noSelf {
-		writeOwned(t, filepath.Join(cache, acct.name+".authorized_keys"), userKey.pub, 0o644)
-	}
-	for u, k := range o.users {
-		writeOwned(t, filepath.Join(cache, u+".authorized_keys"), k, 0o644)
-	}
-	home := newHome(t, dir)
-	level := o.logLevel
-	if level == "" {
-		level = "info"
-	}
-	for attempt := 0; ; attempt++ {
-		port := freePort(t)
-		cmd := exec.Command(kind.bin, "--cfg", "none", "--logger", "stdout", "--logLevel", level,
-			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(port))
-		cmd.Dir = dir
-		cmd.Env = baseEnv(home, "DTAIL_HOSTNAME_OVERRIDE=testhost")
-		s := &server{kind: kind, dir: dir, port: port, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		s.proc = startBG(t, cmd, filepath.Join(dir, fmt.Sprintf("dserver-%d.out", attempt)))
-		if s.waitListening(15 * time.Second) {
-			return s
-		}
-		s.proc.stop(syscall.SIGKILL, time.Second)
-		if attempt == 2 {
-			t.Fatalf("%s dserver did not listen on %s:\n%s", kind.name, s.addr, s.log())
-		}
-	}
-}
-
-func (s *server) waitListening(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if s.proc.exited() {
-			return false
-		}
-		c, err := net.DialTimeout("tcp", s.addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
-}
-
-func (s *server) log() string { return string(s.proc.output()) + string(s.proc.errOutput()) }
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // ---- output helpers ----

@@ -70,7 +70,7 @@ func TestHonestDefaults(t *testing.T) {
 	missing := filepath.Join(dir, "missing.log")
 	for _, kind := range honestKinds(t) {
 		t.Run(kind.name, func(t *testing.T) {
-			srv := startServer(t, kind, serverOpts{users: map[string][]byte{acct.name: u.pub}})
+			srv := startDServer(t, withKind(kind), withUsers(map[string][]byte{acct.name: u.pub}))
 
 			// Issue: AUTHKEY first made a 4.3.2 server end the session
 			// before the reads: only a SERVER line, exit 0.
@@ -111,7 +111,7 @@ func TestHonestServerLogLevel(t *testing.T) {
 	missing := filepath.Join(dir, "missing.log")
 	for _, kind := range honestKinds(t) {
 		t.Run(kind.name, func(t *testing.T) {
-			srv := startServer(t, kind, serverOpts{users: map[string][]byte{acct.name: u.pub}, logLevel: "error"})
+			srv := startDServer(t, withKind(kind), withUsers(map[string][]byte{acct.name: u.pub}), withLogLevel("error"))
 			for _, mode := range [][]string{{"--plain"}, nil} {
 				res := u.client("dcat", srv, append(mode, "--receipt", "text", "--files", ok+","+missing)...).exec(t)
 				if res.code != 1 || !strings.Contains(string(res.stderr), "receipt: INCOMPLETE") {
@@ -142,7 +142,7 @@ func TestHonestInterruptedRemote(t *testing.T) {
 	big := writeOwned(t, filepath.Join(dir, "big.log"), b.Bytes(), 0o644)
 	for _, kind := range honestKinds(t) {
 		t.Run(kind.name, func(t *testing.T) {
-			srv := startServer(t, kind, serverOpts{users: map[string][]byte{acct.name: u.pub}})
+			srv := startDServer(t, withKind(kind), withUsers(map[string][]byte{acct.name: u.pub}))
 			r := u.client("dcat", srv, "--plain", "--receipt", "text", "--files", big)
 			code, stdout, stderr := interruptAfterOutput(t, r, nil, true)
 			if code != 130 {
@@ -261,7 +261,7 @@ func TestHonestDelimiterInLine(t *testing.T) {
 	glob := filepath.Join(dir, "*.log")
 	for _, kind := range honestKinds(t) {
 		t.Run(kind.name, func(t *testing.T) {
-			srv := startServer(t, kind, serverOpts{users: map[string][]byte{acct.name: u.pub}})
+			srv := startDServer(t, withKind(kind), withUsers(map[string][]byte{acct.name: u.pub}))
 			res := u.client("dcat", srv, "--plain", "--receipt", "json", "--files", glob).exec(t)
 			got := lines(res.stdout)
 			if !sameMultiset(got, []string{"first", "before\xac.syn close connection\xacafter", "last", "next 1", "next 2"}) && kind.kit == "" {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,38 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// startDebugServer is startServer with --logLevel debug, so the log shows
-// every "Creating new server handler".
-func startDebugServer(t *testing.T, kind serverKind) *server {
-	t.Helper()
-	keys(t)
-	dir := newWorkDir(t)
-	cache := mkdirOwned(t, filepath.Join(dir, "cache"), 0o755)
-	hk, err := os.ReadFile(hostKey.priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeOwned(t, filepath.Join(cache, "ssh_host_key"), hk, 0o600)
-	writeOwned(t, filepath.Join(cache, acct.name+".authorized_keys"), userKey.pub, 0o644)
-	home := newHome(t, dir)
-	for attempt := 0; ; attempt++ {
-		port := freePort(t)
-		cmd := exec.Command(kind.bin, "--cfg", "none", "--logger", "stdout", "--logLevel", "debug",
-			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(port))
-		cmd.Dir = dir
-		cmd.Env = baseEnv(home, "DTAIL_HOSTNAME_OVERRIDE=testhost")
-		s := &server{kind: kind, dir: dir, port: port, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		s.proc = startBG(t, cmd, filepath.Join(dir, fmt.Sprintf("dserver-%d.out", attempt)))
-		if s.waitListening(15 * time.Second) {
-			return s
-		}
-		s.proc.stop(syscall.SIGKILL, time.Second)
-		if attempt == 2 {
-			t.Fatalf("dserver did not listen on %s:\n%s", s.addr, s.log())
-		}
-	}
-}
 
 // control is the client's control TTY as the test drives it: a FIFO
 // (our client then prints its messages to stdout) or a pseudo terminal
@@ -181,7 +148,7 @@ func appendUntilSeen(t *testing.T, p *bg, path, line string) {
 func handlers(s *server) int { return strings.Count(s.log(), "Creating new server handler") }
 
 func interactiveReloadTail(t *testing.T, ck clientKind, ctl func(t *testing.T, dir string) *control) {
-	srv := startDebugServer(t, oursKind())
+	srv := startDServer(t, withLogLevel("debug"))
 	dir := newWorkDir(t)
 	logs := mkdirOwned(t, filepath.Join(dir, "logs"), 0o777)
 	app := writeOwned(t, filepath.Join(logs, "app.log"), []byte("ERROR before start\n"), 0o666)
@@ -241,7 +208,7 @@ func TestInteractiveReloadRefClient(t *testing.T) {
 // TestInteractiveReloadDGrep: dgrep's read finished, the session stays and
 // a reload reads again (spec 8.2 TestDGrepInteractiveReload…).
 func TestInteractiveReloadDGrep(t *testing.T) {
-	srv := startDebugServer(t, oursKind())
+	srv := startDServer(t, withLogLevel("debug"))
 	dir := newWorkDir(t)
 	app := writeOwned(t, filepath.Join(dir, "app.log"), []byte("ERROR first\nWARN second\n"), 0o644)
 	c := newFIFOControl(t, dir)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,51 +19,6 @@ import (
 // outfile. DTail 4.x connected back to itself as DTAIL-SCHEDULE /
 // DTAIL-CONTINUOUS; ours runs a job aimed at itself in-process (remote job
 // logins: secauth_test.go).
-
-// startJobServer runs our dserver as the account with cfg (JSON) as its
-// config file, on 127.0.0.1 and a free port, in a fresh directory that
-// also receives the given files. It waits until the port accepts.
-func startJobServer(t *testing.T, cfg string, files map[string][]byte) *server {
-	t.Helper()
-	keys(t)
-	dir := newWorkDir(t)
-	cache := mkdirOwned(t, filepath.Join(dir, "cache"), 0o755)
-	hk, err := os.ReadFile(hostKey.priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeOwned(t, filepath.Join(cache, "ssh_host_key"), hk, 0o600)
-	for name, data := range files {
-		writeOwned(t, filepath.Join(dir, name), data, 0o644)
-	}
-	cfgPath := writeOwned(t, filepath.Join(dir, "dtail.json"), []byte(cfg), 0o644)
-	home := newHome(t, dir)
-	for attempt := 0; ; attempt++ {
-		port := freePort(t)
-		cmd := exec.Command(ours("dserver"), "--cfg", cfgPath, "--logger", "stdout", "--logLevel", "info",
-			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(port))
-		cmd.Dir = dir
-		cmd.Env = baseEnv(home, "DTAIL_HOSTNAME_OVERRIDE=testhost")
-		s := &server{kind: oursKind(), dir: dir, port: port, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		s.proc = startBG(t, cmd, filepath.Join(dir, fmt.Sprintf("dserver-%d.out", attempt)))
-		if s.waitListening(15 * time.Second) {
-			return s
-		}
-		s.proc.stop(syscall.SIGKILL, time.Second)
-		if attempt == 2 {
-			t.Fatalf("dserver did not listen on %s:\n%s", s.addr, s.log())
-		}
-	}
-}
-
-// waitLog waits up to d for the server log to match re.
-func (s *server) waitLog(t *testing.T, re string, d time.Duration) {
-	t.Helper()
-	rx := regexp.MustCompile(re)
-	if !s.proc.waitOutput(d, func(b []byte) bool { return rx.Match(b) }) {
-		t.Fatalf("server log does not match %q within %v:\n%s", re, d, clip([]byte(s.log())))
-	}
-}
 
 type jobJSON struct {
 	Name               string
@@ -155,7 +109,7 @@ func TestJobsDServer1(t *testing.T) {
 			Outfile: "./elsewhen.csv.tmp", AllowFrom: []string{"127.0.0.1"}, TimeRange: &[2]int{5, 5}},
 	}, nil)
 	start := time.Now()
-	s := startJobServer(t, cfg, map[string][]byte{"mapr_testdata.log": input})
+	s := startDServer(t, withoutSelf(), withConfig(cfg), withFiles(map[string][]byte{"mapr_testdata.log": input}))
 	today := start.Format("20060102")
 
 	s.waitLog(t, `Job exited with status 0\|dserver1`, 20*time.Second)
@@ -211,10 +165,10 @@ func TestJobsDServer2(t *testing.T) {
 			Outfile: "./dserver2-$today.csv.tmp", AllowFrom: []string{"127.0.0.1"}, RestartOnDayChange: true},
 	})
 	start := time.Now()
-	s := startJobServer(t, cfg, map[string][]byte{
+	s := startDServer(t, withoutSelf(), withConfig(cfg), withFiles(map[string][]byte{
 		// Lines before the job starts are not followed (tail starts at the end).
 		"dserver2.log": []byte("INFO|1002-071900|4242|stats.go:56|8|12|13|0.25|1h2m3s|MAPREDUCE:STATS|currentConnections=9|lifetimeConnections=9\n"),
-	})
+	}))
 	today := start.Format("20060102")
 	s.waitLog(t, `Starting job dserver2`, 10*time.Second)
 	s.waitLog(t, `Job dserver2\|Start reading`, 10*time.Second)

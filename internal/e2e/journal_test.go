@@ -88,17 +88,22 @@ func journalLines(b []byte) string {
 	return out.String()
 }
 
-func startJournalServer(t *testing.T, m journalMock, extra map[string]any) *fserver {
-	return startFServer(t, fopts{server: journalServerConfig(extra), env: []string{m.pathEnv()}})
+// withJournal is the server side of a journal test: the mock first in
+// PATH and journalServerConfig(extra).
+func withJournal(m journalMock, extra map[string]any) srvOpt {
+	return func(o *srvOpts) {
+		withServerConfig(journalServerConfig(extra))(o)
+		withEnv(m.pathEnv())(o)
+	}
 }
 
 func TestJournalWithServer(t *testing.T) {
 	m := newJournalMock(t, map[string]string{"entries": journalEntries, "stderr": "mock warning\n"})
-	srv := startJournalServer(t, m, nil)
+	srv := startDServer(t, withJournal(m, nil))
 	c := newFClient(t)
 
 	t.Run("DCatBoundedJournal", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{srv}, "--plain", "--files", "journal:test.service"), 30*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{srv}, "--plain", "--files", "journal:test.service"), 30*time.Second)
 		if res.code != 0 || journalLines(res.stdout) != journalEntries {
 			t.Fatalf("dcat journal: want exit 0 and the three entries, got %v\n%s", res, tail(srv.log(), 20))
 		}
@@ -118,14 +123,14 @@ func TestJournalWithServer(t *testing.T) {
 	})
 
 	t.Run("DGrepJournalRegex", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dgrep", []*fserver{srv}, "--plain", "--files", "journal:test.service", "--regex", "match-[0-9]+"), 30*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dgrep", []*server{srv}, "--plain", "--files", "journal:test.service", "--regex", "match-[0-9]+"), 30*time.Second)
 		if res.code != 0 || journalLines(res.stdout) != "journal beta match-123\njournal gamma match-456\n" {
 			t.Fatalf("dgrep journal: %v", res)
 		}
 	})
 
 	t.Run("Receipt", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{srv}, "--plain", "--receipt", "json", "--files", "journal:test.service"), 30*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{srv}, "--plain", "--receipt", "json", "--files", "journal:test.service"), 30*time.Second)
 		r := findReceipt(t, res.stderr)
 		if res.code != 0 || r.FilesRead != 1 || r.Lines != 3 {
 			t.Errorf("receipt of a journal read: %+v (%v)", r, res)
@@ -134,8 +139,8 @@ func TestJournalWithServer(t *testing.T) {
 
 	t.Run("NDJSONJournalTime", func(t *testing.T) {
 		m2 := newJournalMock(t, map[string]string{"entries": "2026-01-02T03:04:05+0000 host unit[1]: iso entry\n"})
-		s2 := startJournalServer(t, m2, nil)
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s2}, "--output", "ndjson", "--files", "journal:test.service"), 30*time.Second)
+		s2 := startDServer(t, withJournal(m2, nil))
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s2}, "--output", "ndjson", "--files", "journal:test.service"), 30*time.Second)
 		var obj map[string]any
 		if err := json.Unmarshal(bytes.TrimSpace(res.stdout), &obj); err != nil || res.code != 0 {
 			t.Fatalf("ndjson: %v (%v)", err, res)
@@ -149,7 +154,7 @@ func TestJournalWithServer(t *testing.T) {
 	})
 
 	t.Run("TimeWindowPushedDown", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dgrep", []*fserver{srv}, "--plain", "--files", "journal:test.service", "--regex", "alpha",
+		res, _ := runCmd(t, c.cmd(t, "dgrep", []*server{srv}, "--plain", "--files", "journal:test.service", "--regex", "alpha",
 			"--since", "2026-01-02T10:00:00Z", "--until", "2026-01-02T11:00:00Z"), 30*time.Second)
 		if res.code != 0 || journalLines(res.stdout) != "journal alpha\n" {
 			t.Fatalf("dgrep with a window: %v", res)
@@ -163,7 +168,7 @@ func TestJournalWithServer(t *testing.T) {
 
 	t.Run("DTailFollowJournal", func(t *testing.T) {
 		before := m.count("SIGTERM")
-		p := c.start(t, c.cmd(t, "dtail", []*fserver{srv}, "--plain", "--files", "journal:test.service"), "dtail")
+		p := c.start(t, c.cmd(t, "dtail", []*server{srv}, "--plain", "--files", "journal:test.service"), "dtail")
 		if !p.waitOutput(20*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("journal follow 3\n")) }) {
 			t.Fatalf("dtail: no journal follow 1..3:\n%s\n%s\n%s", p.output(), p.errOutput(), tail(srv.log(), 20))
 		}
@@ -183,7 +188,7 @@ func TestJournalWithServer(t *testing.T) {
 	})
 
 	t.Run("PermissionRegexDenialAndSuccess", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{srv}, "--plain", "--files", "journal:other.service"), 30*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{srv}, "--plain", "--files", "journal:other.service"), 30*time.Second)
 		if res.code != 1 || journalLines(res.stdout) != "" {
 			t.Errorf("a journal no rule allows: want exit 1 and no lines, got %v", res)
 		}
@@ -198,7 +203,7 @@ func TestJournalWithServer(t *testing.T) {
 	})
 
 	t.Run("BadUnitSyntax", func(t *testing.T) {
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{srv}, "--plain", "--files", "journal:-fake"), 30*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{srv}, "--plain", "--files", "journal:-fake"), 30*time.Second)
 		if res.code != 1 || journalLines(res.stdout) != "" {
 			t.Errorf("journal:-fake: want exit 1 and no lines, got %v", res)
 		}
@@ -210,8 +215,8 @@ func TestJournalWithServer(t *testing.T) {
 	})
 
 	t.Run("DefaultRuleDoesNotGrantJournals", func(t *testing.T) {
-		s2 := startFServer(t, fopts{env: []string{m.pathEnv()}}) // Permissions.Default ^/.*
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{s2}, "--plain", "--files", "journal:test.service"), 30*time.Second)
+		s2 := startDServer(t, withEnv(m.pathEnv())) // Permissions.Default ^/.*
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{s2}, "--plain", "--files", "journal:test.service"), 30*time.Second)
 		if res.code != 1 || journalLines(res.stdout) != "" {
 			t.Errorf("the default rule ^/.* granted a journal: %v", res)
 		}
@@ -223,9 +228,9 @@ func TestJournalExtendedWithServer(t *testing.T) {
 
 	t.Run("MixedFileAndJournalFollow", func(t *testing.T) {
 		m := newJournalMock(t, nil)
-		srv := startJournalServer(t, m, nil)
+		srv := startDServer(t, withJournal(m, nil))
 		f := writeOwned(t, filepath.Join(c.dir, "mixed.log"), nil, 0o644)
-		p := c.start(t, c.cmd(t, "dtail", []*fserver{srv}, "--plain", "--files", f+",journal:test.service"), "dtail")
+		p := c.start(t, c.cmd(t, "dtail", []*server{srv}, "--plain", "--files", f+",journal:test.service"), "dtail")
 		if !p.waitOutput(20*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("journal follow 2\n")) }) {
 			t.Fatalf("no journal lines:\n%s\n%s", p.output(), tail(srv.log(), 20))
 		}
@@ -246,9 +251,9 @@ func TestJournalExtendedWithServer(t *testing.T) {
 
 	t.Run("RetryFirstFailureThenSuccess", func(t *testing.T) {
 		m := newJournalMock(t, map[string]string{"fail-first": ""})
-		srv := startJournalServer(t, m, nil)
+		srv := startDServer(t, withJournal(m, nil))
 		start := time.Now()
-		p := c.start(t, c.cmd(t, "dtail", []*fserver{srv}, "--files", "journal:test.service"), "dtail")
+		p := c.start(t, c.cmd(t, "dtail", []*server{srv}, "--files", "journal:test.service"), "dtail")
 		if !p.waitOutput(30*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("journal follow 1\n")) }) {
 			t.Fatalf("no lines after the failed first journalctl:\n%s\n%s", p.output(), tail(srv.log(), 20))
 		}
@@ -267,9 +272,9 @@ func TestJournalExtendedWithServer(t *testing.T) {
 
 	t.Run("CleanShutdownMidFollow", func(t *testing.T) {
 		m := newJournalMock(t, nil)
-		srv := startJournalServer(t, m, nil)
+		srv := startDServer(t, withJournal(m, nil))
 		for i := 1; i <= 2; i++ {
-			p := c.start(t, c.cmd(t, "dtail", []*fserver{srv}, "--plain", "--files", "journal:test.service"), "dtail")
+			p := c.start(t, c.cmd(t, "dtail", []*server{srv}, "--plain", "--files", "journal:test.service"), "dtail")
 			if !p.waitOutput(20*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("journal follow 2\n")) }) {
 				t.Fatalf("follow %d: no lines:\n%s", i, tail(srv.log(), 20))
 			}
@@ -288,10 +293,10 @@ func TestJournalExtendedWithServer(t *testing.T) {
 			fmt.Fprintf(&stats, "INFO|1002-071949|1|stats.go:56|8|13|7|0.21|471h0m21s|MAPREDUCE:STATS|currentConnections=1|lifetimeConnections=%d\n", i)
 		}
 		m := newJournalMock(t, map[string]string{"entries": stats.String()})
-		srv := startJournalServer(t, m, nil)
+		srv := startDServer(t, withJournal(m, nil))
 		out := filepath.Join(c.dir, "journal.csv")
 		q := "from STATS select count($line),$hostname group by $hostname outfile " + out
-		res, _ := runCmd(t, c.cmd(t, "dmap", []*fserver{srv}, "--files", "journal:test.service", "--query", q), 30*time.Second)
+		res, _ := runCmd(t, c.cmd(t, "dmap", []*server{srv}, "--files", "journal:test.service", "--query", q), 30*time.Second)
 		csv, _ := os.ReadFile(out)
 		if res.code != 0 || string(csv) != "count($line),$hostname\n3,testhost\n" {
 			t.Fatalf("dmap over a journal: csv %q, %v", csv, res)
@@ -310,9 +315,9 @@ func TestJournalExtendedWithServer(t *testing.T) {
 
 	t.Run("MissingCapabilityDoesNotHang", func(t *testing.T) {
 		// No journalctl in dserver's PATH: no journal-v1.
-		srv := startFServer(t, fopts{server: journalServerConfig(nil), env: []string{"PATH=/nonexistent"}})
+		srv := startDServer(t, withServerConfig(journalServerConfig(nil)), withEnv("PATH=/nonexistent"))
 		for _, bin := range []string{"dcat", "dtail"} {
-			res, _ := runCmd(t, c.cmd(t, bin, []*fserver{srv}, "--files", "journal:test.service"), 30*time.Second)
+			res, _ := runCmd(t, c.cmd(t, bin, []*server{srv}, "--files", "journal:test.service"), 30*time.Second)
 			out := string(res.stdout) + string(res.stderr)
 			if res.code != 1 || res.elapsed > 10*time.Second || !strings.Contains(out, "SERVER|"+srv.addr+"|ERROR|journal file targets require server capability journal-v1") {
 				t.Errorf("%s without journal-v1: want exit 1 within 10 s and the refusal, got %v", bin, res)
@@ -328,13 +333,13 @@ func TestJournalInterop(t *testing.T) {
 
 	t.Run("RefClientOursServer", func(t *testing.T) {
 		m := newJournalMock(t, map[string]string{"entries": journalEntries})
-		srv := startJournalServer(t, m, nil)
-		r := refClient(t, "4.3.2-ng").remote(t, "dcat", c.home, servers(srv), "--plain", "--files", "journal:test.service")
+		srv := startDServer(t, withJournal(m, nil))
+		r := refClient(t, "4.3.2-ng").remote(t, "dcat", c.home, []*server{srv}, "--plain", "--files", "journal:test.service")
 		res := r.exec(t)
 		if res.code != 0 || string(dropClientLines(res.stdout)) != journalEntries {
 			t.Errorf("4.3.2-ng dcat → our dserver: %v\n%s", res, tail(srv.log(), 20))
 		}
-		r = refClient(t, "4.3.2-ng").remote(t, "dgrep", c.home, servers(srv), "--plain", "--files", "journal:test.service", "--regex", "match-[0-9]+")
+		r = refClient(t, "4.3.2-ng").remote(t, "dgrep", c.home, []*server{srv}, "--plain", "--files", "journal:test.service", "--regex", "match-[0-9]+")
 		if res := r.exec(t); string(dropClientLines(res.stdout)) != "journal beta match-123\njournal gamma match-456\n" {
 			t.Errorf("4.3.2-ng dgrep → our dserver: %v", res)
 		}
@@ -342,8 +347,8 @@ func TestJournalInterop(t *testing.T) {
 
 	t.Run("RefClientFollowOursServer", func(t *testing.T) {
 		m := newJournalMock(t, nil)
-		srv := startJournalServer(t, m, nil)
-		r := refClient(t, "4.3.2-ng").remote(t, "dtail", c.home, servers(srv), "--plain", "--files", "journal:test.service")
+		srv := startDServer(t, withJournal(m, nil))
+		r := refClient(t, "4.3.2-ng").remote(t, "dtail", c.home, []*server{srv}, "--plain", "--files", "journal:test.service")
 		cmd := exec.Command(r.bin, r.args...)
 		cmd.Dir, cmd.Env = r.dir, r.env
 		p := c.start(t, cmd, "refdtail")
@@ -359,8 +364,8 @@ func TestJournalInterop(t *testing.T) {
 	})
 
 	t.Run("RefClientOursServerWithoutJournalctl", func(t *testing.T) {
-		srv := startFServer(t, fopts{server: journalServerConfig(nil), env: []string{"PATH=/nonexistent"}})
-		r := refClient(t, "4.3.2-ng").remote(t, "dcat", c.home, servers(srv), "--files", "journal:test.service")
+		srv := startDServer(t, withServerConfig(journalServerConfig(nil)), withEnv("PATH=/nonexistent"))
+		r := refClient(t, "4.3.2-ng").remote(t, "dcat", c.home, []*server{srv}, "--files", "journal:test.service")
 		res := r.exec(t)
 		out := string(res.stdout) + string(res.stderr)
 		if res.code == 0 || res.elapsed > 10*time.Second || !strings.Contains(out, "journal file targets require server capability journal-v1") {
@@ -371,8 +376,8 @@ func TestJournalInterop(t *testing.T) {
 	t.Run("OursClientRefServer", func(t *testing.T) {
 		m := newJournalMock(t, map[string]string{"entries": journalEntries})
 		kind := refKind(t, "4.3.2-ng")
-		srv := startFServer(t, fopts{kind: &kind, server: journalServerConfig(nil), env: []string{m.pathEnv()}})
-		res, _ := runCmd(t, c.cmd(t, "dcat", []*fserver{srv}, "--plain", "--files", "journal:test.service"), 30*time.Second)
+		srv := startDServer(t, withKind(kind), withServerConfig(journalServerConfig(nil)), withEnv(m.pathEnv()))
+		res, _ := runCmd(t, c.cmd(t, "dcat", []*server{srv}, "--plain", "--files", "journal:test.service"), 30*time.Second)
 		if res.code != 0 || string(res.stdout) != journalEntries {
 			t.Errorf("our dcat → 4.3.2-ng dserver: %v\n%s", res, tail(srv.log(), 20))
 		}
@@ -381,8 +386,8 @@ func TestJournalInterop(t *testing.T) {
 	t.Run("OursClientOldServerRefused", func(t *testing.T) {
 		m := newJournalMock(t, map[string]string{"entries": journalEntries})
 		kind := refKind(t, "4.3.2")
-		srv := startFServer(t, fopts{kind: &kind, server: journalServerConfig(nil), env: []string{m.pathEnv()}})
-		r := oursClient().remote(t, "dcat", c.home, servers(srv), "--plain", "--no-auth-key", "--files", "journal:test.service")
+		srv := startDServer(t, withKind(kind), withServerConfig(journalServerConfig(nil)), withEnv(m.pathEnv()))
+		r := oursClient().remote(t, "dcat", c.home, []*server{srv}, "--plain", "--no-auth-key", "--files", "journal:test.service")
 		res := r.exec(t)
 		if res.code != 1 || res.timedOut || !bytes.Contains(res.stderr, []byte("journal file targets require server capability journal-v1")) {
 			t.Errorf("our dcat → 4.3.2 dserver: want the refusal and exit 1, got %v", res)
@@ -429,11 +434,11 @@ func TestJournalRealSystemd(t *testing.T) {
 	}
 	// The test account needs to read the journal (group systemd-journal).
 	exec.Command("usermod", "-a", "-G", "systemd-journal", acct.name).Run()
-	srv := startFServer(t, fopts{server: map[string]any{"Permissions": map[string]any{"Default": []string{"readfiles:^journal:" + regexp.QuoteMeta(unit) + "$"}}}})
+	srv := startDServer(t, withServerConfig(map[string]any{"Permissions": map[string]any{"Default": []string{"readfiles:^journal:" + regexp.QuoteMeta(unit) + "$"}}}))
 	c := newFClient(t)
 	var res result
 	ok := waitFor(20*time.Second, func() bool {
-		res, _ = runCmd(t, c.cmd(t, "dgrep", []*fserver{srv}, "--plain", "--files", "journal:"+unit, "--regex", marker), 30*time.Second)
+		res, _ = runCmd(t, c.cmd(t, "dgrep", []*server{srv}, "--plain", "--files", "journal:"+unit, "--regex", marker), 30*time.Second)
 		return bytes.Count(res.stdout, []byte(marker)) == 2
 	})
 	if !ok {

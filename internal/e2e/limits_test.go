@@ -24,7 +24,7 @@ import (
 // the dserver process. The tests log their figures (go test -v).
 
 type limitsFixture struct {
-	s          *dsrv
+	s          *server
 	alice, bob osUser
 	ka, kb     sshKey
 	c          clientEnv
@@ -41,8 +41,7 @@ func newLimitsFixture(t *testing.T, cfg string) *limitsFixture {
 	f.data = newWorkDir(t)
 	// DTAIL_LIMITS_DSERVER runs the same attacks against another dserver
 	// (an older build) to obtain the before figures; it fails there.
-	f.s = startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: cfg, bin: os.Getenv("DTAIL_LIMITS_DSERVER"),
-		users: map[string][]byte{f.alice.name: f.ka.pub, f.bob.name: f.kb.pub}})
+	f.s = startDServer(t, asUser(srvU), withCapRead(), withConfig(cfg), withBin(os.Getenv("DTAIL_LIMITS_DSERVER")), withUsers(map[string][]byte{f.alice.name: f.ka.pub, f.bob.name: f.kb.pub}))
 	return f
 }
 

@@ -16,7 +16,7 @@ import (
 
 // TestOursOurs: our clients against our dserver, the same matrix.
 func TestOursOurs(t *testing.T) {
-	srv := startServer(t, oursKind(), serverOpts{})
+	srv := startDServer(t)
 	checkRemote(t, oursClient(), srv)
 
 	t.Run("coloured", func(t *testing.T) {
@@ -52,9 +52,9 @@ var authFailure = regexp.MustCompile(`(?i)unable to authenticate|no supported me
 // the other server of the same --servers list still delivers.
 func TestOursAuthFailures(t *testing.T) {
 	keys(t)
-	good := startServer(t, oursKind(), serverOpts{})
-	noUser := startServer(t, oursKind(), serverOpts{noSelf: true})
-	wrongKey := startServer(t, oursKind(), serverOpts{noSelf: true, users: map[string][]byte{acct.name: otherKey.pub}})
+	good := startDServer(t)
+	noUser := startDServer(t, withoutSelf())
+	wrongKey := startDServer(t, withoutSelf(), withUsers(map[string][]byte{acct.name: otherKey.pub}))
 	dir := newWorkDir(t)
 	home := newHome(t, dir)
 	f := writeOwned(t, filepath.Join(dir, "data.log"), []byte("delivered line 1\ndelivered line 2\n"), 0o644)
@@ -109,7 +109,7 @@ func lineWith(s, sub string) string {
 // server dies by SIGKILL; the client reports the server and exits non-zero.
 func TestOursServerKilledMidStream(t *testing.T) {
 	keys(t)
-	srv := startServer(t, oursKind(), serverOpts{})
+	srv := startDServer(t)
 	dir := newWorkDir(t)
 	home := newHome(t, dir)
 	var b bytes.Buffer

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -18,13 +17,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
-	"golang.org/x/sys/unix"
 )
 
 // Helpers for the permission and auth-key end-to-end tests: real OS users
@@ -227,194 +224,6 @@ func newKey(t testing.TB, dir, name string) sshKey {
 	writeAs(t, k.priv, pem.EncodeToMemory(blk), acct.uid, acct.gid, 0o600)
 	writeAs(t, k.priv+".pub", k.pub, acct.uid, acct.gid, 0o644)
 	return k
-}
-
-// ---- dserver as a chosen account ----
-
-type dsrvOpts struct {
-	as      osUser
-	bin     string            // default: our dserver
-	capRead bool              // give the server CAP_DAC_READ_SEARCH (ambient)
-	cfg     string            // JSON config; "" means --cfg none
-	users   map[string][]byte // SSH user → authorized_keys content
-}
-
-type dsrv struct {
-	o    dsrvOpts
-	dir  string
-	port int
-	addr string
-	proc *bg
-	logs []string // output files of earlier incarnations (restarts)
-	n    int
-}
-
-// serverAttr runs a child as u (groups cleared), in its own process group,
-// with CAP_DAC_READ_SEARCH as an ambient capability when capRead is set —
-// the same as `setpriv --reuid=U --regid=G --clear-groups
-// --inh-caps=+dac_read_search --ambient-caps=+dac_read_search`.
-func serverAttr(u osUser, capRead bool) *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{
-		Setpgid:    true,
-		Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: []uint32{}},
-	}
-	if capRead {
-		a.AmbientCaps = []uintptr{unix.CAP_DAC_READ_SEARCH}
-	}
-	return a
-}
-
-// startDServer runs a dserver as o.as on 127.0.0.1 in a fresh directory
-// owned by that account, with the harness host key and one
-// cache/<user>.authorized_keys per entry of o.users.
-func startDServer(t testing.TB, o dsrvOpts) *dsrv {
-	t.Helper()
-	keys(t)
-	if o.bin == "" {
-		o.bin = filepath.Join(binDir, "dserver")
-	}
-	dir := newWorkDir(t)
-	if err := os.Chown(dir, o.as.uid, o.as.gid); err != nil {
-		t.Fatal(err)
-	}
-	cache := mkdirAs(t, filepath.Join(dir, "cache"), o.as.uid, o.as.gid, 0o755)
-	hk, err := os.ReadFile(hostKey.priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeAs(t, filepath.Join(cache, "ssh_host_key"), hk, o.as.uid, o.as.gid, 0o600)
-	for u, k := range o.users {
-		writeAs(t, filepath.Join(cache, u+".authorized_keys"), k, o.as.uid, o.as.gid, 0o644)
-	}
-	mkdirAs(t, filepath.Join(dir, "home"), o.as.uid, o.as.gid, 0o755)
-	if o.cfg != "" {
-		writeAs(t, filepath.Join(dir, "dtail.json"), []byte(o.cfg), o.as.uid, o.as.gid, 0o644)
-	}
-	s := &dsrv{o: o, dir: dir}
-	s.start(t, 0)
-	return s
-}
-
-// start runs the server on port (0: a free one).
-func (s *dsrv) start(t testing.TB, port int) {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		p := port
-		if p == 0 {
-			p = freePort(t)
-		}
-		cfg := "none"
-		if s.o.cfg != "" {
-			cfg = filepath.Join(s.dir, "dtail.json")
-		}
-		cmd := exec.Command(s.o.bin, "--cfg", cfg, "--logger", "stdout", "--logLevel", "info",
-			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(p))
-		cmd.Dir = s.dir
-		home := filepath.Join(s.dir, "home")
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "USER=" + s.o.as.name,
-			"LOGNAME=" + s.o.as.name, "LANG=C.UTF-8", "DTAIL_HOSTNAME_OVERRIDE=testhost"}
-		s.n++
-		out := filepath.Join(s.dir, fmt.Sprintf("dserver-%d.out", s.n))
-		s.proc = startBGWith(t, cmd, out, serverAttr(s.o.as, s.o.capRead))
-		s.port, s.addr = p, fmt.Sprintf("127.0.0.1:%d", p)
-		s.logs = append(s.logs, out)
-		if s.waitListening(15 * time.Second) {
-			if s.o.capRead {
-				s.requireCap(t)
-			}
-			return
-		}
-		s.proc.stop(syscall.SIGKILL, time.Second)
-		if attempt == 2 {
-			t.Fatalf("dserver (%s) did not listen on %s:\n%s", s.o.bin, s.addr, s.log())
-		}
-		if port != 0 {
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-}
-
-func (s *dsrv) waitListening(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if s.proc.exited() {
-			return false
-		}
-		c, err := net.DialTimeout("tcp", s.addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
-}
-
-// restart stops the server by PID and starts a new process on the same
-// port and directory (an empty auth-key store).
-func (s *dsrv) restart(t testing.TB) {
-	t.Helper()
-	if !s.proc.stop(syscall.SIGTERM, 3*time.Second) {
-		t.Logf("dserver did not stop within 3 s of SIGTERM; killed")
-	}
-	s.start(t, s.port)
-}
-
-// log returns the current incarnation's output (stdout and stderr).
-func (s *dsrv) log() string { return string(s.proc.output()) + string(s.proc.errOutput()) }
-
-// count reports how often sub occurs in the current incarnation's log.
-func (s *dsrv) count(sub string) int { return strings.Count(s.log(), sub) }
-
-// waitCount waits up to d for count(sub) to reach n (server logs are
-// written asynchronously to the client's exit).
-func (s *dsrv) waitCount(sub string, n int, d time.Duration) int {
-	deadline := time.Now().Add(d)
-	for {
-		c := s.count(sub)
-		if c >= n || time.Now().After(deadline) {
-			return c
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// requireCap makes sure the server process really holds
-// CAP_DAC_READ_SEARCH, so a denial can only come from our check.
-func (s *dsrv) requireCap(t testing.TB) {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.proc.cmd.Process.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 2 && f[0] == "CapEff:" {
-			v, err := strconv.ParseUint(f[1], 16, 64)
-			if err != nil || v&(1<<unix.CAP_DAC_READ_SEARCH) == 0 {
-				t.Fatalf("dserver lacks CAP_DAC_READ_SEARCH: %s", l)
-			}
-			return
-		}
-	}
-	t.Fatal("no CapEff in /proc status")
-}
-
-// rss returns the server's resident set size in KiB.
-func (s *dsrv) rss(t testing.TB) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.proc.cmd.Process.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			f := strings.Fields(l)
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
 }
 
 // ---- clients (run as the harness account) ----

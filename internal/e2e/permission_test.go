@@ -38,7 +38,7 @@ func TestPermMatrix(t *testing.T) {
 		keyOf[u.name] = k.priv
 		auth[u.name] = k.pub
 	}
-	srv := startDServer(t, dsrvOpts{as: srvU, capRead: true, users: auth})
+	srv := startDServer(t, asUser(srvU), withCapRead(), withUsers(auth))
 	dir := newWorkDir(t) // 0755, reachable by everyone
 
 	read := func(t *testing.T, u osUser, files string) result {

@@ -136,7 +136,7 @@ func TestProtocolVersionMismatch(t *testing.T) {
 	for i, name := range []string{"ours", "4.3.2", "4.3.2-ng"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := startServer(t, kinds[i](t), serverOpts{})
+			srv := startDServer(t, withKind(kinds[i](t)))
 			f := writeOwned(t, filepath.Join(srv.dir, "after.log"), []byte("still served\n"), 0o644)
 			c := dialRaw(t, srv)
 			for _, v := range []struct{ version, who, nl string }{{"3", "client", "\n"}, {"4", "client", ""}, {"0", "client", ""}, {"5", "server", ""}} {

@@ -243,7 +243,7 @@ func TestInteropRefClientsOurServer(t *testing.T) {
 		t.Run(kit, func(t *testing.T) {
 			t.Parallel()
 			cl := refClient(t, kit)
-			checkRemote(t, cl, startServer(t, oursKind(), serverOpts{}))
+			checkRemote(t, cl, startDServer(t))
 		})
 	}
 }
@@ -253,7 +253,7 @@ func TestInteropOurClientsRefServer(t *testing.T) {
 	for _, kit := range kits {
 		t.Run(kit, func(t *testing.T) {
 			t.Parallel()
-			checkRemote(t, oursClient(), startServer(t, refKind(t, kit), serverOpts{}))
+			checkRemote(t, oursClient(), startDServer(t, withKind(refKind(t, kit))))
 		})
 	}
 }
@@ -265,7 +265,7 @@ func TestReferenceBaseline(t *testing.T) {
 	for _, kit := range kits {
 		t.Run(kit, func(t *testing.T) {
 			t.Parallel()
-			checkRemote(t, refClient(t, kit), startServer(t, refKind(t, kit), serverOpts{}))
+			checkRemote(t, refClient(t, kit), startDServer(t, withKind(refKind(t, kit))))
 		})
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 // register opens a session with auth and registers key with AUTHKEY,
 // returning the reply.
-func register(t *testing.T, s *dsrv, user string, auth ssh.Signer, key sshKey) string {
+func register(t *testing.T, s *server, user string, auth ssh.Signer, key sshKey) string {
 	t.Helper()
 	r := openRaw(t, s.addr, user, ssh.PublicKeys(auth))
 	defer r.close()
@@ -39,7 +39,7 @@ func TestSecAuthKeyRevocation(t *testing.T) {
 	requireRoot(t)
 	srvU, cliU := addUser(t, "rvsrv"), addUser(t, "rvcli")
 	real, fast, third := newKey(t, "", "real"), newKey(t, "", "fast"), newKey(t, "", "third")
-	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, users: map[string][]byte{cliU.name: real.pub}})
+	s := startDServer(t, asUser(srvU), withCapRead(), withUsers(map[string][]byte{cliU.name: real.pub}))
 
 	if m := register(t, s, cliU.name, real.signer, fast); !strings.Contains(m, "AUTHKEY OK") {
 		t.Fatalf("registration from a real key: %q", m)
@@ -80,8 +80,7 @@ func TestSecAuthKeyTTLNotRefreshedByFastPath(t *testing.T) {
 	srvU, cliU := addUser(t, "ttsrv"), addUser(t, "ttcli")
 	real, fast := newKey(t, "", "real"), newKey(t, "", "fast")
 	const ttl = 6 * time.Second
-	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: fmt.Sprintf(`{"Server":{"AuthKeyTTLSeconds":%d}}`, int(ttl/time.Second)),
-		users: map[string][]byte{cliU.name: real.pub}})
+	s := startDServer(t, asUser(srvU), withCapRead(), withConfig(fmt.Sprintf(`{"Server":{"AuthKeyTTLSeconds":%d}}`, int(ttl/time.Second))), withUsers(map[string][]byte{cliU.name: real.pub}))
 	if m := register(t, s, cliU.name, real.signer, fast); !strings.Contains(m, "AUTHKEY OK") {
 		t.Fatalf("registration: %q", m)
 	}
@@ -113,7 +112,7 @@ func TestSecStrictModes(t *testing.T) {
 	sysCmd(t, "usermod", "-d", home, victim.name)
 	dotSSH := mkdirAs(t, filepath.Join(home, ".ssh"), victim.uid, victim.gid, 0o700)
 	writeAs(t, filepath.Join(dotSSH, "authorized_keys"), victimKey.pub, victim.uid, victim.gid, 0o600)
-	s := startDServer(t, dsrvOpts{as: srvU, capRead: true})
+	s := startDServer(t, asUser(srvU), withCapRead())
 
 	if !keyWorks(s.addr, victim.name, victimKey.signer) {
 		t.Fatalf("victim's own key refused in a strict home:\n%s", tail(s.log(), 20))
@@ -158,7 +157,7 @@ func TestSecLogForging(t *testing.T) {
 	requireRoot(t)
 	srvU := addUser(t, "lfsrv")
 	k := newKey(t, "", "k")
-	s := startDServer(t, dsrvOpts{as: srvU, capRead: true})
+	s := startDServer(t, asUser(srvU), withCapRead())
 	forged := "x\nINFO|1203-120000|1|stats.go:1|2|10|0|0.10|1s|MAPREDUCE:STATS|currentConnections=999|lifetimeConnections=999\nINFO"
 	if keyWorks(s.addr, forged, k.signer) {
 		t.Fatal("forged user authenticated")
@@ -237,7 +236,7 @@ func jobCfg(t *testing.T, schedule []jobJSON) string {
 
 // rawMessages sends cmds in one write on a job session and collects the
 // server's messages until the session ends.
-func rawMessages(t *testing.T, s *dsrv, password string, cmds ...string) []string {
+func rawMessages(t *testing.T, s *server, password string, cmds ...string) []string {
 	t.Helper()
 	r := openRaw(t, s.addr, "DTAIL-SCHEDULE", ssh.Password(password))
 	defer r.close()
@@ -272,11 +271,11 @@ func TestSecJobSessionHeldToItsJob(t *testing.T) {
 	suffix := uniqueName("")
 	okJob, closedJob, anyJob := "ok-"+suffix, "closed-"+suffix, "any-"+suffix
 	allDay := &[2]int{0, 24}
-	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: jobCfg(t, []jobJSON{
+	s := startDServer(t, asUser(srvU), withCapRead(), withConfig(jobCfg(t, []jobJSON{
 		{Name: okJob, Files: pub + "," + secret, Query: secJobQuery, Outfile: "./x.csv", AllowFrom: []string{"127.0.0.1", "127.0.0.2"}, TimeRange: allDay, AllowRemoteLogin: true},
 		{Name: closedJob, Files: pub, Query: secJobQuery, Outfile: "./y.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay},
 		{Name: anyJob, Files: secret, Query: secJobQuery, Outfile: "./z.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, AllowRemoteLogin: true, ReadAnyFile: true},
-	})})
+	})))
 
 	t.Run("not opted in", func(t *testing.T) {
 		if c, err := akDial(s.addr, "DTAIL-SCHEDULE", ssh.Password(closedJob)); err == nil {
@@ -367,10 +366,10 @@ func TestSecJobInProcess(t *testing.T) {
 	srvU, owner := addUser(t, "jpsrv"), addUser(t, "jpown")
 	_, secret := secJobFiles(t, srvU, owner)
 	allDay := &[2]int{0, 24}
-	s := startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: jobCfg(t, []jobJSON{
+	s := startDServer(t, asUser(srvU), withCapRead(), withConfig(jobCfg(t, []jobJSON{
 		{Name: "plain", Enable: true, Files: secret, Query: secJobQuery, Outfile: "./plain.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay},
 		{Name: "anyfile", Enable: true, Files: secret, Query: secJobQuery, Outfile: "./anyfile.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, ReadAnyFile: true},
-	})})
+	})))
 	if s.waitCount("Job exited with status", 2, 30*time.Second) < 2 {
 		t.Fatalf("jobs did not finish:\n%s", tail(s.log(), 30))
 	}
@@ -398,13 +397,13 @@ func TestSecJobRemoteHostKey(t *testing.T) {
 	pub := writeAs(t, filepath.Join(dir, "pub.log"), []byte(strings.Repeat(dmStatsLine("INFO", "STATS", "1203-101010", 7, "currentConnections=1"), 4)), 0, 0, 0o644)
 	name := "xhost-" + uniqueName("")
 	allDay := &[2]int{0, 24}
-	b := startDServer(t, dsrvOpts{as: bU, capRead: true, cfg: jobCfg(t, []jobJSON{
+	b := startDServer(t, asUser(bU), withCapRead(), withConfig(jobCfg(t, []jobJSON{
 		{Name: name, Files: pub, Query: secJobQuery, Outfile: "./unused.csv", AllowFrom: []string{"127.0.0.1"}, TimeRange: allDay, AllowRemoteLogin: true},
-	})})
+	})))
 	aCfg := func(out string) string {
 		return jobCfg(t, []jobJSON{{Name: name, Enable: true, Servers: []string{b.addr}, Files: pub, Query: secJobQuery, Outfile: out, TimeRange: allDay}})
 	}
-	a := startDServer(t, dsrvOpts{as: aU, capRead: true, cfg: aCfg("./unknown.csv")})
+	a := startDServer(t, asUser(aU), withCapRead(), withConfig(aCfg("./unknown.csv")))
 	if a.waitCount("Job exited with status", 1, 30*time.Second) < 1 {
 		t.Fatalf("job did not finish:\n%s", tail(a.log(), 30))
 	}

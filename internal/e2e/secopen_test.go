@@ -29,7 +29,7 @@ import (
 // secFixture is a capable dserver and one SSH key per user.
 type secFixture struct {
 	cl   clientEnv
-	srv  *dsrv
+	srv  *server
 	keys map[string]string
 }
 
@@ -44,7 +44,7 @@ func newSecFixture(t *testing.T, cfg string, users ...osUser) *secFixture {
 		f.keys[u.name] = k.priv
 		auth[u.name] = k.pub
 	}
-	f.srv = startDServer(t, dsrvOpts{as: srvU, capRead: true, cfg: cfg, users: auth})
+	f.srv = startDServer(t, asUser(srvU), withCapRead(), withConfig(cfg), withUsers(auth))
 	return f
 }
 

@@ -5,9 +5,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,27 +44,16 @@ func (d testModeDir) env() []string {
 	return baseEnv(d.home, "DTAIL_INTEGRATION_TEST_RUN_MODE=yes")
 }
 
-// startServer runs our dserver in test mode in d.dir, with the JSON
-// config cfg ("" = --cfg none).
-func (d testModeDir) startServer(t *testing.T, cfg ...string) *server {
-	t.Helper()
-	cfgArg := "none"
-	if len(cfg) > 0 && cfg[0] != "" {
-		cfgArg = writeOwned(t, filepath.Join(d.dir, fmt.Sprintf("dtail-%d.json", time.Now().UnixNano())), []byte(cfg[0]), 0o644)
-	}
-	for attempt := 0; ; attempt++ {
-		port := freePort(t)
-		cmd := exec.Command(ours("dserver"), "--cfg", cfgArg, "--logger", "stdout", "--logLevel", "info",
-			"--bindAddress", "127.0.0.1", "--port", strconv.Itoa(port))
-		cmd.Dir, cmd.Env = d.dir, d.env()
-		s := &server{kind: oursKind(), dir: d.dir, port: port, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		s.proc = startBG(t, cmd, filepath.Join(d.dir, fmt.Sprintf("dserver-%d-%d.out", port, attempt)))
-		if s.waitListening(15 * time.Second) {
-			return s
-		}
-		s.proc.stop(syscall.SIGKILL, time.Second)
-		if attempt == 2 {
-			t.Fatalf("test-mode dserver did not listen:\n%s", s.log())
+// inTestMode runs our dserver in test mode in d.dir (its ssh_host_key
+// and id_rsa.pub, no host-name override), with the JSON config cfg (none:
+// --cfg none).
+func (d testModeDir) inTestMode(cfg ...string) srvOpt {
+	return func(o *srvOpts) {
+		inDir(d.dir, d.home)(o)
+		withHost("")(o)
+		withEnv("DTAIL_INTEGRATION_TEST_RUN_MODE=yes")(o)
+		if len(cfg) > 0 {
+			withConfig(cfg[0])(o)
 		}
 	}
 }
@@ -113,7 +100,7 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	t.Run("RegistrationFastPathAndFallback", func(t *testing.T) {
 		t.Parallel()
 		d := newTestModeDir(t)
-		s := d.startServer(t)
+		s := startDServer(t, d.inTestMode())
 		keyDir := mkdirOwned(t, filepath.Join(d.dir, "client"), 0o700)
 		authKey := filepath.Join(keyDir, "auth_key")
 		// The auth key does not exist yet: the client generates it (spec 4.17).
@@ -126,7 +113,7 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 		}
 		expectFast(t, "second connection", d.fast(t, s, authKey, nil), true)
 		s.proc.stop(syscall.SIGTERM, 5*time.Second)
-		s = d.startServer(t)
+		s = startDServer(t, d.inTestMode())
 		expectFast(t, "first connection after a server restart", d.fast(t, s, authKey, nil), false)
 		expectFast(t, "second connection after a server restart", d.fast(t, s, authKey, nil), true)
 	})
@@ -134,7 +121,7 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	t.Run("TTLExpiry", func(t *testing.T) {
 		t.Parallel()
 		d := newTestModeDir(t)
-		s := d.startServer(t, `{"Server":{"AuthKeyTTLSeconds":8}}`)
+		s := startDServer(t, d.inTestMode(`{"Server":{"AuthKeyTTLSeconds":8}}`))
 		k := newKey(t, d.dir, "ttl_key")
 		expectFast(t, "1st", d.fast(t, s, k.priv, nil), false)
 		expectFast(t, "2nd", d.fast(t, s, k.priv, nil), true)
@@ -146,7 +133,7 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	t.Run("MaxKeysPerUser", func(t *testing.T) {
 		t.Parallel()
 		d := newTestModeDir(t)
-		s := d.startServer(t, `{"Server":{"AuthKeyMaxPerUser":1}}`)
+		s := startDServer(t, d.inTestMode(`{"Server":{"AuthKeyMaxPerUser":1}}`))
 		a, b := newKey(t, d.dir, "max_a"), newKey(t, d.dir, "max_b")
 		expectFast(t, "key A 1st", d.fast(t, s, a.priv, nil), false)
 		expectFast(t, "key A 2nd", d.fast(t, s, a.priv, nil), true)
@@ -157,7 +144,7 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	t.Run("NoAuthKeyFlag", func(t *testing.T) {
 		t.Parallel()
 		d := newTestModeDir(t)
-		s := d.startServer(t)
+		s := startDServer(t, d.inTestMode())
 		k := newKey(t, d.dir, "noauth_key")
 		expectFast(t, "1st with --no-auth-key", d.fast(t, s, k.priv, nil, "--no-auth-key"), false)
 		expectFast(t, "2nd with --no-auth-key", d.fast(t, s, k.priv, nil, "--no-auth-key"), false)
@@ -166,7 +153,7 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	t.Run("PassphraseProtectedKey", func(t *testing.T) {
 		t.Parallel()
 		d := newTestModeDir(t)
-		s := d.startServer(t)
+		s := startDServer(t, d.inTestMode())
 		k := newKey(t, "", "pass_key")
 		blk, err := ssh.MarshalPrivateKeyWithPassphrase(k.raw, "pass_key", []byte("s3cret"))
 		if err != nil {
@@ -182,7 +169,7 @@ func TestAuthKeyFastReconnectIntegration(t *testing.T) {
 	t.Run("MissingKeyDirectoryIsFatal", func(t *testing.T) {
 		t.Parallel()
 		d := newTestModeDir(t)
-		s := d.startServer(t)
+		s := startDServer(t, d.inTestMode())
 		res := d.dcat(t, s, filepath.Join(d.dir, "no-such-dir", "auth_key"), nil)
 		out := string(res.stdout) + string(res.stderr)
 		if res.code == 0 || !strings.Contains(out, "no-such-dir") || bytes.Contains(res.stdout, []byte("EEST")) {
@@ -209,7 +196,7 @@ func TestDCat3(t *testing.T) {
 		t.Errorf("default level: want the chunks and the warning on stderr, got %v", loud)
 	}
 
-	s := d.startServer(t)
+	s := startDServer(t, d.inTestMode())
 	res := run{bin: ours("dcat"), dir: d.dir, env: d.env(), timeout: 60 * time.Second,
 		args: []string{"--plain", "--cfg", "none", "--servers", s.addr, "--files", "dcat3.txt", "--trustAllHosts", "--noColor", "--auth-key-path", filepath.Join(d.dir, "id_rsa")}}.exec(t)
 	if res.code != 0 || !strings.HasSuffix(string(res.stdout), want) {
@@ -221,14 +208,14 @@ func TestDCat3(t *testing.T) {
 // end: exactly the first three matches, the server log lines operators
 // grep for, and no ERROR …|EOF.
 func TestDGrepMaxCountNoEOFError(t *testing.T) {
-	srv := startFServer(t, fopts{logger: []string{"--logger", "stdout", "--logLevel", "debug"}})
+	srv := startDServer(t, withLogLevel("debug"))
 	c := newFClient(t)
 	var b strings.Builder
 	for i := 0; i < 20; i++ {
 		fmt.Fprintf(&b, "INFO line %d\n", i)
 	}
 	f := writeOwned(t, filepath.Join(c.dir, "maxcount.log"), []byte(b.String()), 0o644)
-	res, _ := runCmd(t, c.cmd(t, "dgrep", []*fserver{srv}, "--plain", "--files", f, "--grep", "INFO", "--max", "3"), 30*time.Second)
+	res, _ := runCmd(t, c.cmd(t, "dgrep", []*server{srv}, "--plain", "--files", f, "--grep", "INFO", "--max", "3"), 30*time.Second)
 	if res.code != 0 || string(res.stdout) != "INFO line 0\nINFO line 1\nINFO line 2\n" {
 		t.Fatalf("dgrep --max 3: %v", res)
 	}

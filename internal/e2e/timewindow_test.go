@@ -86,7 +86,7 @@ func TestTimeWindow(t *testing.T) {
 	now := time.Now().Truncate(time.Minute)
 	all, fullBytes := twFixture(t, logs, now)
 	home := newHome(t, dir)
-	srv := startServer(t, oursKind(), serverOpts{})
+	srv := startDServer(t)
 	glob := filepath.Join(logs, "app.log")
 
 	remote := func(bin string, args ...string) run {
@@ -215,7 +215,7 @@ func TestTimeWindow(t *testing.T) {
 	})
 
 	t.Run("DTail 4.x server: the client filters", func(t *testing.T) {
-		ref := startServer(t, refKind(t, "4.3.2"), serverOpts{})
+		ref := startDServer(t, withKind(refKind(t, "4.3.2")))
 		since := now.Add(-5 * time.Hour)
 		until := since.Add(time.Hour)
 		res := fleetClient(t, "dcat", home, ref.addr, false, "--plain", "--files", glob,
