@@ -162,6 +162,9 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 		return
 	}
 	defer sl.release()
+	if s.tryStream(ctx, req, path, protocol.SourceID(req.Glob, path)) {
+		return
+	}
 	f, err := s.open(path)
 	if err != nil {
 		s.fileFailed(path, err)
@@ -214,30 +217,7 @@ func (s *Session) readStdin(ctx context.Context, req ReadRequest) {
 	if in == nil {
 		in = os.Stdin
 	}
-	p := s.newPipe(req, "-", "-")
-	if req.Window != nil && req.Mode != Tail {
-		p.tw = &timewindow.Filter{W: *req.Window, X: timewindow.NewExtractor(time.Now())}
-	}
-	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
-	var err error
-	if req.Mode == Tail {
-		// A pipe cannot be followed past its end; it ends the read.
-		sp.Partial = false
-	}
-	// A pipe can block in Read forever (stdin is not pollable); reading it
-	// in the background lets a timeout or signal end the command.
-	ra := source.NewReadAheadUntil(ctx.Done(), in, 64<<10, 4)
-	defer ra.Close()
-	err = sp.Run(ra, p.block)
-	p.finish()
-	if ctx.Err() != nil {
-		err = nil // ended by the deadline or a signal, not a read error
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		s.fileFailed("-", err)
-		return
-	}
-	s.stats.addFile(sp.Offset, p.lines)
+	s.readStream(ctx, req, in, "-", "-")
 }
 
 // yielding lets a read give its slot to a waiting user between blocks.
@@ -289,6 +269,9 @@ func (s *Session) follow(ctx context.Context, req ReadRequest) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				if s.tryStream(ctx, req, p, protocol.SourceID(req.Glob, p)) {
+					return
+				}
 				s.tailFile(ctx, req, p, fromStart)
 			}()
 		}

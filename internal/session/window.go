@@ -193,6 +193,9 @@ func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, n
 		return
 	}
 	defer sl.release()
+	if s.tryStream(ctx, req, path, protocol.SourceID(req.Glob, path)) {
+		return
+	}
 	w := *req.Window
 	raw, err := s.openRaw(path)
 	if err != nil {

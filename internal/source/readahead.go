@@ -22,6 +22,8 @@ type ReadAhead struct {
 	off   int
 	err   error
 	done  chan struct{}
+	// once makes each chunk the result of a single Read (NewStream).
+	once bool
 }
 
 type raChunk struct {
@@ -32,7 +34,12 @@ type raChunk struct {
 
 // NewReadAhead starts reading r in the background.
 func NewReadAhead(r io.Reader, size, n int) *ReadAhead {
+	return newReadAhead(r, size, n, false)
+}
+
+func newReadAhead(r io.Reader, size, n int, once bool) *ReadAhead {
 	ra := &ReadAhead{
+		once: once,
 		full: make(chan raChunk, n),
 		free: make(chan []byte, n),
 		stop: make(chan struct{}),
@@ -48,6 +55,10 @@ func NewReadAhead(r io.Reader, size, n int) *ReadAhead {
 func (ra *ReadAhead) loop(r io.Reader) {
 	defer close(ra.done)
 	defer close(ra.full)
+	var ready func() bool
+	if ra.once {
+		ready = readyFunc(r)
+	}
 	for {
 		var buf []byte
 		select {
@@ -55,7 +66,13 @@ func (ra *ReadAhead) loop(r io.Reader) {
 		case <-ra.stop:
 			return
 		}
-		n, err := fill(r, buf)
+		var n int
+		var err error
+		if ra.once {
+			n, err = gather(r, buf, ready)
+		} else {
+			n, err = fill(r, buf)
+		}
 		select {
 		case ra.full <- raChunk{buf, n, err}:
 		case <-ra.stop:
