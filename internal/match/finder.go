@@ -349,6 +349,20 @@ func pairScan(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
 		maxo = o2
 	}
 	p := from
+	// 32 positions per step with only an "any zero byte" test (three
+	// operations a word, exact for existence); the first step with a
+	// candidate is searched for its position by the loops below.
+	for ; p+maxo+32 <= len(hay) && p+31 <= last; p += 32 {
+		h1, h2 := hay[p+o1:p+o1+32], hay[p+o2:p+o2+32]
+		t0 := ((binary.LittleEndian.Uint64(h1) | M1) ^ B1) | ((binary.LittleEndian.Uint64(h2) | M2) ^ B2)
+		t1 := ((binary.LittleEndian.Uint64(h1[8:]) | M1) ^ B1) | ((binary.LittleEndian.Uint64(h2[8:]) | M2) ^ B2)
+		t2 := ((binary.LittleEndian.Uint64(h1[16:]) | M1) ^ B1) | ((binary.LittleEndian.Uint64(h2[16:]) | M2) ^ B2)
+		t3 := ((binary.LittleEndian.Uint64(h1[24:]) | M1) ^ B1) | ((binary.LittleEndian.Uint64(h2[24:]) | M2) ^ B2)
+		const lo1, hi8 = 0x0101010101010101, 0x8080808080808080
+		if ((t0-lo1)&^t0|(t1-lo1)&^t1|(t2-lo1)&^t2|(t3-lo1)&^t3)&hi8 != 0 {
+			break
+		}
+	}
 	// Two words per step: the loads of both are independent, which
 	// hides their latency.
 	for ; p+maxo+16 <= len(hay) && p+8 <= last; p += 16 {

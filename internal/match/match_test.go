@@ -3,6 +3,8 @@ package match
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -186,6 +188,96 @@ func TestPairMode(t *testing.T) {
 		re := regexp.MustCompile(p)
 		if got, want := strings.Join(scanAll(m, text), ""), strings.Join(perLine(re, text), ""); got != want {
 			t.Fatalf("%q: scanner and regexp differ", p)
+		}
+	}
+}
+
+// BenchmarkScanLog scans the bench data (DTAIL_BENCH_LOG, e.g.
+// bench/data/med.log) with the patterns of bench/grep-matrix.sh; it
+// skips without the file.
+func BenchmarkScanLog(b *testing.B) {
+	path := os.Getenv("DTAIL_BENCH_LOG")
+	if path == "" {
+		b.Skip("DTAIL_BENCH_LOG not set")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(data) > 64<<20 {
+		data = data[:bytes.LastIndexByte(data[:64<<20], '\n')+1]
+	}
+	for _, p := range []string{"lifetimeConnections=12345", "status=503", "ERROR|status=503", "(?i)error",
+		"[a-z]+=[0-9]{5}[|]", `^(WARN|ERROR|INFO\|[^|]*\|[12])`, "latency_ms=999$", "status=[23]0[02]", "[a-z]{4}[0-9]{3}[05][^0-9]"} {
+		b.Run(p, func(b *testing.B) {
+			m, err := New(p, false, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				sc := m.NewScanner()
+				for from := 0; from < len(data); {
+					for end := from + 1<<20; ; {
+						if end > len(data) {
+							end = len(data)
+						}
+						blk := data[from:end]
+						blk = blk[:bytes.LastIndexByte(blk, '\n')+1]
+						for f := 0; ; {
+							_, e, ok := sc.NextMatch(blk, f)
+							if !ok {
+								break
+							}
+							f = e
+						}
+						from += len(blk)
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPairScanAgreesWithNaive: pairScan's word-at-a-time steps (32, 16
+// and 8 positions) against a byte loop, on hays from a small alphabet so
+// that candidates fall at every offset of a step.
+func TestPairScanAgreesWithNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alpha = "aAbB=5\n"
+	for iter := 0; iter < 20000; iter++ {
+		hay := make([]byte, rng.IntN(300))
+		for i := range hay {
+			hay[i] = alpha[rng.IntN(len(alpha))]
+			if rng.IntN(4) != 0 {
+				hay[i] = 'x'
+			}
+		}
+		n := 1 + rng.IntN(12)
+		o1, o2 := rng.IntN(n), rng.IntN(n)
+		b1, b2 := alpha[rng.IntN(len(alpha))], alpha[rng.IntN(len(alpha))]
+		var m1, m2 byte
+		if rng.IntN(2) == 0 && b1 >= 'a' {
+			m1 = 0x20
+		}
+		if rng.IntN(2) == 0 && b2 >= 'a' {
+			m2 = 0x20
+		}
+		from := 0
+		if len(hay) > 0 {
+			from = rng.IntN(len(hay))
+		}
+		want := -1
+		for p := from; p+n <= len(hay); p++ {
+			if hay[p+o1]|m1 == b1 && hay[p+o2]|m2 == b2 {
+				want = p
+				break
+			}
+		}
+		if got := pairScan(hay, from, n, o1, o2, b1, b2, m1, m2); got != want {
+			t.Fatalf("hay %q from %d n %d offsets %d,%d bytes %q,%q masks %x,%x: got %d want %d",
+				hay, from, n, o1, o2, b1, b2, m1, m2, got, want)
 		}
 	}
 }

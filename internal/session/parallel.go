@@ -29,50 +29,61 @@ func (p *pipe) parallelOK() bool {
 // the selected lines in file order (source.RunParallel). Matching is the
 // CPU-bound part of a grep; formatting and output stay on this goroutine.
 func (p *pipe) runParallel(sp *source.Splitter, r io.Reader, workers int) error {
-	return source.RunParallel(sp, r, workers,
-		func() func([]byte, *hits) {
-			sc := p.m.NewScanner()
-			return func(data []byte, h *hits) {
-				h.spans, h.nos = h.spans[:0], h.nos[:0]
-				var line uint64
-				from := 0
-				for {
-					start, end, ok := sc.NextMatch(data, from)
-					if !ok {
-						line += uint64(bytes.Count(data[from:], nl))
-						break
-					}
-					line += uint64(bytes.Count(data[from:start], nl)) + 1
-					h.spans = append(h.spans, start, end)
-					h.nos = append(h.nos, line)
-					from = end
-				}
-				h.lines = line
+	return source.RunParallel(sp, r, workers, p.parallelWorker, p.parallelEmit)
+}
+
+// runParallelMapped is runParallel over a mapped plain file.
+func (p *pipe) runParallelMapped(sp *source.Splitter, mp *source.Mapping, rest io.Reader, workers int) error {
+	return source.RunParallelMapped(sp, mp, rest, workers, p.parallelWorker, p.parallelEmit)
+}
+
+// parallelWorker returns one worker's function: it finds the selected
+// lines of a batch with its own Scanner.
+func (p *pipe) parallelWorker() func([]byte, *hits) {
+	sc := p.m.NewScanner()
+	return func(data []byte, h *hits) {
+		h.spans, h.nos = h.spans[:0], h.nos[:0]
+		var line uint64
+		from := 0
+		for {
+			start, end, ok := sc.NextMatch(data, from)
+			if !ok {
+				line += uint64(bytes.Count(data[from:], nl))
+				break
 			}
-		},
-		func(data []byte, end source.Ending, h *hits, work bool) error {
-			if p.yield != nil {
-				if err := p.yield(); err != nil {
-					return err
-				}
-			}
-			if !work {
-				return p.block(data, end)
-			}
-			if err := p.s.out.Err(); err != nil {
-				return err
-			}
-			base := p.lines
-			for i, no := range h.nos {
-				p.emit(data[h.spans[2*i]:h.spans[2*i+1]], base+no)
-				if p.stop {
-					p.lines = base + no
-					return source.ErrStop
-				}
-			}
-			p.lines = base + h.lines
-			return nil
-		})
+			line += uint64(bytes.Count(data[from:start], nl)) + 1
+			h.spans = append(h.spans, start, end)
+			h.nos = append(h.nos, line)
+			from = end
+		}
+		h.lines = line
+	}
+}
+
+// parallelEmit prints a batch's hits in file order (the reading
+// goroutine).
+func (p *pipe) parallelEmit(data []byte, end source.Ending, h *hits, work bool) error {
+	if p.yield != nil {
+		if err := p.yield(); err != nil {
+			return err
+		}
+	}
+	if !work {
+		return p.block(data, end)
+	}
+	if err := p.s.out.Err(); err != nil {
+		return err
+	}
+	base := p.lines
+	for i, no := range h.nos {
+		p.emit(data[h.spans[2*i]:h.spans[2*i+1]], base+no)
+		if p.stop {
+			p.lines = base + no
+			return source.ErrStop
+		}
+	}
+	p.lines = base + h.lines
+	return nil
 }
 
 // readWorkers is the number of matching goroutines per file.

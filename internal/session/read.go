@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -180,10 +181,26 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 	}
 	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
 	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
-	if n := s.readWorkers(); n > 1 && p.parallelOK() {
+	// A plain file is searched in place (mapped); not for a mapreduce
+	// sink, whose code may hold locks while it touches a line (a fault
+	// on a truncated file unwinds through it).
+	var mp *source.Mapping
+	if source.CompressionOf(path) == source.None && p.add == nil {
+		if mp = source.MapFile(f.Raw); mp != nil {
+			defer mp.Close()
+		}
+	}
+	n := s.readWorkers()
+	switch {
+	case mp != nil && n > 1 && p.parallelOK():
+		p.yield = func() error { return yieldCtx(ctx, sl) }
+		err = p.runParallelMapped(&sp, mp, &ctxReader{ctx: ctx, r: grown(f.Raw, mp)}, n)
+	case mp != nil:
+		err = sp.RunMapped(mp, &ctxReader{ctx: ctx, r: grown(f.Raw, mp)}, yielding(ctx, sl, p.block))
+	case n > 1 && p.parallelOK():
 		p.yield = func() error { return sl.yield(ctx) }
 		err = p.runParallel(&sp, &ctxReader{ctx: ctx, r: r}, n)
-	} else {
+	default:
 		err = sp.Run(&ctxReader{ctx: ctx, r: r}, yielding(ctx, sl, p.block))
 	}
 	p.finish()
@@ -220,14 +237,28 @@ func (s *Session) readStdin(ctx context.Context, req ReadRequest) {
 	s.readStream(ctx, req, in, "-", "-")
 }
 
-// yielding lets a read give its slot to a waiting user between blocks.
+// yielding lets a read give its slot to a waiting user between blocks
+// (and ends it when ctx is done: a mapped read has no Read to cancel).
 func yielding(ctx context.Context, sl *slot, h source.Handler) source.Handler {
 	return func(data []byte, end source.Ending) error {
-		if err := sl.yield(ctx); err != nil {
+		if err := yieldCtx(ctx, sl); err != nil {
 			return err
 		}
 		return h(data, end)
 	}
+}
+
+func yieldCtx(ctx context.Context, sl *slot) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return sl.yield(ctx)
+}
+
+// grown reads what was appended to f after it was mapped, so a mapped
+// read ends where a read(2) to EOF would.
+func grown(f *os.File, mp *source.Mapping) io.Reader {
+	return io.NewSectionReader(f, int64(mp.Len()), math.MaxInt64-int64(mp.Len()))
 }
 
 // ctxReader stops a long read when the command is cancelled.

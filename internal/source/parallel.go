@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime/debug"
 	"sync"
 )
 
@@ -13,12 +14,15 @@ import (
 const ParallelBatchSize = 1 << 20
 
 // batch is one unit of work: whole lines (Newline) for the workers, or a
-// Chunk/EOF piece that the consumer handles itself, in order.
+// Chunk/EOF piece that the consumer handles itself, in order. data is a
+// copy in buf, or a view of a mapped file (buf nil).
 type batch[T any] struct {
 	data []byte
+	buf  []byte
 	end  Ending
 	res  T
 	work bool
+	err  error // a worker's fault on a mapped file
 	done chan struct{}
 }
 
@@ -37,6 +41,35 @@ type batch[T any] struct {
 func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 	newWorker func() func(data []byte, res *T),
 	emit func(data []byte, end Ending, res *T, work bool) error) error {
+	return runParallel(workers, false, newWorker, emit, func(view, cp Handler) error {
+		return s.Run(r, cp)
+	})
+}
+
+// RunParallelMapped is RunParallel over a mapped file (see RunMapped):
+// the batches are views of the mapping, not copies. Workers and emit run
+// with memory faults turned into ErrTruncated.
+func RunParallelMapped[T any](s *Splitter, m *Mapping, rest io.Reader, workers int,
+	newWorker func() func(data []byte, res *T),
+	emit func(data []byte, end Ending, res *T, work bool) error) error {
+	if workers < 1 {
+		workers = 1
+	}
+	lag := (2*workers + 2) * ParallelBatchSize
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return runParallel(workers, true, newWorker, emit, func(view, cp Handler) error {
+		return faultSafe(func() error { return s.runMapped(m, rest, view, cp, lag) })
+	})
+}
+
+// runParallel is the engine of both: produce calls view with data that
+// stays valid until the read ends (a mapping) and cp with data that must
+// be copied (a reused read buffer). With mapped, workers and emit guard
+// against faults.
+func runParallel[T any](workers int, mapped bool,
+	newWorker func() func(data []byte, res *T),
+	emit func(data []byte, end Ending, res *T, work bool) error,
+	produce func(view, cp Handler) error) error {
 	if workers < 1 {
 		workers = 1
 	}
@@ -54,8 +87,15 @@ func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 		work := newWorker()
 		go func() {
 			defer wg.Done()
+			if mapped {
+				defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			}
 			for b := range todo {
-				work(b.data, &b.res)
+				if mapped {
+					b.err = faultSafe(func() error { work(b.data, &b.res); return nil })
+				} else {
+					work(b.data, &b.res)
+				}
 				close(b.done)
 			}
 		}()
@@ -88,7 +128,7 @@ func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 		get := func() (*batch[T], error) {
 			select {
 			case buf := <-free:
-				return &batch[T]{data: buf[:0], done: make(chan struct{})}, nil
+				return &batch[T]{buf: buf[:0], done: make(chan struct{})}, nil
 			case <-stop:
 				return nil, ErrStop
 			}
@@ -99,9 +139,23 @@ func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 			}
 			b := cur
 			cur = nil
+			b.data = b.buf
 			return send(b)
 		}
-		readErr = s.Run(r, func(data []byte, end Ending) error {
+		// A view is one batch as it is: the mapped blocks are already
+		// about ParallelBatchSize.
+		view := func(data []byte, end Ending) error {
+			if err := flush(); err != nil {
+				return err
+			}
+			b, err := get()
+			if err != nil {
+				return err
+			}
+			b.data, b.end, b.work = data, end, end == Newline
+			return send(b)
+		}
+		cp := func(data []byte, end Ending) error {
 			if end != Newline {
 				if err := flush(); err != nil {
 					return err
@@ -110,8 +164,8 @@ func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 				if err != nil {
 					return err
 				}
-				b.data = append(b.data, data...)
-				b.end = end
+				b.buf = append(b.buf, data...)
+				b.data, b.end = b.buf, end
 				return send(b)
 			}
 			for len(data) > 0 {
@@ -125,7 +179,7 @@ func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 				}
 				// Fill the batch with whole lines up to its size.
 				n := len(data)
-				if room := ParallelBatchSize - len(cur.data); n > room && len(cur.data) > 0 {
+				if room := ParallelBatchSize - len(cur.buf); n > room && len(cur.buf) > 0 {
 					n = bytes.LastIndexByte(data[:room], '\n') + 1
 					if n == 0 {
 						if err := flush(); err != nil {
@@ -134,32 +188,43 @@ func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 						continue
 					}
 				}
-				cur.data = append(cur.data, data[:n]...)
+				cur.buf = append(cur.buf, data[:n]...)
 				data = data[n:]
-				if len(cur.data) >= ParallelBatchSize {
+				if len(cur.buf) >= ParallelBatchSize {
 					if err := flush(); err != nil {
 						return err
 					}
 				}
 			}
 			return nil
-		})
+		}
+		readErr = produce(view, cp)
 		if err := flush(); err != nil && readErr == nil {
 			readErr = err
 		}
 	}()
 
+	callEmit := func(b *batch[T]) (err error) {
+		if mapped {
+			defer guardFault(&err)
+		}
+		return emit(b.data, b.end, &b.res, b.work)
+	}
 	var emitErr error
 	for b := range order {
 		<-b.done
 		if emitErr == nil {
-			if err := emit(b.data, b.end, &b.res, b.work); err != nil {
-				emitErr = err
+			if b.err != nil {
+				emitErr = b.err
+			} else {
+				emitErr = callEmit(b)
+			}
+			if emitErr != nil {
 				close(stop)
 			}
 		}
 		if emitErr == nil {
-			free <- b.data
+			free <- b.buf
 		}
 	}
 	<-readDone
