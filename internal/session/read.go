@@ -396,6 +396,8 @@ type pipe struct {
 	// yield lets a parallel read give its slot to a waiting user between
 	// blocks (sequential reads wrap their handler instead).
 	yield func() error
+	// seps, if set, puts grep's `--` between context groups.
+	seps *fileSeps
 }
 
 func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
@@ -437,6 +439,9 @@ func (s *Session) newPipe(req ReadRequest, id, path string) *pipe {
 		}
 	}
 	p.counting = req.Count || req.FilesWithMatches
+	if s.wantsGroupSeps(req) {
+		p.seps = &fileSeps{session: &s.groups}
+	}
 	switch {
 	case req.sink != nil:
 		p.add, p.sinkDone = req.sink(path, id)
@@ -469,6 +474,9 @@ func (p *pipe) emit(line []byte, no uint64) {
 			// Context lines carry their own offsets.
 			p.fmt.offset = p.win.EmitOffset()
 		}
+	}
+	if p.seps != nil && p.seps.separates(no) {
+		p.batch = p.fmt.appendLine(p.batch, groupSeparator, 0)
 	}
 	if p.ending == source.EOF && p.fmt.rawEOF && (len(line) == 0 || line[len(line)-1] != '\n') {
 		p.batch = append(p.batch, line...)

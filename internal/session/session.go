@@ -128,6 +128,8 @@ type Session struct {
 	out   *Output
 	stats stats
 	diag  sync.Mutex
+	// groups: `--` between context groups of plain output (separator.go).
+	groups groupSeps
 
 	mu         sync.Mutex
 	optionsSet bool

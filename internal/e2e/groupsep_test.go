@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sepLog has ERROR lines at multiples of 10 and 17 (1-based) and a run at
+// 150-154, so context groups are apart, adjacent or overlapping depending
+// on N, and inverted matches have gaps too.
+func sepLog() []byte {
+	var b bytes.Buffer
+	for i := 1; i <= 200; i++ {
+		if i%10 == 0 || i%17 == 0 || (i >= 150 && i <= 154) {
+			fmt.Fprintf(&b, "%d ERROR something failed\n", i)
+		} else {
+			fmt.Fprintf(&b, "%d INFO all good\n", i)
+		}
+	}
+	return b.Bytes()
+}
+
+// TestGroupSeparatorsMatchGrep: dgrep --plain with context prints exactly
+// what GNU grep prints, `--` lines between non-adjacent groups included
+// (overlapping and touching groups, -max, -invert, several files, stdin).
+func TestGroupSeparatorsMatchGrep(t *testing.T) {
+	if _, err := exec.LookPath("grep"); err != nil {
+		t.Skip("grep not in PATH")
+	}
+	dir := newWorkDir(t)
+	data := sepLog()
+	f := writeOwned(t, filepath.Join(dir, "sep.log"), data, 0o644)
+	g := writeOwned(t, filepath.Join(dir, "sep2.log"), data[:len(data)/3], 0o644)
+	cases := []struct {
+		ours, grep []string
+		files      []string
+		stdin      bool
+	}{
+		{[]string{"-C", "1"}, []string{"-C1"}, []string{f}, false},
+		{[]string{"-C", "2"}, []string{"-C2"}, []string{f}, false},
+		{[]string{"-C", "3"}, []string{"-C3"}, []string{f}, false},
+		{[]string{"--before", "2"}, []string{"-B2"}, []string{f}, false},
+		{[]string{"--after", "1"}, []string{"-A1"}, []string{f}, false},
+		{[]string{"--before", "1", "--after", "4"}, []string{"-B1", "-A4"}, []string{f}, false},
+		{[]string{"-C", "1", "--invert"}, []string{"-C1", "-v"}, []string{f}, false},
+		// -max where DTail 4.x and grep agree: the after-context of the
+		// last match holds no further match (4.x stops there, grep prints
+		// it as context; DECISIONS.md).
+		{[]string{"-C", "1", "--max", "4"}, []string{"-C1", "-m4"}, []string{f}, false},
+		{[]string{"--after", "2", "--max", "6"}, []string{"-A2", "-m6"}, []string{f}, false},
+		{[]string{"--before", "3", "--max", "5"}, []string{"-B3", "-m5"}, []string{f}, false},
+		{[]string{"-C", "1"}, []string{"-h", "-C1"}, []string{f, g, f}, false},
+		{[]string{"-C", "2"}, []string{"-C2"}, nil, true},
+	}
+	for _, c := range cases {
+		name := strings.Join(c.grep, " ")
+		if len(c.files) > 1 {
+			name += " 3 files"
+		}
+		if c.stdin {
+			name += " stdin"
+		}
+		t.Run(name, func(t *testing.T) {
+			gargs := append(append([]string{}, c.grep...), "-e", "ERROR")
+			if c.stdin {
+				gargs = append(gargs, f)
+			} else {
+				gargs = append(gargs, c.files...)
+			}
+			want, err := exec.Command("grep", gargs...).Output()
+			if err != nil {
+				t.Fatalf("grep %q: %v", gargs, err)
+			}
+			if !bytes.Contains(want, []byte("--\n")) {
+				t.Fatalf("case without separators proves nothing: grep %q", gargs)
+			}
+			args := append(append([]string{"--plain"}, c.ours...), "ERROR")
+			args = append(args, c.files...)
+			r := serverless(dir, "dgrep", args...)
+			if c.stdin {
+				r.stdin = bytes.NewReader(data)
+			}
+			res := r.exec(t)
+			if res.code != 0 {
+				t.Fatalf("dgrep %q: %v", args, res)
+			}
+			expectBytes(t, fmt.Sprintf("dgrep %q vs grep %q", args, gargs), res.stdout, want)
+		})
+	}
+}
+
+// TestGroupSeparatorsOnlyInPlain: the REMOTE view (coloured or not) keeps
+// DTail 4.x's output without separators; its line numbers show the gaps.
+func TestGroupSeparatorsOnlyInPlain(t *testing.T) {
+	dir := newWorkDir(t)
+	f := writeOwned(t, filepath.Join(dir, "sep.log"), sepLog(), 0o644)
+	res := serverless(dir, "dgrep", "--noColor", "-C", "1", "ERROR", f).exec(t)
+	if res.code != 0 || bytes.Contains(res.stdout, []byte("\n--\n")) || !bytes.HasPrefix(res.stdout, []byte("REMOTE|testhost|100|9|sep.log|9 INFO")) {
+		t.Errorf("REMOTE view: %v", res)
+	}
+}
