@@ -210,7 +210,7 @@ __dtail_servers() {
   hosts=( ${(f)"$(__dtail_hostlist)"} )
   [[ $1 == hosts ]] && hosts=( ${${hosts:#@*}:#*\[*} )
   compset -P '*,'
-  _describe -t hosts 'host or @group' hosts
+  compadd -a hosts
   [[ $1 == files ]] && _files
 }
 `

@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dtail-go/dtail/internal/cli"
 	"github.com/dtail-go/dtail/internal/keycache"
@@ -461,6 +464,85 @@ func TestRoffEscapes(t *testing.T) {
 	} {
 		if got := roff(in); got != want {
 			t.Errorf("roff(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestZshCompletionInTmux types into an interactive zsh (compinit with
+// the generated function on fpath) inside tmux and reads the screen:
+// zsh's completion widgets run only in a line editor.
+func TestZshCompletionInTmux(t *testing.T) {
+	zsh, err1 := exec.LookPath("zsh")
+	tmux, err2 := exec.LookPath("tmux")
+	if err1 != nil || err2 != nil {
+		t.Skip("zsh or tmux not installed; TestZshHostList and TestShellSyntax still ran")
+	}
+	home := completionHome(t)
+	fn := t.TempDir()
+	if err := os.WriteFile(filepath.Join(fn, "_dgrep"), []byte(render(t, func(b *bytes.Buffer) error { return WriteZsh(b, command(t, cli.DGrep)) })), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm"}
+	tm := func(args ...string) string {
+		cmd := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...)
+		cmd.Env, cmd.Dir = env, home
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %q: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	tm("new-session", "-d", "-s", "c", "-x", "200", "-y", "50", zsh+" -f")
+	pid, err := strconv.Atoi(strings.TrimSpace(tm("display-message", "-p", "#{pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGTERM) })
+	// screen polls the pane until cond holds (20 s at most).
+	screen := func(cond func(string) bool) (string, bool) {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			s := tm("capture-pane", "-p", "-t", "c")
+			if cond(s) || time.Now().After(deadline) {
+				return s, cond(s)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	has := func(want ...string) func(string) bool {
+		return func(s string) bool {
+			for _, w := range want {
+				if !strings.Contains(s, w) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	tm("send-keys", "-t", "c", "PS1='%% '; fpath=("+fn+" $fpath); autoload -Uz compinit; compinit -u -D; clear; echo READY", "Enter")
+	if s, ok := screen(has("READY\n%")); !ok {
+		t.Fatalf("zsh did not start: %q", s)
+	}
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"dgrep --output ", []string{"ndjson", "text"}},
+		{"dgrep -output ", []string{"ndjson", "text"}},
+		{"dgrep --rec", []string{"dgrep --receipt="}},
+		{"dgrep --servers @", []string{"@db", "@web"}},
+		{"dgrep --exclude db1.dc2,127", []string{"dgrep --exclude db1.dc2,127.0.0.1:2223"}},
+	} {
+		// C-u, not C-c: keys are read in order, a signal is not.
+		tm("send-keys", "-t", "c", "C-u")
+		tm("send-keys", "-t", "c", "clear", "Enter")
+		if s, ok := screen(func(s string) bool { return strings.TrimRight(s, "\n") == "%" }); !ok {
+			t.Fatalf("no clean prompt: %q", s)
+		}
+		tm("send-keys", "-t", "c", tc.line, "Tab")
+		if s, ok := screen(has(tc.want...)); !ok {
+			t.Errorf("zsh: %q<TAB>: screen lacks %q:\n%s", tc.line, tc.want, s)
 		}
 	}
 }
