@@ -7,7 +7,7 @@ package e2e
 //
 //	grep-style invocations      TestUXGrepShape
 //	the flags people type first TestUXFirstFlags
-//	streaming stdin             TestUXStreamingStdin
+//	streaming stdin             TestUXStreamingStdin; FIFOs, <(…), /dev/null: TestStreamFiles (stream_test.go)
 //	host-key trust              TestUXTrustOnTerminal, TestTrustWithoutTerminal (trust_test.go)
 //	~/.ssh/config               TestUXSSHConfig
 //	terminal hygiene            TestUXTerminal
@@ -181,6 +181,8 @@ func TestUXFirstFlags(t *testing.T) {
 		{"-F", "a.b(c)+[x]"},
 		{"-F", "-e", "a.b(c)", "-e", "sda3"},
 		{"-e", "RARE", "-e", "^WARN"},
+		{"-C", "1", "RARE"}, // with grep's -- between groups
+		{"-C", "2", "-e", "RARE", "-e", "ERROR disk full on sda0"},
 	} {
 		res := serverless(dir, "dgrep", append(append([]string{"--plain"}, args...), "app.log")...).exec(t)
 		expectRun(t, "dgrep "+strings.Join(args, " ")+" app.log", res, 0, grepOracle(t, dir, append(args, "app.log")...), nil)
@@ -198,6 +200,39 @@ func TestUXFirstFlags(t *testing.T) {
 	res := serverless(dir, "dgrep", "-h").exec(t)
 	if res.code != 0 || len(res.stderr) != 0 || !bytes.Contains(res.stdout, []byte("-ignore-case")) {
 		t.Errorf("dgrep -h: want the usage on stdout, exit 0; got %v", res)
+	}
+}
+
+// TestUXStreamingStdin: the third bullet, literally: `tail -f app.log |
+// dgrep --plain --grep .` prints tail's lines, then every line appended
+// to the file while tail keeps the pipe open (it printed nothing for 8 s).
+func TestUXStreamingStdin(t *testing.T) {
+	dir := newWorkDir(t)
+	var data bytes.Buffer
+	for i := 1; i <= 50; i++ {
+		fmt.Fprintf(&data, "INFO line %d\n", i)
+	}
+	app := writeOwned(t, filepath.Join(dir, "app.log"), data.Bytes(), 0o644)
+	r := serverless(dir, "dgrep", "--plain", "--grep", ".")
+	cmd := exec.Command("bash", "-c", "tail -f app.log | "+shellQuote(r.bin)+" "+strings.Join(r.args, " "))
+	cmd.Dir, cmd.Env = dir, r.env
+	p := startBG(t, cmd, filepath.Join(dir, "out"))
+	// bash, tail and dgrep share the process group procAttr gave bash.
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	want := strings.Join(lines(data.Bytes())[40:], "\n") + "\n"
+	if !p.waitOutput(streamWait, func(b []byte) bool { return string(b) == want }) {
+		t.Fatalf("tail's 10 lines not printed within %v: stdout %q stderr %q", streamWait, p.output(), p.errOutput())
+	}
+	for i := 0; i < 3; i++ {
+		line := fmt.Sprintf("ERROR appended %d\n", i)
+		appendFile(t, app, []byte(line))
+		want += line
+		if !p.waitOutput(streamWait, func(b []byte) bool { return string(b) == want }) {
+			t.Fatalf("appended line %d not printed within %v: stdout %q stderr %q", i, streamWait, p.output(), p.errOutput())
+		}
+	}
+	if len(p.errOutput()) != 0 {
+		t.Errorf("stderr: %q", p.errOutput())
 	}
 }
 

@@ -50,7 +50,7 @@ var examples = map[string][]Example{
 	cli.DGrep: {
 		{Text: "Lines of a local file that contain ERROR, as grep(1) prints them (no servers: serverless):",
 			Args: []string{"ERROR", "app.log"}},
-		{Text: "Ignore case, whole words only, two lines of context around each match:",
+		{Text: "Ignore case, whole words only, two lines of context around each match (-- between groups, as grep prints):",
 			Args: []string{"-i", "-w", "-C", "2", "timeout", "app.log"}},
 		{Text: "Two fixed strings (either matches) in a compressed file read from stdin:",
 			Before: "zcat app.log.1.gz |", Args: []string{"-F", "-e", "a.b(c)", "-e", "[x]"}},
