@@ -676,10 +676,18 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			}
 			rn.hiddenExtra(st, msg)
 			if protocol.IsCloseConnection(msg) {
+				if !st.escaped && rn.o.Mode == ModeTail {
+					// A DTail 4.x tail never ends on its own (spec
+					// 3.9): this close is the middle of a log line
+					// holding the delimiter byte. No ack: it would end
+					// the server's session and lose every later line.
+					rn.altered.Add(1)
+					continue
+				}
 				if _, err := io.WriteString(conn, protocol.AckCloseConnectionFrame); err != nil {
 					rn.log.Debug(st.name, "unable to acknowledge the close", err.Error())
 				}
-				if st.escaped || rn.o.Mode == ModeTail {
+				if st.escaped {
 					// Our server's close cannot be forged: done.
 					st.completed = true
 					rn.finished.Add(1)

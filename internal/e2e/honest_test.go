@@ -47,7 +47,7 @@ func newDefaultUser(t *testing.T) defaultUser {
 // the user (and --trustAllHosts: no one answers a prompt in a test).
 func (u defaultUser) client(bin string, srv *server, args ...string) run {
 	a := append([]string{"--cfg", "none", "--trustAllHosts", "--noColor", "--servers", srv.addr, "--user", acct.name}, args...)
-	return run{bin: filepath.Join(binDir, bin), args: a, dir: filepath.Dir(u.home), env: baseEnv(u.home), timeout: 30 * time.Second}
+	return run{bin: clientBin(bin), args: a, dir: filepath.Dir(u.home), env: baseEnv(u.home), timeout: 30 * time.Second}
 }
 
 func honestKinds(t *testing.T) []serverKind {
