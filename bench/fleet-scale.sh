@@ -5,6 +5,8 @@
 #   NS_LIST="200 2000 10000" bench/fleet-scale.sh
 #   BASE=/tmp/old-bin bench/fleet-scale.sh    # also run these binaries, same run
 #   BIN=/dir K=4 PROFILE=1                    # existing binaries; dservers; pprof
+#                                             # (client and dserver 0 CPU profiles,
+#                                             # kept with KEEP=1)
 #   CLIENT_ARGS="--cpc 40"                    # extra dcat arguments
 #
 # Setup: a network namespace created here (only `lo`, up), K dservers bound
@@ -17,7 +19,8 @@
 # Printed for each N (and each binary set): first contact (--trustAllHosts,
 # empty known_hosts) and the next run (every host known, no flag): wall time,
 # connections/s, client peak RSS (total and per host), lines received of
-# lines expected, hosts failed. Ratios after/before when BASE is set.
+# lines expected, hosts failed, client CPU and the K dservers' CPU (they share
+# the machine with the client). Ratios after/before when BASE is set.
 # Everything is stopped by PID and the namespace deleted at the end.
 # Exit status: 1 if a run lost lines or hosts, else 0.
 set -uo pipefail
@@ -87,8 +90,10 @@ start_servers() {
 		cp "$KEY.pub" "$d/cache/$SRV_USER.authorized_keys"
 		chmod 600 "$d/cache/ssh_host_key"
 		chown -R "$SRV_USER:" "$d"
+		local pp=()
+		[ -n "${PROFILE:-}" ] && [ "$k" = 0 ] && pp=(--pprof 127.0.0.1:6060)
 		(cd "$d" && exec "${IN_NS[@]}" "${AS_SRV[@]}" "$bin/dserver" --cfg "$OUT/dtail.json" --logger stdout \
-			--logLevel error --bindAddress 0.0.0.0 --port "$port" >"$d/dserver.log" 2>&1) &
+			--logLevel error --bindAddress 0.0.0.0 --port "$port" "${pp[@]}" >"$d/dserver.log" 2>&1) &
 		SRV_PIDS+=($!)
 		PIDS+=($!)
 	done
@@ -112,16 +117,39 @@ hosts() {
 		printf "127.%d.%d.%d:%d\n", int(j / 64516) + 1, int(j / 254) % 254 + 1, j % 254 + 1, 2222 + i % k } }'
 }
 
+# srv_ticks: CPU clock ticks (user + system) of the running dservers.
+srv_ticks() {
+	local p sum=0 f
+	for p in "${SRV_PIDS[@]}"; do
+		f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		f=${f##*) }
+		read -r -a f <<<"$f"
+		sum=$((sum + f[11] + f[12]))
+	done
+	echo "$sum"
+}
+HZ=$(getconf CLK_TCK)
+
 # run LABEL BIN SERVERFILE N [ARGS...]: one dcat inside the namespace.
-declare -A WALL RSS LINES OK CPU
+declare -A WALL RSS LINES OK CPU SCPU
 run() {
 	local label=$1 bin=$2 file=$3 n=$4
 	shift 4
-	local t0 t1 out=$OUT/run.out err=$OUT/run.err
+	local t0 t1 out=$OUT/run.out err=$OUT/run.err s0 ppid=
+	s0=$(srv_ticks)
+	if [ -n "${PROFILE:-}" ] && [ -n "${PROF_SECONDS:-}" ]; then
+		# dserver 0's CPU profile; a window longer than the run only adds
+		# idle time, which a CPU profile does not sample.
+		"${IN_NS[@]}" curl -s -o "$OUT/prof-$label-dserver0.prof" \
+			"http://127.0.0.1:6060/debug/pprof/profile?seconds=$PROF_SECONDS" &
+		ppid=$!
+	fi
 	t0=$(date +%s.%N)
 	HOME=$OUT/home /usr/bin/time -o "$OUT/time" -f '%M %U %S' "${IN_NS[@]}" "$bin/dcat" --cfg none --servers "$file" \
 		--user "$SRV_USER" --auth-key-path "$KEY" --plain --receipt json --files "$DATA/$F" "$@" >"$out" 2>"$err" </dev/null
 	t1=$(date +%s.%N)
+	SCPU[$label]=$(awk -v a="$s0" -v b="$(srv_ticks)" -v hz="$HZ" 'BEGIN{printf "%.1f", (b - a) / hz}')
+	[ -n "$ppid" ] && wait "$ppid"
 	WALL[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')
 	read -r RSS[$label] u s < <(tail -n 1 "$OUT/time")
 	CPU[$label]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.1f", u + s}')
@@ -133,7 +161,7 @@ run() {
 
 FAILED=0
 echo "# fleet-scale.sh K=$K N='$NS_LIST' $(date -u +%FT%TZ) nproc=$(nproc) load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-7s %6s  %-13s %9s %9s %10s %12s %14s %6s %9s\n' set hosts run wall_s conn/s rss_MB rss_KB/host lines_rcvd/exp failed client_cpu_s
+printf '%-7s %6s  %-13s %9s %9s %10s %12s %14s %6s %9s %9s\n' set hosts run wall_s conn/s rss_MB rss_KB/host lines_rcvd/exp failed client_cpu_s srv_cpu_s
 for n in $NS_LIST; do
 	hosts "$n" >"$OUT/servers.$n"
 	for s in "${SETS[@]}"; do
@@ -147,17 +175,19 @@ for n in $NS_LIST; do
 			if [ $phase = first ]; then
 				run "$l" "$bin" "$OUT/servers.$n" "$n" --trustAllHosts "${extra[@]}"
 			else
-				run "$l" "$bin" "$OUT/servers.$n" "$n" "${extra[@]}"
+				# The server profile covers the known-hosts run.
+				PROF_SECONDS=$(awk -v w="${WALL[$name.$n.first]}" 'BEGIN{printf "%d", w + 3}') \
+					run "$l" "$bin" "$OUT/servers.$n" "$n" "${extra[@]}"
 			fi
 			exp=$((10 * n))
 			fail=$((n - OK[$l]))
 			[ "${LINES[$l]}" = "$exp" ] && [ "$fail" = 0 ] || FAILED=1
-			printf '%-7s %6d  %-13s %9s %9s %10s %12s %14s %6d %9s\n' "$name" "$n" \
+			printf '%-7s %6d  %-13s %9s %9s %10s %12s %14s %6d %9s %9s\n' "$name" "$n" \
 				"$([ $phase = first ] && echo first-contact || echo known-hosts)" "${WALL[$l]}" \
 				"$(awk -v n="$n" -v w="${WALL[$l]}" 'BEGIN{printf "%.0f", n / w}')" \
 				"$(awk -v r="${RSS[$l]}" 'BEGIN{printf "%.1f", r / 1024}')" \
 				"$(awk -v r="${RSS[$l]}" -v n="$n" 'BEGIN{printf "%.1f", r / n}')" \
-				"${LINES[$l]}/$exp" "$fail" "${CPU[$l]}"
+				"${LINES[$l]}/$exp" "$fail" "${CPU[$l]}" "${SCPU[$l]}"
 		done
 		stop_servers
 	done

@@ -275,6 +275,9 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 		caps = append(caps, protocol.CapJournalV1)
 	}
 	s := &server{}
+	// Sessions of one user arriving together (a fleet-wide run, many
+	// clients of one server) share one account lookup (DECISIONS).
+	ids := permission.NewIdentities(identityTTL)
 	schedJobs, contJobs := remoteLoginJobs(cfg.Server.Schedule), remoteLoginJobs(cfg.Server.Continuous)
 	authJobs := func(js []config.Job) []sshserver.Job {
 		var out []sshserver.Job
@@ -342,7 +345,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 					return
 				}
 			} else {
-				fa = opener(cfg, log, sess)
+				fa = opener(cfg, log, sess, ids)
 			}
 			open, glob, readDir := fa.Open, fa.Glob, fa.ReadDir
 			ss := session.New(session.Config{
@@ -489,9 +492,13 @@ func journalRules(cfg config.Config, sess *sshserver.Session) func(string) error
 // even when dserver itself could read more (CAP_DAC_READ_SEARCH).
 type fileAccess = jobs.Access
 
+// identityTTL is how long a session's OS account (uid, groups) is
+// remembered for the next sessions of that user.
+const identityTTL = 2 * time.Second
+
 // opener is the file access of a normal session: its SSH user's.
-func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session) fileAccess {
-	return checkedAccess(cfg, log, sess.Prefix(), sess.User, false)
+func opener(cfg config.Config, log *logger.Logger, sess *sshserver.Session, ids *permission.Identities) fileAccess {
+	return checkedAccess(cfg, log, sess.Prefix(), sess.User, false, ids.Lookup)
 }
 
 // jobAccess is the file access of a job's reads (in-process or a remote
@@ -507,12 +514,12 @@ func jobAccess(cfg config.Config, log *logger.Logger, prefix string, j config.Jo
 		}
 		name = u.Username
 	}
-	return checkedAccess(cfg, log, prefix, name, j.ReadAnyFile), nil
+	return checkedAccess(cfg, log, prefix, name, j.ReadAnyFile, permission.LookupUser), nil
 }
 
 // checkedAccess reads as OS user name under name's Permissions rules; skip
 // bypasses the user checks (never for a normal session).
-func checkedAccess(cfg config.Config, log *logger.Logger, prefix, name string, skip bool) fileAccess {
+func checkedAccess(cfg config.Config, log *logger.Logger, prefix, name string, skip bool, lookup func(string) (*permission.Identity, error)) fileAccess {
 	rules, rerr := permission.CompileRules(permission.RulesFor(name, cfg.Server.Permissions.Default, cfg.Server.Permissions.Users))
 	if rerr != nil && !errors.Is(rerr, permission.ErrNoRules) {
 		log.Error(prefix, "Invalid permission rule", rerr)
@@ -524,7 +531,7 @@ func checkedAccess(cfg config.Config, log *logger.Logger, prefix, name string, s
 	var id *permission.Identity
 	var idErr error
 	if !skip {
-		id, idErr = permission.LookupUser(name)
+		id, idErr = lookup(name)
 	}
 	checker := permission.NewChecker(id, rules, opts...)
 	open := func(path string) (*os.File, error) {

@@ -6,6 +6,8 @@ import (
 	"os/user"
 	"slices"
 	"strconv"
+	"sync"
+	"time"
 )
 
 // Identity is the OS account a decision is made for. Groups holds the
@@ -69,4 +71,90 @@ func (id *Identity) InGroup(gid uint32) bool {
 
 func (id *Identity) String() string {
 	return fmt.Sprintf("%s (uid %d)", id.Name, id.UID)
+}
+
+// Identities remembers LookupUser answers for a short time. Every session
+// looks its user up (getpwnam and getgrouplist, which read /etc/group or
+// ask NSS): when a fleet-wide run or many clients reach one dserver at
+// once, that was a tenth of the server's CPU per session. A change of an
+// account or of its groups reaches new sessions after at most the TTL;
+// running sessions keep the identity they started with in any case.
+// Failed lookups are not remembered, so a new account works at once.
+type Identities struct {
+	ttl    time.Duration
+	lookup func(string) (*Identity, error)
+	now    func() time.Time
+
+	mu sync.Mutex
+	m  map[string]*identityEntry
+}
+
+type identityEntry struct {
+	done chan struct{} // closed once id and err are set
+	id   *Identity
+	err  error
+	at   time.Time // when the lookup started
+}
+
+// maxIdentities bounds the cache; expired entries are swept beyond it.
+const maxIdentities = 1024
+
+// NewIdentities caches LookupUser for ttl (0: no caching).
+func NewIdentities(ttl time.Duration) *Identities {
+	return newIdentities(ttl, LookupUser, time.Now)
+}
+
+func newIdentities(ttl time.Duration, lookup func(string) (*Identity, error), now func() time.Time) *Identities {
+	return &Identities{ttl: ttl, lookup: lookup, now: now, m: map[string]*identityEntry{}}
+}
+
+// Lookup is LookupUser, answered from the cache while the answer is
+// younger than the TTL. Concurrent lookups of one name share one call.
+func (c *Identities) Lookup(name string) (*Identity, error) {
+	if c.ttl <= 0 {
+		return c.lookup(name)
+	}
+	now := c.now()
+	c.mu.Lock()
+	if e := c.m[name]; e != nil {
+		select {
+		case <-e.done:
+			if e.err == nil && now.Sub(e.at) < c.ttl {
+				c.mu.Unlock()
+				return e.id, nil
+			}
+		default:
+			// A lookup of this name is under way: its answer is as
+			// fresh as a new one would be.
+			c.mu.Unlock()
+			<-e.done
+			return e.id, e.err
+		}
+	}
+	if len(c.m) >= maxIdentities {
+		for k, e := range c.m {
+			select {
+			case <-e.done:
+				if e.err != nil || now.Sub(e.at) >= c.ttl {
+					delete(c.m, k)
+				}
+			default:
+			}
+		}
+	}
+	e := &identityEntry{done: make(chan struct{}), at: now}
+	if len(c.m) < maxIdentities {
+		c.m[name] = e
+	}
+	c.mu.Unlock()
+	e.id, e.err = c.lookup(name)
+	close(e.done)
+	if e.err != nil {
+		c.mu.Lock()
+		if c.m[name] == e {
+			delete(c.m, name)
+		}
+		c.mu.Unlock()
+	}
+	return e.id, e.err
 }

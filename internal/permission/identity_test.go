@@ -1,0 +1,141 @@
+package permission
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeClock is a settable time source.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestIdentitiesCacheWithinTTL(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	var calls atomic.Int32
+	groups := []uint32{10}
+	lookup := func(name string) (*Identity, error) {
+		calls.Add(1)
+		return &Identity{Name: name, UID: 1000, GID: 1000, Groups: groups}, nil
+	}
+	c := newIdentities(2*time.Second, lookup, clock.now)
+	for range 5 {
+		id, err := c.Lookup("alice")
+		if err != nil || id.Name != "alice" || !id.InGroup(10) {
+			t.Fatalf("Lookup = %v, %v", id, err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d lookups within the TTL, want 1", n)
+	}
+	if _, err := c.Lookup("bob"); err != nil || calls.Load() != 2 {
+		t.Fatalf("another user: err %v, %d lookups, want 2", err, calls.Load())
+	}
+	// A change of the account's groups is seen once the TTL has passed.
+	groups = []uint32{20}
+	clock.add(2 * time.Second)
+	id, err := c.Lookup("alice")
+	if err != nil || id.InGroup(10) || !id.InGroup(20) {
+		t.Fatalf("after the TTL: %+v, %v; want the new groups", id, err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("%d lookups, want 3", n)
+	}
+}
+
+func TestIdentitiesErrorsNotCached(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	exists := false
+	var calls int
+	lookup := func(name string) (*Identity, error) {
+		calls++
+		if !exists {
+			return nil, errors.New("no such user")
+		}
+		return &Identity{Name: name}, nil
+	}
+	c := newIdentities(time.Minute, lookup, clock.now)
+	if _, err := c.Lookup("carol"); err == nil {
+		t.Fatal("unknown user found")
+	}
+	// The account is created: the next session finds it at once.
+	exists = true
+	if id, err := c.Lookup("carol"); err != nil || id.Name != "carol" {
+		t.Fatalf("after useradd: %v, %v", id, err)
+	}
+	if calls != 2 {
+		t.Fatalf("%d lookups, want 2", calls)
+	}
+}
+
+func TestIdentitiesConcurrentShareOneLookup(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	lookup := func(name string) (*Identity, error) {
+		calls.Add(1)
+		<-release
+		return &Identity{Name: name, UID: 7}, nil
+	}
+	c := newIdentities(time.Minute, lookup, time.Now)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if id, err := c.Lookup("dave"); err != nil || id.UID != 7 {
+				t.Errorf("Lookup = %v, %v", id, err)
+			}
+		})
+	}
+	// Let the goroutines pile up behind the first lookup.
+	deadline := time.Now().Add(10 * time.Second)
+	for calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d lookups for 50 concurrent sessions, want 1", n)
+	}
+}
+
+func TestIdentitiesBounded(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	lookup := func(name string) (*Identity, error) { return &Identity{Name: name}, nil }
+	c := newIdentities(time.Second, lookup, clock.now)
+	for i := range 3 * maxIdentities {
+		if i%maxIdentities == 0 {
+			clock.add(time.Second) // the earlier entries expire
+		}
+		if _, err := c.Lookup(string(rune('a'+i%26)) + time.Duration(i).String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mu.Lock()
+	n := len(c.m)
+	c.mu.Unlock()
+	if n > maxIdentities {
+		t.Fatalf("%d cached identities, want at most %d", n, maxIdentities)
+	}
+}
+
+func TestIdentitiesRealUser(t *testing.T) {
+	c := NewIdentities(time.Second)
+	want, err := LookupUser("root")
+	if err != nil {
+		t.Skip("no root account:", err)
+	}
+	got, err := c.Lookup("root")
+	if err != nil || got.UID != want.UID || got.GID != want.GID {
+		t.Fatalf("Lookup(root) = %+v, %v; want %+v", got, err, want)
+	}
+}
