@@ -48,6 +48,7 @@ type ClientFlags struct {
 	PProf            string
 	Quiet            bool
 	Servers          string
+	SSHConfig        string
 	TrustAllHosts    bool
 	ConnectRetry     time.Duration
 	User             string
@@ -131,6 +132,7 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	fs.StringVar(&f.PProf, "pprof", "", "Start a pprof HTTP server on this address")
 	fs.BoolVar(&f.Quiet, "quiet", false, "Quiet output: no periodic connection stats")
 	fs.StringVar(&f.Servers, "servers", "", "Servers: comma list, file name, /regex/ filter, or serverless")
+	fs.StringVar(&f.SSHConfig, "ssh-config", "", "OpenSSH client config applied to server names (HostName, Port, User, IdentityFile, ProxyJump); 'none' reads none (default ~/.ssh/config, then /etc/ssh/ssh_config)")
 	fs.BoolVar(&f.TrustAllHosts, "trustAllHosts", false, "Trust unknown host keys without asking")
 	fs.DurationVar(&f.ConnectRetry, "connect-retry", 30*time.Second, "How long to retry servers that are busy (handshake timeout, connection dropped) or restarting (refused, at most 10s of it); 0: one attempt")
 	fs.StringVar(&f.User, "user", defaultUser, "SSH user name")

@@ -93,6 +93,11 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 		so.TestModeKeyPaths = []string{"./id_rsa"}
 	}
 	signers, err := sshclient.LoadSigners(so)
+	if errors.Is(err, sshclient.ErrNoSigners) {
+		// The SSH configuration may name the only keys (IdentityFile);
+		// resolveRoutes reports ErrNoSigners when a server has none.
+		signers, err = sshclient.NewSignerSet(so), nil
+	}
 	if err != nil {
 		fatal(log, env, binary, err.Error())
 		return client.ExitFatal
@@ -100,6 +105,11 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	defer signers.Close()
 	for _, w := range signers.Warnings {
 		log.Warn(w)
+	}
+
+	if servers, err = resolveRoutes(f, servers, home, env, signers, log); err != nil {
+		fatal(log, env, binary, err.Error())
+		return client.ExitFatal
 	}
 
 	kho := sshclient.KnownHostsOptions{
@@ -137,6 +147,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	dialer, err := sshclient.NewDialer(sshclient.DialerConfig{
 		User:              f.User,
 		Signers:           signers.Signers,
+		RouteSigners:      len(signers.Signers) == 0,
 		KnownHosts:        kh,
 		ConnectTimeout:    time.Duration(cfg.Common.SSHConnectTimeoutMs) * time.Millisecond,
 		ConnectionsPerCPU: f.CPC,
@@ -146,6 +157,8 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 		fmt.Fprintln(env.Stderr, constructionError(binary, err))
 		return 1
 	}
+	// Jump connections are shared by the servers behind them.
+	defer dialer.Close()
 
 	o := baseOptions(binary, f, short, scheme, env)
 	o.Stdout = out

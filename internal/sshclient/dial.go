@@ -26,6 +26,9 @@ type DialerConfig struct {
 	User string
 	// Signers are offered with the single publickey method, in order.
 	Signers []ssh.Signer
+	// RouteSigners allows empty Signers: every server's Route brings
+	// its own (IdentityFile keys of the SSH configuration).
+	RouteSigners bool
 	// Password enables password auth; only the reserved users
 	// (DTAIL-HEALTH, DTAIL-SCHEDULE, DTAIL-CONTINUOUS) use it.
 	Password string
@@ -72,6 +75,7 @@ const (
 type Dialer struct {
 	cfg      DialerConfig
 	throttle chan struct{}
+	jumps    *jumpPool
 }
 
 // NewDialer validates cfg and sizes the throttle.
@@ -79,7 +83,7 @@ func NewDialer(cfg DialerConfig) (*Dialer, error) {
 	if cfg.User == "" {
 		return nil, errors.New("no SSH user name given")
 	}
-	if len(cfg.Signers) == 0 && cfg.Password == "" {
+	if len(cfg.Signers) == 0 && cfg.Password == "" && !cfg.RouteSigners {
 		return nil, ErrNoSigners
 	}
 	if cfg.KnownHosts == nil && !cfg.InsecureIgnoreHostKey {
@@ -91,7 +95,19 @@ func NewDialer(cfg DialerConfig) (*Dialer, error) {
 	if cfg.ConnectionsPerCPU <= 0 {
 		cfg.ConnectionsPerCPU = defaultCPC
 	}
-	return &Dialer{cfg: cfg, throttle: make(chan struct{}, cfg.ConnectionsPerCPU*runtime.NumCPU())}, nil
+	return &Dialer{
+		cfg:      cfg,
+		throttle: make(chan struct{}, cfg.ConnectionsPerCPU*runtime.NumCPU()),
+		jumps:    &jumpPool{conns: map[string][]*jumpConn{}, inflight: map[string]*jumpFlight{}},
+	}, nil
+}
+
+// Close ends the jump connections shared by the dialled servers (and so
+// every connection tunnelled through them). Connections dialled directly
+// are closed by their owners.
+func (d *Dialer) Close() error {
+	d.jumps.close()
+	return nil
 }
 
 // ThrottleSize is the number of connections that may be in setup at once.
@@ -145,7 +161,9 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 	if d.cfg.InsecureIgnoreHostKey {
 		kh = nil
 	}
-	decided := false
+	// One question per host: a ProxyJump chain may meet several unknown
+	// hosts one after the other on the way to the server.
+	decided := map[string]bool{}
 	for attempt := 1; ; attempt++ {
 		conn, err, retry := d.attempt(ctx, server, timeout, kh, slot)
 		slot = nil
@@ -153,11 +171,11 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 			return conn, nil
 		}
 		var u *UnknownHostError
-		if !decided && kh != nil && errors.As(err, &u) {
+		if kh != nil && errors.As(err, &u) && !decided[u.Hostname] {
 			if err := kh.Decide(ctx, u); err != nil {
 				return nil, fmt.Errorf("SSH handshake failed for %s: %w", server.Addr(), err)
 			}
-			decided = true
+			decided[u.Hostname] = true
 			attempt--
 			// The retry budget starts again: the user's reading time is
 			// not the server's fault.
@@ -234,51 +252,29 @@ func (d *Dialer) attempt(ctx context.Context, server Server, timeout time.Durati
 
 func (d *Dialer) dial(ctx context.Context, server Server, timeout time.Duration, kh *KnownHosts) (*Conn, error, bool) {
 	addr := server.Addr()
-	netDialer := net.Dialer{Timeout: timeout, KeepAlive: tcpKeepAlive}
-	tcp, err := netDialer.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		// Refused: nothing listens right now (a restart). A TCP timeout
-		// or no route means the host is not there; the caller learns
-		// that after one connect timeout, as before.
-		return nil, fmt.Errorf("failed to dial TCP connection to %s: %w", addr, err), errors.Is(err, syscall.ECONNREFUSED)
+	var jump *jumpConn
+	if server.Route != nil && len(server.Route.Jumps) > 0 {
+		var err error
+		if jump, err = d.acquireJump(ctx, server.Route.Jumps, timeout, kh); err != nil {
+			return nil, fmt.Errorf("unable to reach %s: %w", addr, err), transientSetup(err)
+		}
 	}
-
-	// Closing the socket is the only way to interrupt a handshake or a
-	// pending channel open; stop() reports whether it already happened.
-	stop := context.AfterFunc(ctx, func() { tcp.Close() })
+	tc, err, retry := d.connect(ctx, server, jump, timeout, kh, "")
+	if err != nil {
+		jump.release()
+		return nil, err, retry
+	}
+	client := tc.client
 	fail := func(format string, err error) (*Conn, error, bool) {
-		tcp.Close()
-		if !stop() && ctx.Err() != nil {
+		client.Close()
+		jump.release()
+		if !tc.stop() && ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
 		return nil, fmt.Errorf(format, addr, err), transientSetup(err)
 	}
-
-	tcp.SetDeadline(time.Now().Add(timeout))
-	hostKeyCallback := ssh.InsecureIgnoreHostKey()
-	if kh != nil {
-		hostKeyCallback = kh.Callback()
-	}
-	var auth []ssh.AuthMethod
-	if len(d.cfg.Signers) > 0 {
-		auth = append(auth, ssh.PublicKeys(d.cfg.Signers...))
-	}
-	if d.cfg.Password != "" {
-		auth = append(auth, ssh.Password(d.cfg.Password))
-	}
-	sshConn, chans, reqs, err := ssh.NewClientConn(tcp, addr, &ssh.ClientConfig{
-		User:            d.cfg.User,
-		Auth:            auth,
-		HostKeyCallback: hostKeyCallback,
-	})
-	if err != nil {
-		return fail("SSH handshake failed for %s: %w", err)
-	}
-	client := ssh.NewClient(sshConn, chans, reqs)
-
 	ch, chReqs, err := client.OpenChannel("session", nil)
 	if err != nil {
-		client.Close()
 		return fail("failed to open SSH session on %s: %w", err)
 	}
 	go ssh.DiscardRequests(chReqs)
@@ -287,17 +283,102 @@ func (d *Dialer) dial(ctx context.Context, server Server, timeout time.Duration,
 		err = errors.New("request refused")
 	}
 	if err != nil {
-		client.Close()
 		return fail("shell request failed on %s: %w", err)
 	}
-	if !stop() {
+	if !tc.stop() {
 		client.Close()
+		jump.release()
 		return nil, fmt.Errorf("connection to %s aborted: %w", addr, ctx.Err()), false
 	}
-	tcp.SetDeadline(time.Time{})
+	tc.conn.SetDeadline(time.Time{})
 	// stderr is unused by DTail, but unread extended data would pile up.
 	go io.Copy(io.Discard, ch.Stderr())
-	return &Conn{server: server, client: client, ch: ch}, nil, false
+	return &Conn{server: server, client: client, ch: ch, jump: jump}, nil, false
+}
+
+// transport is a connection in setup: stop ends the guards (ctx and, for a
+// tunnelled connection, the timer) and reports whether neither had closed
+// it yet.
+type transport struct {
+	conn   net.Conn
+	client *ssh.Client
+	stop   func() bool
+}
+
+// connect opens the transport to server (TCP, or a channel through jump)
+// and runs the SSH handshake with the server's user, signers and host key
+// name. label prefixes the server in errors ("jump host "). Until stop is
+// called, ctx and the timeout (a TCP deadline, or a timer for a channel,
+// which has no deadlines) close the connection.
+func (d *Dialer) connect(ctx context.Context, server Server, jump *jumpConn, timeout time.Duration, kh *KnownHosts, label string) (transport, error, bool) {
+	addr := server.Addr()
+	var conn net.Conn
+	var timer *time.Timer
+	if jump == nil {
+		netDialer := net.Dialer{Timeout: timeout, KeepAlive: tcpKeepAlive}
+		tcp, err := netDialer.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			// Refused: nothing listens right now (a restart). A TCP timeout
+			// or no route means the host is not there; the caller learns
+			// that after one connect timeout, as before.
+			return transport{}, fmt.Errorf("failed to dial TCP connection to %s%s: %w", label, addr, err), errors.Is(err, syscall.ECONNREFUSED)
+		}
+		conn = tcp
+		tcp.SetDeadline(time.Now().Add(timeout))
+	} else {
+		ch, err := jump.client.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			// The jump host could not connect (refused, no route): its
+			// reason cannot be told apart reliably, so it is not retried.
+			return transport{}, fmt.Errorf("failed to dial TCP connection to %s%s through jump host %s: %w", label, addr, jump.client.RemoteAddr(), err), false
+		}
+		conn = tunnelConn{ch}
+		timer = time.AfterFunc(timeout, func() { conn.Close() })
+	}
+
+	// Closing the transport is the only way to interrupt a handshake or a
+	// pending channel open; stop() reports whether it already happened.
+	stopCtx := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := func() bool {
+		ok := stopCtx()
+		if timer != nil && !timer.Stop() {
+			ok = false
+		}
+		return ok
+	}
+	hostKeyCallback := ssh.InsecureIgnoreHostKey()
+	if kh != nil {
+		hostKeyCallback = kh.Callback()
+	}
+	user, signers := d.cfg.User, d.cfg.Signers
+	if r := server.Route; r != nil {
+		if r.User != "" {
+			user = r.User
+		}
+		if r.Signers != nil {
+			signers = r.Signers
+		}
+	}
+	var auth []ssh.AuthMethod
+	if len(signers) > 0 {
+		auth = append(auth, ssh.PublicKeys(signers...))
+	}
+	if d.cfg.Password != "" {
+		auth = append(auth, ssh.Password(d.cfg.Password))
+	}
+	sshConn, chans, reqs, err := ssh.NewClientConn(conn, hostKeyAddr(server), &ssh.ClientConfig{
+		User:            user,
+		Auth:            auth,
+		HostKeyCallback: hostKeyCallback,
+	})
+	if err != nil {
+		conn.Close()
+		if !stop() && ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return transport{}, fmt.Errorf("SSH handshake failed for %s%s: %w", label, addr, err), transientSetup(err)
+	}
+	return transport{conn: conn, client: ssh.NewClient(sshConn, chans, reqs), stop: stop}, nil, false
 }
 
 // transientSetup tells failures worth another attempt (the server closed
@@ -324,6 +405,7 @@ type Conn struct {
 	client    *ssh.Client
 	ch        ssh.Channel
 	release   func()
+	jump      *jumpConn // the jump connection this one is tunnelled through
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -351,6 +433,7 @@ func (c *Conn) Close() error {
 		c.Release()
 		c.ch.Close()
 		c.closeErr = c.client.Close()
+		c.jump.release()
 	})
 	return c.closeErr
 }

@@ -19,6 +19,9 @@ type Server struct {
 	Name string
 	Host string
 	Port int
+	// Route, when not nil, carries what the user's SSH configuration
+	// says about reaching this server (user, keys, jump hosts).
+	Route *Route
 }
 
 // Addr is the dialable "host:port" form (IPv6 hosts are bracketed).

@@ -125,6 +125,9 @@ type pendingHost struct {
 	remote   net.Addr
 	key      ssh.PublicKey
 	done     chan error // buffered: the resolver never blocks on a gone dialer
+	// dups wait for the same host and key (targets behind one unknown
+	// jump host): one line in the question, one answer for all.
+	dups []*pendingHost
 }
 
 // UnknownHostError is what the host key callback returns for a host that
@@ -279,7 +282,17 @@ func (k *KnownHosts) Decide(ctx context.Context, u *UnknownHostError) error {
 		k.trust([]*pendingHost{p}, false)
 		return nil
 	}
-	k.queue = append(k.queue, p)
+	queued := false
+	for _, q := range k.queue {
+		if q.hostname == p.hostname && string(q.key.Marshal()) == string(p.key.Marshal()) {
+			q.dups = append(q.dups, p)
+			queued = true
+			break
+		}
+	}
+	if !queued {
+		k.queue = append(k.queue, p)
+	}
 	k.schedule()
 	k.mu.Unlock()
 
@@ -290,8 +303,21 @@ func (k *KnownHosts) Decide(ctx context.Context, u *UnknownHostError) error {
 		k.mu.Lock()
 		for i, q := range k.queue {
 			if q == p {
-				k.queue = append(k.queue[:i], k.queue[i+1:]...)
+				if len(p.dups) > 0 {
+					// The others still wait for the answer.
+					next := p.dups[0]
+					next.dups = p.dups[1:]
+					k.queue[i] = next
+				} else {
+					k.queue = append(k.queue[:i], k.queue[i+1:]...)
+				}
 				break
+			}
+			for j, dup := range q.dups {
+				if dup == p {
+					q.dups = append(q.dups[:j:j], q.dups[j+1:]...)
+					break
+				}
 			}
 		}
 		k.mu.Unlock()
@@ -371,10 +397,12 @@ func (k *KnownHosts) flush() {
 		k.trust(batch, true)
 	}
 	for _, p := range batch {
-		if err != nil {
-			p.done <- hostKeyErrorf("host key of %s is unknown and was not trusted: %v", p.hostname, err)
-		} else {
-			p.done <- nil
+		for _, w := range append([]*pendingHost{p}, p.dups...) {
+			if err != nil {
+				w.done <- hostKeyErrorf("host key of %s is unknown and was not trusted: %v", p.hostname, err)
+			} else {
+				w.done <- nil
+			}
 		}
 	}
 }

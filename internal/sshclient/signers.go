@@ -92,8 +92,44 @@ type SignerSet struct {
 	// AuthKeyPath is the resolved auth key path ("" if unknown).
 	AuthKeyPath string
 
-	agentConn net.Conn
-	seen      map[string]bool
+	agentConn  net.Conn
+	seen       map[string]bool
+	passphrase string
+	// identities caches IdentityFile signers by path (nil: unusable),
+	// so that a fleet sharing one key file reads it once.
+	identities map[string]ssh.Signer
+}
+
+// Identity loads an IdentityFile of the SSH configuration. An encrypted
+// key without DTAIL_KEY_PASSPHRASE is found in the agent by its PATH.pub,
+// as OpenSSH does. The second result is a one-line warning when the file
+// gives no signer (reported once per path). Not safe for concurrent use:
+// the caller resolves its server list before dialling.
+func (s *SignerSet) Identity(path string) (ssh.Signer, string) {
+	if signer, ok := s.identities[path]; ok {
+		return signer, ""
+	}
+	if s.identities == nil {
+		s.identities = map[string]ssh.Signer{}
+	}
+	s.identities[path] = nil
+	probe := &SignerSet{}
+	signer, ok := loadKeyFile(probe, path, s.passphrase, true)
+	if !ok {
+		if pub, err := os.ReadFile(path + ".pub"); err == nil {
+			if key, _, _, _, err := ssh.ParseAuthorizedKey(pub); err == nil {
+				for _, have := range s.Signers {
+					if string(have.PublicKey().Marshal()) == string(key.Marshal()) {
+						s.identities[path] = have
+						return have, ""
+					}
+				}
+			}
+		}
+		return nil, strings.Join(probe.Warnings, "; ")
+	}
+	s.identities[path] = signer
+	return signer, ""
 }
 
 // Close releases the agent connection, if any.
@@ -118,14 +154,20 @@ func (s *SignerSet) warnf(format string, args ...any) {
 	s.Warnings = append(s.Warnings, fmt.Sprintf(format, args...))
 }
 
+// NewSignerSet is an empty set for IdentityFile keys when LoadSigners
+// found nothing (the SSH configuration may name the only keys).
+func NewSignerSet(opts SignerOptions) *SignerSet {
+	return &SignerSet{seen: map[string]bool{}, AuthKeyPath: opts.authKeyPath(opts.AuthKeyPath), passphrase: opts.env("DTAIL_KEY_PASSPHRASE")}
+}
+
 // LoadSigners collects the signers in the order of spec §5.4: the auth key,
 // the ssh-agent keys, then the test-mode keys and
 // ~/.ssh/id_{rsa,dsa,ecdsa,ed25519}.
 // It fails with ErrNoSigners (closing any agent connection) when nothing was
 // found; otherwise problems are reported in Warnings.
 func LoadSigners(opts SignerOptions) (*SignerSet, error) {
-	set := &SignerSet{seen: map[string]bool{}, AuthKeyPath: opts.authKeyPath(opts.AuthKeyPath)}
 	passphrase := opts.env("DTAIL_KEY_PASSPHRASE")
+	set := &SignerSet{seen: map[string]bool{}, AuthKeyPath: opts.authKeyPath(opts.AuthKeyPath), passphrase: passphrase}
 	tried := map[string]bool{}
 	tryFile := func(path string, mustExist bool) {
 		clean := filepath.Clean(path)
