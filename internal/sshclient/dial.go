@@ -44,6 +44,9 @@ type DialerConfig struct {
 	ConnectTimeout time.Duration
 	// ConnectionsPerCPU sizes the throttle as cpc × NumCPU (0 → 10).
 	ConnectionsPerCPU int
+	// ChannelsPerJump bounds the sessions tunnelled through one jump
+	// connection (0 → 256); more open another connection to the jump host.
+	ChannelsPerJump int
 	// RetryBudget is how long a server that fails transiently
 	// (MaxConnections reached, handshake timeout or connection dropped
 	// during setup under load; connection refused while it restarts, for
@@ -94,6 +97,9 @@ func NewDialer(cfg DialerConfig) (*Dialer, error) {
 	}
 	if cfg.ConnectionsPerCPU <= 0 {
 		cfg.ConnectionsPerCPU = defaultCPC
+	}
+	if cfg.ChannelsPerJump <= 0 {
+		cfg.ChannelsPerJump = maxChannelsPerJump
 	}
 	return &Dialer{
 		cfg:      cfg,

@@ -43,6 +43,8 @@ type testServerOpts struct {
 	dropFirst int
 	// addr listens on this address instead of a fresh port.
 	addr string
+	// forward accepts direct-tcpip channels (a jump host).
+	forward bool
 }
 
 func startTestServer(t *testing.T, authorized ssh.PublicKey) *testServer {
@@ -126,6 +128,10 @@ func (s *testServer) serve(c net.Conn, cfg *ssh.ServerConfig, wg *sync.WaitGroup
 		s.mu.Lock()
 		s.channels = append(s.channels, nc.ChannelType())
 		s.mu.Unlock()
+		if nc.ChannelType() == "direct-tcpip" && s.opts.forward {
+			s.forwardChannel(nc, wg)
+			continue
+		}
 		if nc.ChannelType() != "session" {
 			nc.Reject(ssh.Prohibited, "only session")
 			continue

@@ -31,7 +31,8 @@ type Route struct {
 	Jumps []Server
 }
 
-// maxChannelsPerJump bounds the connections tunnelled through one jump
+// maxChannelsPerJump (the default of DialerConfig.ChannelsPerJump) bounds
+// the connections tunnelled through one jump
 // connection: a bastion's sshd spends a socket (a file descriptor) per
 // channel, and 10,000 targets behind one bastion would exhaust its
 // descriptors; beyond the bound another jump connection is opened.
@@ -95,7 +96,7 @@ func (d *Dialer) acquireJump(ctx context.Context, hops []Server, timeout time.Du
 			return nil, errors.New("dialer closed")
 		}
 		for _, c := range p.conns[key] {
-			if !c.dead && c.users < maxChannelsPerJump {
+			if !c.dead && c.users < d.cfg.ChannelsPerJump {
 				c.users++
 				p.mu.Unlock()
 				return c, nil
