@@ -213,10 +213,22 @@ func TestJumpChainUnknownHostsAskedOnceEach(t *testing.T) {
 		t.Fatalf("%v\nquestions:\n%s", err, out.String())
 	}
 	q := out.String()
+	var named []string
+	for _, l := range strings.Split(q, "\n") {
+		if _, list, ok := strings.Cut(l, "unknown hosts: '"); ok {
+			list, _, _ = strings.Cut(list, "'")
+			named = append(named, strings.Split(list, ",")...)
+		}
+	}
 	for _, s := range []*testServer{hop1, hop2, t1, t2} {
-		fp := ssh.FingerprintSHA256(s.hostKey.PublicKey())
-		if n := strings.Count(q, fp); n != 1 {
-			t.Errorf("%s shown %d times in the questions, want once:\n%s", s.addr, n, q)
+		n := 0
+		for _, name := range named {
+			if name == s.addr {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s named %d times in the questions, want once:\n%s", s.addr, n, q)
 		}
 	}
 	if hop1.connections() != 2 || hop2.connections() != 2 {
