@@ -178,7 +178,7 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 		}
 		var u *UnknownHostError
 		if kh != nil && errors.As(err, &u) && !decided[u.Hostname] {
-			if err := kh.Decide(ctx, u); err != nil {
+			if err := kh.decideFresh(ctx, u); err != nil {
 				return nil, fmt.Errorf("SSH handshake failed for %s: %w", server.Addr(), err)
 			}
 			decided[u.Hostname] = true

@@ -90,8 +90,11 @@ type KnownHosts struct {
 	expected atomic.Int64 // dials announced by Dialer.Expect, not started yet
 	dialing  atomic.Bool  // a Dialer uses this KnownHosts (active means something)
 
-	mu        sync.Mutex
-	queue     []*pendingHost
+	mu    sync.Mutex
+	queue []*pendingHost
+	// waiting holds, per host name, the entry queued or being asked
+	// about, so that more dials for the same host and key join it.
+	waiting   map[string]*pendingHost
 	timer     *time.Timer
 	acceptAll bool
 
@@ -124,6 +127,7 @@ type pendingHost struct {
 	hostname string
 	remote   net.Addr
 	key      ssh.PublicKey
+	blob     string     // key.Marshal(), compared when dials join (dups)
 	done     chan error // buffered: the resolver never blocks on a gone dialer
 	// dups wait for the same host and key (targets behind one unknown
 	// jump host): one line in the question, one answer for all.
@@ -188,7 +192,7 @@ func NewKnownHosts(opts KnownHostsOptions) (*KnownHosts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unable to read %s: %w", path, err)
 	}
-	k := &KnownHosts{opts: opts, path: path, ix: newHostIndex(), seen: int64(len(data)), pendingSet: map[string]bool{}}
+	k := &KnownHosts{opts: opts, path: path, ix: newHostIndex(), seen: int64(len(data)), pendingSet: map[string]bool{}, waiting: map[string]*pendingHost{}}
 	k.ix.parse(path, data)
 	if n, first := k.ix.skippedLines(); n > 0 && opts.Logf != nil {
 		opts.Logf("Ignored %d unparsable lines of known hosts file (first: line %d)|%s", n, first, path)
@@ -268,11 +272,22 @@ func (k *KnownHosts) Verify(ctx context.Context, hostname string, remote net.Add
 	return err
 }
 
+// decideFresh is Decide for a dial, unless the host was answered for
+// meanwhile: dials behind one jump host meet it together, and the first
+// answer may come before the others ask.
+func (k *KnownHosts) decideFresh(ctx context.Context, u *UnknownHostError) error {
+	var still *UnknownHostError
+	if err := k.check(u.Hostname, u.Remote, u.Key); !errors.As(err, &still) {
+		return err
+	}
+	return k.Decide(ctx, u)
+}
+
 // Decide queues an unknown host for the batched question and waits for the
 // user's answer: nil when the host is trusted now (and recorded), an error
 // naming the host otherwise. Cancelling ctx abandons the question for it.
 func (k *KnownHosts) Decide(ctx context.Context, u *UnknownHostError) error {
-	p := &pendingHost{hostname: u.Hostname, remote: u.Remote, key: u.Key, done: make(chan error, 1)}
+	p := &pendingHost{hostname: u.Hostname, remote: u.Remote, key: u.Key, blob: string(u.Key.Marshal()), done: make(chan error, 1)}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("host key of %s not verified: %w", p.hostname, err)
 	}
@@ -282,16 +297,11 @@ func (k *KnownHosts) Decide(ctx context.Context, u *UnknownHostError) error {
 		k.trust([]*pendingHost{p}, false)
 		return nil
 	}
-	queued := false
-	for _, q := range k.queue {
-		if q.hostname == p.hostname && string(q.key.Marshal()) == string(p.key.Marshal()) {
-			q.dups = append(q.dups, p)
-			queued = true
-			break
-		}
-	}
-	if !queued {
+	if q := k.waiting[p.hostname]; q != nil && q.blob == p.blob {
+		q.dups = append(q.dups, p)
+	} else {
 		k.queue = append(k.queue, p)
+		k.waiting[p.hostname] = p
 	}
 	k.schedule()
 	k.mu.Unlock()
@@ -301,28 +311,44 @@ func (k *KnownHosts) Decide(ctx context.Context, u *UnknownHostError) error {
 		return err
 	case <-ctx.Done():
 		k.mu.Lock()
-		for i, q := range k.queue {
-			if q == p {
-				if len(p.dups) > 0 {
-					// The others still wait for the answer.
-					next := p.dups[0]
-					next.dups = p.dups[1:]
-					k.queue[i] = next
-				} else {
-					k.queue = append(k.queue[:i], k.queue[i+1:]...)
-				}
-				break
-			}
-			for j, dup := range q.dups {
-				if dup == p {
-					q.dups = append(q.dups[:j:j], q.dups[j+1:]...)
-					break
-				}
-			}
-		}
+		k.abandon(p)
 		k.mu.Unlock()
 		return fmt.Errorf("host key of %s not verified: %w", p.hostname, ctx.Err())
 	}
+}
+
+// abandon takes a cancelled dial's host out of the queue; the caller holds
+// mu. Dials waiting for the same host keep their place.
+func (k *KnownHosts) abandon(p *pendingHost) {
+	q := k.waiting[p.hostname]
+	if q == nil {
+		return
+	}
+	if q != p {
+		for j, dup := range q.dups {
+			if dup == p {
+				q.dups = append(q.dups[:j:j], q.dups[j+1:]...)
+				break
+			}
+		}
+		return
+	}
+	for i, x := range k.queue {
+		if x != p {
+			continue
+		}
+		if len(p.dups) > 0 {
+			next := p.dups[0]
+			next.dups = p.dups[1:]
+			k.queue[i] = next
+			k.waiting[p.hostname] = next
+		} else {
+			k.queue = append(k.queue[:i], k.queue[i+1:]...)
+			delete(k.waiting, p.hostname)
+		}
+		return
+	}
+	// Being asked right now: flush answers it and its dups.
 }
 
 // schedule decides when the queue is asked about; the caller holds mu.
@@ -396,6 +422,9 @@ func (k *KnownHosts) flush() {
 	default:
 		k.trust(batch, true)
 	}
+	// Under mu: a dial that joins a host of this batch (waiting) while
+	// the answers go out still gets one.
+	k.mu.Lock()
 	for _, p := range batch {
 		for _, w := range append([]*pendingHost{p}, p.dups...) {
 			if err != nil {
@@ -404,7 +433,11 @@ func (k *KnownHosts) flush() {
 				w.done <- nil
 			}
 		}
+		if k.waiting[p.hostname] == p {
+			delete(k.waiting, p.hostname)
+		}
 	}
+	k.mu.Unlock()
 }
 
 // ask runs the interactive dialogue; it must be called with promptMu held.
