@@ -43,7 +43,7 @@ func TestSSHConfigAlias(t *testing.T) {
 			cfgUser := addUser(t, "sshcfg")
 			keyDir := mkdirOwned(t, filepath.Join(newWorkDir(t), "keys"), 0o700)
 			idKey := newKey(t, keyDir, "only_key")
-			srv := startServer(t, kind, serverOpts{noSelf: true, users: map[string][]byte{cfgUser.name: idKey.pub}})
+			srv := startDServer(t, withKind(kind), withoutSelf(), withUsers(map[string][]byte{cfgUser.name: idKey.pub}))
 			dataDir := newWorkDir(t)
 			logFile := writeOwned(t, filepath.Join(dataDir, "app.log"), []byte("first line\nsecond line\n"), 0o644)
 
@@ -187,7 +187,7 @@ func TestSSHConfigProxyJump(t *testing.T) {
 	kinds := []serverKind{oursKind(), oursKind(), refKind(t, "4.3.2")}
 	var srvs []*server
 	for _, k := range kinds {
-		srvs = append(srvs, startServer(t, k, serverOpts{}))
+		srvs = append(srvs, startDServer(t, withKind(k)))
 	}
 	dataDir := newWorkDir(t)
 	logFile := writeOwned(t, filepath.Join(dataDir, "app.log"), []byte("through the bastion\n"), 0o644)
