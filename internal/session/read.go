@@ -173,13 +173,19 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 	}
 	defer f.Close()
 	s.logReadStart(req, path, protocol.SourceID(req.Glob, path))
+	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
+	n := s.readWorkers()
+	parallel := n > 1 && p.parallelOK()
 	var r io.Reader = f.Reader
-	if source.CompressionOf(path) != source.None {
+	// A read-ahead ring keeps decompression off the matching goroutine;
+	// a parallel read of zstd needs none (the decoder runs its own
+	// goroutines and RunParallel reads on its own), the ring's copy only
+	// costs CPU there. gzip decodes inside Read, so it keeps the ring.
+	if c := source.CompressionOf(path); c == source.Gzip || c == source.Zstd && !parallel {
 		ra := source.NewReadAhead(f.Reader, 256<<10, 4)
 		defer ra.Close()
 		r = ra
 	}
-	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
 	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
 	// A plain file is searched in place (mapped); not for a mapreduce
 	// sink, whose code may hold locks while it touches a line (a fault
@@ -190,14 +196,13 @@ func (s *Session) catFile(ctx context.Context, req ReadRequest, path string) {
 			defer mp.Close()
 		}
 	}
-	n := s.readWorkers()
 	switch {
-	case mp != nil && n > 1 && p.parallelOK():
+	case mp != nil && parallel:
 		p.yield = func() error { return yieldCtx(ctx, sl) }
 		err = p.runParallelMapped(&sp, mp, &ctxReader{ctx: ctx, r: grown(f.Raw, mp)}, n)
 	case mp != nil:
 		err = sp.RunMapped(mp, &ctxReader{ctx: ctx, r: grown(f.Raw, mp)}, yielding(ctx, sl, p.block))
-	case n > 1 && p.parallelOK():
+	case parallel:
 		p.yield = func() error { return sl.yield(ctx) }
 		err = p.runParallel(&sp, &ctxReader{ctx: ctx, r: r}, n)
 	default:

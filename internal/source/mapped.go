@@ -119,9 +119,8 @@ func (s *Splitter) RunMapped(m *Mapping, rest io.Reader, h Handler) error {
 func (s *Splitter) runMapped(m *Mapping, rest io.Reader, h, hCopy Handler, lag int) error {
 	s.init()
 	data := m.data
-	max := s.maxLine()
+	maxLen := s.maxLine()
 	pos := 0
-blocks:
 	for pos < len(data) {
 		end := pos + mappedBlock
 		if end > len(data) {
@@ -129,31 +128,34 @@ blocks:
 		}
 		nl := bytes.LastIndexByte(data[pos:end], '\n')
 		if nl < 0 {
-			// A line longer than the block: it ends within MaxLineLength,
-			// or it is the tail, or a chunk of it goes out now (as Run
-			// does, never looking further ahead than one line's limit).
-			lim := min(pos+max+1, len(data))
+			// A line longer than the block: it ends within MaxLineLength
+			// (never look further ahead than one line's limit), or ...
+			lim := min(pos+maxLen+1, len(data))
 			k := -1
 			if end < lim {
 				k = bytes.IndexByte(data[end:lim], '\n')
 			}
-			switch {
-			case k >= 0:
-				nl = end - pos + k
-			case len(data)-pos <= max:
-				break blocks // the tail, below
-			default:
-				s.longLine()
-				pos += max
-				s.Offset = int64(pos)
-				if err := h(data[pos-max:pos], Chunk); err != nil {
-					return err
+			if k < 0 {
+				// No newline in data[pos:clear]: the tail, or chunks of
+				// a line longer than the limit, as many as lie there.
+				clear := max(end, lim)
+				if len(data)-pos <= maxLen {
+					break
+				}
+				for clear-pos > maxLen {
+					s.longLine()
+					pos += maxLen
+					s.Offset = int64(pos)
+					if err := h(data[pos-maxLen:pos], Chunk); err != nil {
+						return err
+					}
 				}
 				if pos > lag {
 					m.release(pos - lag)
 				}
 				continue
 			}
+			nl = end - pos + k
 		}
 		region := data[pos : pos+nl+1]
 		pos += len(region)
@@ -166,12 +168,12 @@ blocks:
 		}
 	}
 	tail := data[pos:]
-	for len(tail) > max {
+	for len(tail) > maxLen {
 		s.longLine()
-		if err := h(tail[:max], Chunk); err != nil {
+		if err := h(tail[:maxLen], Chunk); err != nil {
 			return err
 		}
-		tail = tail[max:]
+		tail = tail[maxLen:]
 	}
 	s.Offset = int64(len(data))
 	if rest == nil {

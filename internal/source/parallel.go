@@ -41,7 +41,10 @@ type batch[T any] struct {
 func RunParallel[T any](s *Splitter, r io.Reader, workers int,
 	newWorker func() func(data []byte, res *T),
 	emit func(data []byte, end Ending, res *T, work bool) error) error {
-	return runParallel(workers, false, newWorker, emit, func(view, cp Handler) error {
+	return runParallel(workers, false, newWorker, emit, func(view, cp Handler, direct directFunc) error {
+		if s.directOK() {
+			return direct(s, r)
+		}
 		return s.Run(r, cp)
 	})
 }
@@ -57,19 +60,34 @@ func RunParallelMapped[T any](s *Splitter, m *Mapping, rest io.Reader, workers i
 	}
 	lag := (2*workers + 2) * ParallelBatchSize
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return runParallel(workers, true, newWorker, emit, func(view, cp Handler) error {
+	return runParallel(workers, true, newWorker, emit, func(view, cp Handler, _ directFunc) error {
 		return faultSafe(func() error { return s.runMapped(m, rest, view, cp, lag) })
 	})
 }
 
+// directFunc reads a stream straight into batch buffers (see
+// Splitter.directOK).
+type directFunc func(s *Splitter, r io.Reader) error
+
+// directOK: a stream may be read straight into the batch buffers when a
+// buffer of MaxLineLength+1 bytes is about a batch (the default 1 MB):
+// every complete line in such a buffer is within the limit, so the only
+// long-line case is a full buffer without a newline (one Chunk). One
+// copy (the decompressor's or read's) instead of three (read-ahead ring,
+// Splitter buffer, batch).
+func (s *Splitter) directOK() bool {
+	n := s.maxLine() + 1
+	return n >= ParallelBatchSize/4 && n <= 4*ParallelBatchSize
+}
+
 // runParallel is the engine of both: produce calls view with data that
-// stays valid until the read ends (a mapping) and cp with data that must
-// be copied (a reused read buffer). With mapped, workers and emit guard
-// against faults.
+// stays valid until the read ends (a mapping), cp with data that must be
+// copied (a reused read buffer), or direct. With mapped, workers and
+// emit guard against faults.
 func runParallel[T any](workers int, mapped bool,
 	newWorker func() func(data []byte, res *T),
 	emit func(data []byte, end Ending, res *T, work bool) error,
-	produce func(view, cp Handler) error) error {
+	produce func(view, cp Handler, direct directFunc) error) error {
 	if workers < 1 {
 		workers = 1
 	}
@@ -198,7 +216,86 @@ func runParallel[T any](workers int, mapped bool,
 			}
 			return nil
 		}
-		readErr = produce(view, cp)
+		// direct: each batch's buffer is filled from r after the
+		// unterminated rest of the previous one; the previous batch is
+		// sent once its rest is copied out (buffers return to free only
+		// after emit).
+		direct := func(s *Splitter, r io.Reader) error {
+			max := s.maxLine()
+			size := max + 1
+			var prev *batch[T]
+			var carry []byte
+			sendPrev := func() error {
+				if prev == nil {
+					return nil
+				}
+				b := prev
+				prev = nil
+				return send(b)
+			}
+			for {
+				b, err := get()
+				if err != nil {
+					return err
+				}
+				if cap(b.buf) < size {
+					b.buf = make([]byte, 0, size)
+				}
+				buf := b.buf[:size]
+				k := copy(buf, carry)
+				if err := sendPrev(); err != nil {
+					return err
+				}
+				n, rerr := fill(r, buf[k:])
+				s.Offset += int64(n)
+				data := buf[:k+n]
+				nl := bytes.LastIndexByte(data, '\n')
+				switch {
+				case nl >= 0:
+					s.inLong = false
+					b.data, b.end, b.work = data[:nl+1], Newline, true
+					carry = data[nl+1:]
+					prev = b
+				case len(data) > max:
+					s.longLine()
+					b.data, b.end = data[:max], Chunk
+					carry = data[max:]
+					prev = b
+				default:
+					carry = data
+					if rerr == nil {
+						// fill only stops early on an error
+						rerr = io.ErrNoProgress
+					}
+				}
+				if rerr != nil {
+					if prev == nil {
+						free <- b.buf // nothing of it is sent
+					}
+					if rerr != io.EOF {
+						if err := sendPrev(); err != nil {
+							return err
+						}
+						return rerr
+					}
+					if len(carry) == 0 || s.Partial {
+						return sendPrev()
+					}
+					last, err := get()
+					if err != nil {
+						return err
+					}
+					last.buf = append(last.buf, carry...)
+					last.data, last.end = last.buf, EOF
+					if err := sendPrev(); err != nil {
+						return err
+					}
+					s.inLong = false
+					return send(last)
+				}
+			}
+		}
+		readErr = produce(view, cp, direct)
 		if err := flush(); err != nil && readErr == nil {
 			readErr = err
 		}

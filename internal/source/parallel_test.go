@@ -111,3 +111,58 @@ func TestRunParallelReportsReadErrors(t *testing.T) {
 		t.Fatalf("err = %v, want %v", err, boom)
 	}
 }
+
+// TestRunParallelDirectEqualsRun: with the default line limit a stream is
+// read straight into batch buffers (directOK); the pieces emitted, merged
+// as collectPieces does, must equal a serial Run's, long lines and the
+// final unterminated line included, for short reads too.
+func TestRunParallelDirectEqualsRun(t *testing.T) {
+	if !(&Splitter{}).directOK() {
+		t.Fatal("the default line limit should read directly")
+	}
+	for name, in := range mappedInputs() {
+		want, err := collectPieces(func(h Handler) error { return (&Splitter{}).Run(strings.NewReader(in), h) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, workers := range []int{1, 3} {
+			short := in[:min(len(in), 50000)]
+			for _, c := range []struct {
+				r    io.Reader
+				text string
+			}{{strings.NewReader(in), in}, {iotest.HalfReader(strings.NewReader(in)), in}, {iotest.OneByteReader(strings.NewReader(short)), short}} {
+				r := c.r
+				w := want
+				if c.text != in {
+					w, _ = collectPieces(func(h Handler) error { return (&Splitter{}).Run(strings.NewReader(c.text), h) })
+				}
+				s := &Splitter{}
+				var got []piece
+				err := RunParallel(s, r, workers,
+					func() func([]byte, *int) {
+						return func(data []byte, n *int) { *n = bytes.Count(data, []byte{'\n'}) }
+					},
+					func(data []byte, end Ending, n *int, work bool) error {
+						if work && (end != Newline || data[len(data)-1] != '\n') {
+							t.Fatalf("%s: work batch not whole lines", name)
+						}
+						if end == Newline && len(got) > 0 && got[len(got)-1].end == Newline {
+							got[len(got)-1].data += string(data)
+						} else {
+							got = append(got, piece{string(data), end})
+						}
+						return nil
+					})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Offset != int64(len(c.text)) {
+					t.Fatalf("%s: Offset %d, want %d", name, s.Offset, len(c.text))
+				}
+				if fmt.Sprint(got) != fmt.Sprint(w) {
+					t.Fatalf("%s workers %d: %d pieces, want %d", name, workers, len(got), len(w))
+				}
+			}
+		}
+	}
+}
