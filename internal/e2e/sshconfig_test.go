@@ -208,7 +208,19 @@ func TestSSHConfigProxyJump(t *testing.T) {
 	fmt.Fprintf(&conf, "Host behind*\n  ProxyJump bastion\nHost dserver-direct\n  HostName 127.0.0.1\n  Port %d\nHost via-dserver\n  HostName 127.0.0.1\n  Port %d\n  ProxyJump dserver-direct\n", srvs[0].port, srvs[1].port)
 	writeSSHConfig(t, home, conf.String())
 
-	r := sshConfigClient(t, home, "dcat", "--trustAllHosts", "--servers", strings.Join(names, ","), "--files", logFile)
+	// Nobody to ask (no terminal) and the bastion unknown: a quick
+	// failure that names the bastion and the way out, nothing tunnelled.
+	r := sshConfigClient(t, home, "dcat", "--servers", strings.Join(names, ","), "--files", logFile)
+	bastionAddr := fmt.Sprintf("127.0.0.1:%d", b.port)
+	if r.code == 0 || len(r.stdout) != 0 || !strings.Contains(string(r.stderr), "through jump host "+bastionAddr) ||
+		!strings.Contains(string(r.stderr), "trustAllHosts") || r.elapsed > 20*time.Second {
+		t.Errorf("unknown bastion without a terminal: %v", r)
+	}
+	if strings.Contains(b.log(), "server_request_direct_tcpip") {
+		t.Errorf("tunnelled through a bastion whose key nobody accepted")
+	}
+
+	r = sshConfigClient(t, home, "dcat", "--trustAllHosts", "--servers", strings.Join(names, ","), "--files", logFile)
 	if r.code != 0 || strings.Count(string(r.stdout), "through the bastion\n") != len(srvs) {
 		t.Fatalf("dcat behind the bastion: %v\nbastion log:\n%s", r, b.log())
 	}

@@ -179,7 +179,11 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 		var u *UnknownHostError
 		if kh != nil && errors.As(err, &u) && !decided[u.Hostname] {
 			if err := kh.decideFresh(ctx, u); err != nil {
-				return nil, fmt.Errorf("SSH handshake failed for %s: %w", server.Addr(), err)
+				via := ""
+				if u.Hostname != hostKeyAddr(server) {
+					via = " through jump host " + u.Hostname
+				}
+				return nil, fmt.Errorf("SSH handshake failed for %s%s: %w", server.Addr(), via, err)
 			}
 			decided[u.Hostname] = true
 			attempt--
@@ -332,7 +336,11 @@ func (d *Dialer) connect(ctx context.Context, server Server, jump *jumpConn, tim
 		conn = tcp
 		tcp.SetDeadline(time.Now().Add(timeout))
 	} else {
-		ch, err := jump.client.DialContext(ctx, "tcp", addr)
+		// A jump host that never answers the channel open must not hold
+		// the dial beyond the connect timeout.
+		openCtx, cancel := context.WithTimeout(ctx, timeout)
+		ch, err := jump.client.DialContext(openCtx, "tcp", addr)
+		cancel()
 		if err != nil {
 			// The jump host could not connect (refused, no route): its
 			// reason cannot be told apart reliably, so it is not retried.

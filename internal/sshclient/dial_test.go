@@ -43,8 +43,9 @@ type testServerOpts struct {
 	dropFirst int
 	// addr listens on this address instead of a fresh port.
 	addr string
-	// forward accepts direct-tcpip channels (a jump host).
-	forward bool
+	// forward accepts direct-tcpip channels (a jump host); stallForward
+	// never answers them.
+	forward, stallForward bool
 }
 
 func startTestServer(t *testing.T, authorized ssh.PublicKey) *testServer {
@@ -128,6 +129,9 @@ func (s *testServer) serve(c net.Conn, cfg *ssh.ServerConfig, wg *sync.WaitGroup
 		s.mu.Lock()
 		s.channels = append(s.channels, nc.ChannelType())
 		s.mu.Unlock()
+		if nc.ChannelType() == "direct-tcpip" && s.opts.stallForward {
+			continue
+		}
 		if nc.ChannelType() == "direct-tcpip" && s.opts.forward {
 			s.forwardChannel(nc, wg)
 			continue

@@ -310,3 +310,24 @@ func TestJumpDeadConnectionRedialled(t *testing.T) {
 		t.Errorf("%d jump connections, want 2", jump.connections())
 	}
 }
+
+// TestJumpSilentChannelOpen: a jump host that never answers the channel
+// open costs one connect timeout, not the run.
+func TestJumpSilentChannelOpen(t *testing.T) {
+	signer, _ := newKey(t, "")
+	jump := startTestServerOpts(t, signer.PublicKey(), testServerOpts{stallForward: true})
+	target := startTestServer(t, signer.PublicKey())
+	kh := knownHostsFor(t, nil, io.Discard, jump, target)
+	d, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectTimeout: 300 * time.Millisecond})
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := d.Dial(ctx, behind(target, jump))
+	if err == nil {
+		c.Close()
+		t.Fatal("dialled through a jump host that never opened the channel")
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the dial waited for the run's deadline: %v", err)
+	}
+}

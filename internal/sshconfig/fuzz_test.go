@@ -1,6 +1,9 @@
 package sshconfig
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // FuzzParse: any file text is either refused with an error or gives a
 // configuration whose lookups and expansions do not panic.
@@ -11,6 +14,11 @@ func FuzzParse(f *testing.F) {
 	f.Add("Host \"a b\" !c\n ProxyJump ssh://u@[::1]:2,h\n IdentityFile %d/%h%%\n", "a b")
 	f.Add("Host=x\tPort=22 #\nUser='q\\' r'\n", "x")
 	f.Fuzz(func(t *testing.T, conf, host string) {
+		if strings.Contains(strings.ToLower(conf), "include") {
+			// Include reads the real file system (tested on its own):
+			// a generated "/*/*/*" would make a run depend on the machine.
+			return
+		}
 		c, err := Parse("fuzz", []byte(conf), Options{Home: "/nonexistent-home"})
 		if err != nil {
 			return
