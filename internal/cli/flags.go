@@ -126,7 +126,7 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	fs.StringVar(&f.LogLevel, "logLevel", "info", "Log level")
 	fs.StringVar(&f.Logger, "logger", "fout", "Logger: fout, stdout, file or none")
 	fs.BoolVar(&f.NoAuthKey, "no-auth-key", false, "Do not register the auth key (disables fast reconnect)")
-	fs.BoolVar(&f.NoColor, "noColor", false, "Disable ANSI colors")
+	fs.BoolVar(&f.NoColor, "noColor", false, "Disable ANSI colors (so do NO_COLOR=1 and TERM=dumb); without it colours stay on in pipes and files, as in DTail 4.x")
 	fs.BoolVar(&f.Plain, "plain", false, "Plain output: only the lines, no prefixes, no colors")
 	fs.IntVar(&f.Port, "port", 2222, "Default SSH port of servers given without one")
 	fs.StringVar(&f.PProf, "pprof", "", "Start a pprof HTTP server on this address")

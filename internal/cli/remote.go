@@ -38,7 +38,11 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	}
 	out := client.NewOutput(env.Stdout)
 	defer out.Close()
-	log, ok := clientLogger(binary, f, cfg, env, home, full, scheme)
+	// Diagnostics on stderr erase the progress line of stdout first: on
+	// one terminal they would land behind it on its row.
+	diagEnv := env
+	diagEnv.Stderr = out.Aside(env.Stderr)
+	log, ok := clientLogger(binary, f, cfg, diagEnv, home, full, scheme)
 	if !ok {
 		return client.ExitFatal
 	}
@@ -162,6 +166,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 
 	o := baseOptions(binary, f, short, scheme, env)
 	o.Stdout = out
+	o.Stderr = diagEnv.Stderr
 	if len(o.Files) == 0 {
 		fmt.Fprintln(env.Stderr, constructionError(binary, errors.New("No files specified, use '-files'")))
 		return 1

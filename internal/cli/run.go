@@ -88,9 +88,26 @@ func LoadConfig(prog, path string, env Env) (config.Config, bool) {
 	return cfg, true
 }
 
-// Scheme builds the colour scheme from the configuration.
+// Scheme builds the colour scheme from the configuration: on a terminal
+// over color.TerminalScheme (theme-neutral payload, control bytes shown as
+// text), in pipes and files over DTail 4.x's colours, byte for byte as
+// scripts and the spec's tests expect them. Colours set in dtail.json win
+// in both.
 func Scheme(prog string, cfg config.Config, env Env) (*color.Scheme, bool) {
-	s, err := color.SchemeFromNames(cfg.Client.TermColors.Names())
+	base := color.DefaultScheme()
+	names := cfg.Client.TermColors.Names()
+	if isTerminal(env.Stdout) {
+		base = color.TerminalScheme()
+		// The configuration holds 4.x's colours for every key it does
+		// not set; only the keys set to something else override the
+		// terminal scheme.
+		for k, v := range config.DefaultWithHome("").Client.TermColors.Names() {
+			if names[k] == v {
+				delete(names, k)
+			}
+		}
+	}
+	s, err := color.SchemeOver(base, names)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: Client.TermColors: %v\n", prog, err)
 		return nil, false
@@ -114,7 +131,7 @@ func RunClient(binary string, env Env) int {
 		return client.ExitFatal
 	}
 	if f.Version {
-		if f.NoColor || f.Plain {
+		if f.NoColor || f.Plain || envNoColor(env.Getenv) {
 			fmt.Fprintln(env.Stdout, version.String())
 		} else {
 			fmt.Fprintln(env.Stdout, version.Colored())
@@ -137,7 +154,7 @@ func RunClient(binary string, env Env) int {
 	if !ok {
 		return client.ExitFatal
 	}
-	if f.NoColor || f.Plain {
+	if f.NoColor || f.Plain || envNoColor(env.Getenv) {
 		cfg.Client.TermColorsEnable = false
 	}
 	if f.Query != "" {

@@ -35,6 +35,10 @@ type Output struct {
 	// more output.
 	status      string
 	statusDrawn bool
+	// drawn is the status text on screen; width (nil off a terminal)
+	// gives the columns it is cut to (status.go).
+	drawn string
+	width func() int
 }
 
 // clearStatus is carriage return plus erase-line.
@@ -60,6 +64,7 @@ func newOutput(w io.Writer, size int, interval time.Duration) *Output {
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	o.width = termWidth(w)
 	o.cond = sync.NewCond(&o.mu)
 	go o.flushLoop(interval)
 	return o
@@ -111,11 +116,19 @@ func (o *Output) Flush() error {
 		return o.err
 	}
 	if o.status != "" || o.statusDrawn {
-		o.w.WriteString(clearStatus)
-		o.statusDrawn = false
-		if o.status != "" {
-			o.w.WriteString(o.status)
-			o.statusDrawn = true
+		line := o.status
+		if o.width != nil {
+			line = fitStatus(line, o.width())
+		}
+		// Redrawn only when it changed: every flush (100 ms) rewriting
+		// the same line makes terminals and recorders churn.
+		if !o.statusDrawn || line != o.drawn {
+			o.w.WriteString(clearStatus)
+			o.statusDrawn = false
+			if line != "" {
+				o.w.WriteString(line)
+				o.statusDrawn, o.drawn = true, line
+			}
 		}
 	}
 	err := o.w.Flush()

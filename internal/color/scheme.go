@@ -65,6 +65,10 @@ type Scheme struct {
 	Server    ServerScheme
 	Common    CommonScheme
 	MaprTable MaprTableScheme
+	// Visible makes AppendLine show control bytes of a line as text
+	// (AppendVisible) instead of passing them to the terminal. Set for a
+	// terminal; a pipe keeps DTail 4.x's bytes.
+	Visible bool
 }
 
 // DefaultScheme returns the built-in colours of the reference implementation.
@@ -110,6 +114,23 @@ func DefaultScheme() Scheme {
 	}
 }
 
+// TerminalScheme is DefaultScheme for a terminal: payload and severity
+// text in the terminal's own foreground and background (DTail 4.x paints
+// it white on black, black bars on a light theme), severities by a
+// foreground colour only, metadata kept on its coloured backgrounds, and
+// control bytes made visible (Visible).
+func TerminalScheme() Scheme {
+	s := DefaultScheme()
+	text := Style{FgDefault, BgDefault, AttrNone}
+	s.Remote.Text, s.Client.Text, s.Server.Text = text, text, text
+	s.Common.SeverityWarn = Style{FgYellow, BgDefault, AttrBold}
+	s.Common.SeverityError = Style{FgRed, BgDefault, AttrBold}
+	s.Common.SeverityFatal = Style{FgMagenta, BgDefault, AttrBold}
+	s.MaprTable.RawQuery = Style{FgCyan, BgDefault, AttrNone}
+	s.Visible = true
+	return s
+}
+
 // SchemeFromNames returns DefaultScheme with the given entries overridden.
 //
 // Keys are the config key paths below Client.TermColors, e.g.
@@ -120,7 +141,12 @@ func DefaultScheme() Scheme {
 // struct of strings with unset fields can be passed through verbatim. An
 // unknown key or colour name is an error; all problems are reported together.
 func SchemeFromNames(names map[string]string) (Scheme, error) {
-	s := DefaultScheme()
+	return SchemeOver(DefaultScheme(), names)
+}
+
+// SchemeOver is SchemeFromNames over another base scheme (TerminalScheme):
+// the entries a user configured win over either.
+func SchemeOver(s Scheme, names map[string]string) (Scheme, error) {
 	keys := make([]string, 0, len(names))
 	for k := range names {
 		keys = append(keys, k)
@@ -291,6 +317,9 @@ func (s *Scheme) style(group, field string) *Style {
 // their per-field styles with the last field coloured by severity; any other
 // line, or one with too few fields, is wrapped in the default colours.
 func (s *Scheme) AppendLine(dst, line []byte) []byte {
+	if s.Visible && NeedsVisible(line) {
+		line = AppendVisible(make([]byte, 0, len(line)+16), line)
+	}
 	switch {
 	case hasPrefix(line, "REMOTE|"):
 		var f [6][]byte
