@@ -331,3 +331,54 @@ func TestJumpSilentChannelOpen(t *testing.T) {
 		t.Fatalf("the dial waited for the run's deadline: %v", err)
 	}
 }
+
+// TestJumpFleet: a fleet behind one bastion opens one bastion connection
+// per ChannelsPerJump sessions, not one per server, all held open at once.
+// CI: 40 sessions at 16 per connection (3 connections; each handshake
+// costs milliseconds under -race); DTAIL_JUMP_FLEET=N runs N at the
+// default 256 for the figure (up to ulimit -n / 2.5: this process holds the
+// jump host's and the target's end of every forwarded socket).
+func TestJumpFleet(t *testing.T) {
+	n, per := 40, 16
+	if v, err := strconv.Atoi(os.Getenv("DTAIL_JUMP_FLEET")); err == nil && v > 0 {
+		n, per = v, maxChannelsPerJump
+	}
+	signer, _ := newKey(t, "")
+	jump := startTestServerOpts(t, signer.PublicKey(), testServerOpts{forward: true})
+	target := startTestServer(t, signer.PublicKey())
+	kh := knownHostsFor(t, nil, io.Discard, jump, target)
+	d, err := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectTimeout: 30 * time.Second, ChannelsPerJump: per})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	conns := make([]*Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		wg.Go(func() {
+			conns[i], errs[i] = d.Dial(context.Background(), behind(target, jump))
+			if errs[i] == nil {
+				// Held open, as a following session is.
+				conns[i].Release()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+	echo(t, conns[n-1], "last\n")
+	want := (n + per - 1) / per
+	if got := jump.connections(); got != want {
+		t.Errorf("%d bastion connections for %d sessions, want %d", got, n, want)
+	}
+	t.Logf("%d sessions through %d bastion connections in %v", n, jump.connections(), elapsed.Round(time.Millisecond))
+	for _, c := range conns {
+		c.Close()
+	}
+}
