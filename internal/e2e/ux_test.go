@@ -9,7 +9,7 @@ package e2e
 //	the flags people type first TestUXFirstFlags
 //	streaming stdin             TestUXStreamingStdin; FIFOs, <(…), /dev/null: TestStreamFiles (stream_test.go)
 //	host-key trust              TestUXTrustOnTerminal, TestTrustWithoutTerminal (trust_test.go)
-//	~/.ssh/config               TestUXSSHConfig
+//	~/.ssh/config               TestUXSSHConfig; every directive, ProxyJump: sshconfig_test.go
 //	terminal hygiene            TestUXTerminal
 //	docs and completion         TestUXExitStatus, TestUXDocs
 
@@ -233,6 +233,33 @@ func TestUXStreamingStdin(t *testing.T) {
 	}
 	if len(p.errOutput()) != 0 {
 		t.Errorf("stderr: %q", p.errOutput())
+	}
+}
+
+// TestUXSSHConfig: the fifth bullet. A Host alias of ~/.ssh/config
+// (HostName, Port, User, IdentityFile) is what `--servers loghost`
+// reaches, with the grep-shaped command line; it failed with "no such
+// host" and no key before.
+func TestUXSSHConfig(t *testing.T) {
+	requireRoot(t)
+	keys(t)
+	u := addUser(t, "uxcfg")
+	k := newKey(t, mkdirOwned(t, filepath.Join(newWorkDir(t), "keys"), 0o700), "ux_key")
+	srv := startDServer(t, withoutSelf(), withUsers(map[string][]byte{u.name: k.pub}))
+	fx := newUXFiles(t)
+	home := newHome(t, newWorkDir(t))
+	writeSSHConfig(t, home, fmt.Sprintf("Host loghost\n    HostName 127.0.0.1\n    Port %d\n    User %s\n    IdentityFile %s\n",
+		srv.port, u.name, k.priv))
+	res := run{bin: ours("dgrep"), args: []string{"--trustAllHosts", "--plain", "--servers", "loghost", "--files", fx.app, "RARE"},
+		dir: home, env: baseEnv(home), timeout: 40 * time.Second}.exec(t)
+	if res.code != 0 || !bytes.Equal(res.stdout, grepOracle(t, fx.dir, "RARE", "app.log")) {
+		t.Fatalf("dgrep --servers loghost: %v", res)
+	}
+	// Only the note that the new host key was recorded: no warning.
+	for _, l := range lines(res.stderr) {
+		if !strings.Contains(l, "Added hosts to known hosts file") {
+			t.Errorf("stderr: %q", l)
+		}
 	}
 }
 

@@ -9,8 +9,9 @@ import (
 
 // hostsAwk prints host names for completion from the files it is given:
 // plain known_hosts entries ("[host]:port" becomes host:port; hashed,
-// marker, wildcard and negated entries are skipped) and the entries of
-// @group files (comments dropped, nested @groups left to the group list).
+// marker, wildcard and negated entries are skipped), the Host aliases of
+// ~/.ssh/config (without patterns) and the entries of @group files
+// (comments dropped, nested @groups left to the group list).
 // It contains no single quote, so every shell embeds it in one.
 const hostsAwk = `FILENAME ~ /known_hosts$/ {
   if ($0 ~ /^[ \t]*(#|$)/ || $1 ~ /^[|@]/) next
@@ -23,13 +24,18 @@ const hostsAwk = `FILENAME ~ /known_hosts$/ {
   }
   next
 }
+FILENAME ~ /(\/\.ssh\/config|ssh_config)$/ {
+  if (tolower($1) != "host") next
+  for (i = 2; i <= NF; i++) if ($i !~ /[*?!]/) print $i
+  next
+}
 { sub(/#.*/, ""); gsub(/^[ \t]+|[ \t]+$/, ""); if ($0 != "" && $0 !~ /^@/) print }`
 
 // The files host completion reads, as shell words ($HOME expanded by the
 // shell at completion time; the groups directory is internal/cli's).
 const (
 	groupsDirSh  = `"$HOME/.config/dtail/groups"`
-	knownHostsSh = `"$HOME/.ssh/known_hosts" /etc/ssh/ssh_known_hosts`
+	knownHostsSh = `"$HOME/.ssh/known_hosts" /etc/ssh/ssh_known_hosts "$HOME/.ssh/config"`
 )
 
 // bashFunc is the completion function name for a binary ("dtail-keycache"
@@ -201,7 +207,7 @@ const zshHelpers = `__dtail_hostlist() {
   local d=` + groupsDirSh + `
   local -a groups files
   groups=( $d/*(N.r) )
-  files=( $HOME/.ssh/known_hosts(N.r) /etc/ssh/ssh_known_hosts(N.r) $groups )
+  files=( $HOME/.ssh/known_hosts(N.r) /etc/ssh/ssh_known_hosts(N.r) $HOME/.ssh/config(N.r) $groups )
   (( $#groups )) && print -l -- @${^groups:t}
   (( $#files )) && awk '` + hostsAwk + `' $files 2>/dev/null | sort -u
 }

@@ -99,7 +99,7 @@ func valueHint(name string) hint {
 		return hint{kind: hintFile, list: true}
 	case "auth-key-path", "key", "control-tty", "passwd":
 		return hint{kind: hintFile}
-	case "cfg":
+	case "cfg", "ssh-config":
 		return hint{kind: hintWords, words: []string{"none"}, files: true}
 	case "logDir", "profiledir", "cache-dir":
 		return hint{kind: hintDir}

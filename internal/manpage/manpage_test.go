@@ -157,6 +157,7 @@ func completionHome(t *testing.T) string {
 		".config/dtail/groups/db":  "db1.dc2\n",
 		".ssh/known_hosts": "[127.0.0.1]:2223 ssh-ed25519 AAAA\nloghost,10.1.2.3 ssh-rsa AAAA\n" +
 			"|1|c2FsdA==|aGFzaA== ssh-rsa AAAA\n@cert-authority *.dc1 ssh-rsa AAAA\n*.wild ssh-rsa AAAA\n# comment\n",
+		".ssh/config": "Host bastion jump-*\n  HostName 10.9.9.9\nhost loghost2 !neg\n  Port 2223\nMatch host x\n",
 	} {
 		if err := os.MkdirAll(filepath.Join(home, filepath.Dir(p)), 0o755); err != nil {
 			t.Fatal(err)
@@ -260,8 +261,8 @@ func TestBashCompletionRuns(t *testing.T) {
 		{"dgrep --receipt ", []string{"text", "json", "none"}},
 		{"dgrep --logLevel de", []string{"default", "debug", "devel"}},
 		{"dgrep --servers @", []string{"db", "web"}}, // '@' is a word break too
-		{"dgrep --exclude ", []string{"@db", "@web", "10.1.2.3", "127.0.0.1:2223", "db1.dc2", "loghost", "web1.dc1", "web[02-03].dc1"}},
-		{"dgrep --servers web1.dc1,lo", []string{"web1.dc1,loghost"}},
+		{"dgrep --exclude ", []string{"@db", "@web", "10.1.2.3", "127.0.0.1:2223", "bastion", "db1.dc2", "loghost", "loghost2", "web1.dc1", "web[02-03].dc1"}},
+		{"dgrep --servers web1.dc1,lo", []string{"web1.dc1,loghost", "web1.dc1,loghost2"}},
 		{"dgrep --servers=127.0.0.1:", []string{"2223"}},
 		{"dgrep --servers ap", []string{"app.log"}}, // a file with one server per line
 		{"dgrep --cfg n", []string{"none"}},
@@ -274,7 +275,7 @@ func TestBashCompletionRuns(t *testing.T) {
 		}
 	}
 	health := command(t, cli.DTailHealth)
-	if got := bashComplete(t, bash, scripts[cli.DTailHealth], health, home, "dtailhealth --server "); !slices.Equal(got, []string{"10.1.2.3", "127.0.0.1:2223", "db1.dc2", "loghost", "web1.dc1"}) {
+	if got := bashComplete(t, bash, scripts[cli.DTailHealth], health, home, "dtailhealth --server "); !slices.Equal(got, []string{"10.1.2.3", "127.0.0.1:2223", "bastion", "db1.dc2", "loghost", "loghost2", "web1.dc1"}) {
 		t.Errorf("dtailhealth --server: %q (hosts only, no @groups or ranges)", got)
 	}
 }
@@ -300,7 +301,7 @@ func TestFishCompletionRuns(t *testing.T) {
 		{"dgrep --fi", []string{"--files", "--files-with-matches", "--fixed-strings"}},
 		{"dgrep -fi", []string{"-files", "-files-with-matches", "-fixed-strings"}},
 		{"dgrep --exclude @", []string{"@db", "@web"}},
-		{"dgrep --servers=web1.dc1,lo", []string{"--servers=web1.dc1,loghost"}},
+		{"dgrep --servers=web1.dc1,lo", []string{"--servers=web1.dc1,loghost", "--servers=web1.dc1,loghost2"}},
 		{"dgrep --exclude 127", []string{"127.0.0.1:2223"}},
 	} {
 		cmd := exec.Command(fish, "--no-config", "-c", `source $argv[1]; complete -C $argv[2]`, p, tc.line)
@@ -338,7 +339,7 @@ func TestZshHostList(t *testing.T) {
 	cmd := exec.Command(zsh, "-f", "-c", `compdef() { :; }; source $1; __dtail_hostlist`, "zsh", p)
 	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
 	out, err := cmd.CombinedOutput()
-	want := "@db\n@web\n10.1.2.3\n127.0.0.1:2223\ndb1.dc2\nloghost\nweb1.dc1\nweb[02-03].dc1\n"
+	want := "@db\n@web\n10.1.2.3\n127.0.0.1:2223\nbastion\ndb1.dc2\nloghost\nloghost2\nweb1.dc1\nweb[02-03].dc1\n"
 	if err != nil || string(out) != want {
 		t.Errorf("zsh host list: %q, %v; want %q", out, err, want)
 	}
@@ -533,6 +534,7 @@ func TestZshCompletionInTmux(t *testing.T) {
 		{"dgrep --rec", []string{"dgrep --receipt="}},
 		{"dgrep --servers @", []string{"@db", "@web"}},
 		{"dgrep --exclude db1.dc2,127", []string{"dgrep --exclude db1.dc2,127.0.0.1:2223"}},
+		{"dgrep --servers bas", []string{"dgrep --servers bastion"}},
 	} {
 		// C-u, not C-c: keys are read in order, a signal is not.
 		tm("send-keys", "-t", "c", "C-u")
