@@ -68,6 +68,12 @@ func TestSSHConfigAlias(t *testing.T) {
 				t.Fatalf("dgrep --servers other-alias: %v", r)
 			}
 
+			// Counts and receipts name the server as the user typed it.
+			r = sshConfigClient(t, home, "dgrep", "--servers", "loghost", "--files", logFile, "--grep", "line", "--count", "--receipt", "text")
+			if r.code != 0 || !strings.HasPrefix(string(r.stdout), "loghost:") || !strings.Contains(string(r.stdout), ":2\n") {
+				t.Errorf("--count through the alias: %v", r)
+			}
+
 			// --user on the command line beats the config's User: the
 			// server knows only the config's user.
 			r = sshConfigClient(t, home, "dcat", "--servers", "loghost", "--user", acct.name, "--files", logFile)

@@ -82,7 +82,7 @@ func chainKey(hops []Server) string {
 	return b.String()
 }
 
-// acquire returns a live connection to the last hop of hops with one
+// acquireJump returns a live connection to the last hop of hops with one
 // channel reserved for the caller (release it with jumpConn.release).
 // Concurrent callers for the same chain wait for one dial instead of
 // each opening the hop.
