@@ -22,6 +22,7 @@ import (
 	"github.com/dtail-go/dtail/internal/logger"
 	"github.com/dtail-go/dtail/internal/permission"
 	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/reader"
 	"github.com/dtail-go/dtail/internal/session"
 	"github.com/dtail-go/dtail/internal/sshserver"
 	"github.com/dtail-go/dtail/internal/version"
@@ -265,12 +266,12 @@ type server struct {
 }
 
 func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, testMode bool) (*server, error) {
-	limits := session.NewLimits(cfg.Server.MaxConcurrentCats, cfg.Server.MaxConcurrentTails)
+	limits := reader.NewLimits(cfg.Server.MaxConcurrentCats, cfg.Server.MaxConcurrentTails)
 	var store *authkey.Store
 	if cfg.Server.AuthKeyEnabled {
 		store = authkey.New(time.Duration(cfg.Server.AuthKeyTTLSeconds)*time.Second, cfg.Server.AuthKeyMaxPerUser)
 	}
-	caps := []string{protocol.CapQueryUpdateV1, session.CapTimeWindowV1, protocol.CapEscapeV1}
+	caps := []string{protocol.CapQueryUpdateV1, protocol.CapTimeWindowV1, protocol.CapEscapeV1}
 	if journal.Available() {
 		caps = append(caps, protocol.CapJournalV1)
 	}
@@ -398,7 +399,7 @@ func newServer(cfg config.Config, log *logger.Logger, fullHost, host string, tes
 // healthStatus is the health handler's answer: OK, or WARNING/CRITICAL
 // with the reason when users wait or are refused (dtailhealth used to say
 // OK while idle connections locked every user out).
-func healthStatus(sat sshserver.Saturation, limits *session.Limits) string {
+func healthStatus(sat sshserver.Saturation, limits *reader.Limits) string {
 	if sat.Current >= sat.MaxConnections {
 		return fmt.Sprintf("CRITICAL: all %d connection slots in use, new users are refused", sat.MaxConnections)
 	}
@@ -409,7 +410,7 @@ func healthStatus(sat sshserver.Saturation, limits *session.Limits) string {
 	cats, tails := limits.Usage()
 	for _, u := range []struct {
 		name string
-		u    session.SlotUsage
+		u    reader.SlotUsage
 	}{{"cat", cats}, {"tail", tails}} {
 		if u.u.Size > 0 && u.u.Used >= u.u.Size && u.u.Waiting > 0 {
 			warn = append(warn, fmt.Sprintf("all %d %s slots in use, %d reads waiting", u.u.Size, u.name, u.u.Waiting))

@@ -1,6 +1,6 @@
-// Package client runs a DTail client: serverless (an in-process session
-// reading local files or stdin) or against servers over SSH, fanning out
-// to every server and printing what they send.
+// Package client runs a DTail client: serverless (the reader on local
+// files or stdin, printing what it selects) or against servers over SSH,
+// fanning out to every server and printing what they send.
 package client
 
 import (
@@ -8,12 +8,17 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/color"
+	"github.com/dtail-go/dtail/internal/logformat"
+	"github.com/dtail-go/dtail/internal/mapr"
 	"github.com/dtail-go/dtail/internal/match"
-	"github.com/dtail-go/dtail/internal/session"
+	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/reader"
+	"github.com/dtail-go/dtail/internal/sink"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
@@ -80,7 +85,7 @@ type Options struct {
 	FullHost           string
 	// Logger receives the in-process server's log lines (the client log
 	// file); nil logs nothing.
-	Logger session.Logger
+	Logger Logger
 	// HideWarnings drops local warnings (--logLevel error or quieter).
 	HideWarnings bool
 	// PayloadLog, if set, also receives every output batch
@@ -92,7 +97,7 @@ type Options struct {
 	// Open opens the files of a serverless run; nil opens them as the
 	// calling process may. dserver's in-process jobs pass a permission
 	// checked opener: the process may hold CAP_DAC_READ_SEARCH.
-	Open session.Opener
+	Open reader.Opener
 	// Glob and ReadDir, if set, expand globs and list directories for
 	// the serverless session (with Open: the same user's view).
 	Glob    func(pattern string) ([]string, error)
@@ -104,6 +109,15 @@ type Options struct {
 	MaxConcurrentCats  int
 	MaxConcurrentTails int
 	ReadRetryInterval  time.Duration
+}
+
+// Logger is the client log of a serverless run (the reader's log lines
+// go there); its methods return the line written, as the server's do.
+type Logger interface {
+	Info(args ...any) string
+	Warn(args ...any) string
+	Error(args ...any) string
+	Debug(args ...any) string
 }
 
 // Exit codes (docs/DECISIONS.md): 0 all read, 1 something could not be
@@ -124,8 +138,8 @@ func Matcher(regex string, invert bool) (*match.Matcher, error) {
 	return match.New(regex, invert, false)
 }
 
-// RunServerless runs the read in-process with the same session code as
-// dserver and returns the exit code.
+// RunServerless reads local files (or stdin) with the reader and prints
+// what it selects; it returns the exit code.
 func RunServerless(ctx context.Context, o Options) int {
 	m, err := Matcher(o.Regex, o.Invert)
 	if err != nil {
@@ -140,80 +154,86 @@ func RunServerless(ctx context.Context, o Options) int {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)
 	cancelRun := func() { cancelCause(errMaxTotal) }
-	var red *reducer
-	var onAggregate func([]byte)
 	if o.Query != "" {
 		q, err := parseQuery(o.Query, o.Stderr, o.Prog, o.MapreduceLogFormat, o.Plan)
 		if err != nil {
 			io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
 			return ExitFatal
 		}
-		red = newReducer(o, q, o.Stdout, func(w string) { io.WriteString(o.Stderr, o.Prog+": "+w+"\n") })
-		onAggregate = red.merge
-		o.red = red
+		o.red = newReducer(o, q, o.Stdout, func(w string) { io.WriteString(o.Stderr, o.Prog+": "+w+"\n") })
 	}
-	s := session.New(session.Config{
-		OnAggregate:        onAggregate,
-		FullHost:           o.FullHost,
-		MapreduceLogFormat: o.MapreduceLogFormat,
-		Host:               o.Host,
-		Serverless:         true,
-		Diag:               o.Stderr,
-		HideWarnings:       o.HideWarnings,
-		Prog:               o.Prog,
-		Colors:             o.Colors,
-		Stdin:              o.Stdin,
-		MaxLineLength:      o.MaxLineLength,
-		MaxGlobTargets:     o.MaxGlobTargets,
-		MaxReadWorkers:     o.MaxReadWorkers,
-		ReadRetryInterval:  o.ReadRetryInterval,
-		Limits:             session.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
-		Logger:             o.Logger,
-		Open:               o.Open,
-		Glob:               o.Glob,
-		ReadDir:            o.ReadDir,
-	}, maxTotalWriter(teeWriter(o.Stdout, o.PayloadLog), o.MaxTotal, cancelRun))
+	stdin := o.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	var log reader.Logger
+	if o.Logger != nil {
+		log = o.Logger
+	}
+	rd := reader.New(reader.Config{
+		MaxLineLength:     o.MaxLineLength,
+		MaxGlobTargets:    o.MaxGlobTargets,
+		MaxReadWorkers:    o.MaxReadWorkers,
+		ReadRetryInterval: o.ReadRetryInterval,
+		Limits:            reader.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
+		Open:              o.Open,
+		Glob:              o.Glob,
+		ReadDir:           o.ReadDir,
+		Stdin:             stdin,
+		// FIFOs and devices the user named are read like grep does;
+		// a job's checked opener (dserver) refuses them.
+		Streams: o.Open == nil,
+		// Like cat, a local read prints files in the order given.
+		Ordered: true,
+		Log:     log,
+	})
+	out := sink.NewOutput(maxTotalWriter(teeWriter(o.Stdout, o.PayloadLog), o.MaxTotal, cancelRun), 16)
+	ls := &localSinks{
+		out: out, host: o.Host, plain: o.Plain && !o.NDJSON, ndjson: o.NDJSON, fwm: o.FilesWithMatches,
+		diag: &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
+	}
+	if ls.diag.prog == "" {
+		ls.diag.prog = "dtail"
+	}
+	if !o.Plain && !o.NDJSON {
+		ls.scheme = o.Colors
+	}
 	files := o.Files
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
 	if o.Query != "" {
-		return runServerlessMap(ctx, o, s, files)
+		return runServerlessMap(ctx, o, rd, ls, files)
 	}
-	mode := session.Cat
-	switch o.Mode {
-	case ModeGrep:
-		mode = session.Grep
-	case ModeTail:
-		mode = session.Tail
+	mode := readMode(o.Mode)
+	ls.rawEOF = o.Plain && mode == reader.Cat && !o.NDJSON
+	if ls.plain && !o.Count && !o.FilesWithMatches && (o.Before > 0 || o.After > 0) {
+		// Like grep -A/-B/-C. The REMOTE format carries line numbers
+		// instead and stays as DTail 4.x prints it (spec 4.9).
+		ls.seps = &groupSeps{}
 	}
-	req := func(glob string) session.ReadRequest {
-		return session.ReadRequest{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max, Plain: o.Plain,
-			Count: o.Count, FilesWithMatches: o.FilesWithMatches, NDJSON: o.NDJSON, Window: o.Window}
+	req := func(glob string) reader.Request {
+		return reader.Request{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max,
+			Count: o.Count, FilesWithMatches: o.FilesWithMatches, Offsets: o.NDJSON, Window: o.Window}
 	}
-	if mode == session.Tail {
+	if mode == reader.Tail {
 		// Every file is followed at once; the run ends with ctx.
-		done := make(chan struct{}, len(files))
+		var wg sync.WaitGroup
 		for _, f := range files {
-			go func() {
-				s.Read(ctx, req(f))
-				done <- struct{}{}
-			}()
+			wg.Go(func() { rd.Read(ctx, req(f), ls) })
 		}
-		for range files {
-			<-done
-		}
+		wg.Wait()
 	} else {
 		for _, f := range files {
 			if ctx.Err() != nil {
 				break
 			}
-			s.Read(ctx, req(f))
+			rd.Read(ctx, req(f), ls)
 		}
 	}
-	cause, cut := endCause(ctx, mode == session.Tail)
-	werr := s.Close()
-	code := exitCode(serverlessReceipt(o, s, cause, cut))
+	cause, cut := endCause(ctx, mode == reader.Tail)
+	werr := out.Close()
+	code := exitCode(serverlessReceipt(o, reader.Receipt(&ls.tally, 0), cause, cut))
 	if werr != nil && !isBrokenPipe(werr) && !errors.Is(werr, errMaxTotal) {
 		io.WriteString(o.Stderr, o.Prog+": write output: "+werr.Error()+"\n")
 		if code == ExitOK {
@@ -221,6 +241,18 @@ func RunServerless(ctx context.Context, o Options) int {
 		}
 	}
 	return code
+}
+
+// readMode is the one mapping of the client's mode to a read (the wire
+// verb of a read is its String).
+func readMode(m Mode) reader.Mode {
+	switch m {
+	case ModeGrep:
+		return reader.Grep
+	case ModeTail:
+		return reader.Tail
+	}
+	return reader.Cat
 }
 
 // endCause tells what ended a serverless run early, and whether a read
@@ -246,9 +278,9 @@ func endCause(ctx context.Context, follow bool) (cause string, cut bool) {
 
 // serverlessReceipt builds the receipt of an in-process run, prints it
 // when asked and returns it for the exit code.
-func serverlessReceipt(o Options, s *session.Session, cause string, cut bool) Receipt {
+func serverlessReceipt(o Options, rc protocol.Receipt, cause string, cut bool) Receipt {
 	var c receiptCollector
-	c.addServer(s.Receipt())
+	c.addServer(rc)
 	c.addHost(o.Host, outcomeOK, true)
 	c.interrupted(cause)
 	c.cut = cut
@@ -309,23 +341,28 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// runServerlessMap runs a query in process: the session's aggregate feeds
-// the reducer directly, with the same map and reduce code as against
-// servers.
-func runServerlessMap(ctx context.Context, o Options, s *session.Session, files []string) int {
-	m, err := s.StartMap(o.Query)
-	if err != nil {
-		io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
-		s.Close()
-		return ExitFatal
+// runServerlessMap runs a query in process: the map run feeds the reducer
+// directly, with the same map and reduce code as against servers.
+func runServerlessMap(ctx context.Context, o Options, rd *reader.Reader, ls *localSinks, files []string) int {
+	q := o.red.q
+	m, fallback := mapr.NewRun(q, mapr.RunConfig{
+		Format: logformat.Select(q.LogFormat, q.HasFrom, o.MapreduceLogFormat),
+		Host:   o.Host, FullHost: o.FullHost,
+		Emit:   o.red.merge,
+		Notify: func(_, text string) { ls.diag.print(text, false) },
+		Log:    o.Logger,
+	})
+	if fallback != nil && o.Logger != nil {
+		o.Logger.Error(logformat.FallbackMessage, fallback)
 	}
-	tm, err := match.New(o.red.q.TableRegex(), false, false)
-	if o.red.q.TableRegex() == "." || err != nil {
+	tm, err := match.New(q.TableRegex(), false, false)
+	if q.TableRegex() == "." || err != nil {
 		tm = match.NewAll()
 	}
-	mode := session.Cat
+	tm = m.Matcher(tm)
+	mode := reader.Cat
 	if o.Mode == ModeTail {
-		mode = session.Tail
+		mode = reader.Tail
 	}
 	readCtx := ctx
 	if o.ServerTimeout > 0 {
@@ -340,29 +377,32 @@ func runServerlessMap(ctx context.Context, o Options, s *session.Session, files 
 	}()
 	reduced := make(chan error, 1)
 	go func() { reduced <- o.red.run(ctx, mapDone) }()
+	dst := &mapSinks{m: m, follow: mode == reader.Tail, Events: ls}
 	var wg sync.WaitGroup
 	for _, f := range files {
+		m.ReadStarted()
 		wg.Go(func() {
-			s.Read(readCtx, session.ReadRequest{Mode: mode, Glob: f, Matcher: tm, Plain: o.Plain, Window: o.Window})
+			defer m.ReadDone()
+			rd.Read(readCtx, reader.Request{Mode: mode, Glob: f, Matcher: tm, Window: o.Window, Aggregate: true}, dst)
 		})
-		if mode == session.Cat {
+		if mode == reader.Cat {
 			// Like dcat, files are read in the order given.
 			wg.Wait()
 		}
 	}
 	wg.Wait()
-	cause, cut := endCause(readCtx, mode == session.Tail)
+	cause, cut := endCause(readCtx, mode == reader.Tail)
 	if cause == EndTimeout && o.ServerTimeout > 0 && ctx.Err() == nil {
 		// dmap -timeout bounds each read by design, like on a server.
 		cause, cut = "", false
 	}
-	if mode == session.Cat {
+	if mode == reader.Cat {
 		m.Finish()
 	}
 	<-mapDone
 	rerr := <-reduced
-	werr := s.Close()
-	rc := serverlessReceipt(o, s, cause, cut)
+	werr := ls.out.Close()
+	rc := serverlessReceipt(o, reader.Receipt(&ls.tally, m.Skipped()), cause, cut)
 	code := exitCode(rc)
 	strictFail := rerr == nil && o.red.finish(rc.LinesSkipped)
 	if rerr != nil {

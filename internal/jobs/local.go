@@ -9,14 +9,14 @@ import (
 
 	"github.com/dtail-go/dtail/internal/client"
 	"github.com/dtail-go/dtail/internal/logger"
-	"github.com/dtail-go/dtail/internal/session"
+	"github.com/dtail-go/dtail/internal/reader"
 	"github.com/dtail-go/dtail/internal/sshclient"
 )
 
 // Access is how a job's reads open files, expand globs and list
-// directories (session.Config's Open, Glob and ReadDir).
+// directories (reader.Config's Open, Glob and ReadDir).
 type Access struct {
-	Open    session.Opener
+	Open    reader.Opener
 	Glob    func(pattern string) ([]string, error)
 	ReadDir func(dir string) []string
 }

@@ -214,8 +214,6 @@ func (a *account) busy() bool {
 	return a.running > 0
 }
 
-func (s *Session) bounds() Bounds { return s.acct.b }
-
 // boundWindow makes a grep window's ring count against the session.
 func (s *Session) boundWindow(w *match.Window) {
 	w.MaxBytes = s.acct.b.MaxContextBytes

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dtail-go/dtail/internal/match"
 	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/reader"
 )
 
 // closeGrace is how long an idle session waits for further commands
@@ -346,32 +347,36 @@ func (s *Session) readRequest(cmd protocol.Command, optErr error, size int) (Rea
 			return ReadRequest{}, nil, fmt.Errorf("%s", s.logError("Unable to parse regex", err))
 		}
 	}
-	mode := Cat
+	mode := reader.Cat
 	switch cmd.Verb {
 	case protocol.VerbGrep:
-		mode = Grep
+		mode = reader.Grep
 	case protocol.VerbTail:
-		mode = Tail
+		mode = reader.Tail
 	}
 	s.mu.Lock()
 	plain := s.plain
 	s.mu.Unlock()
+	extra := cmd.Options.Extra
 	return ReadRequest{
-		Mode:    mode,
-		Glob:    glob,
-		Matcher: m,
-		Before:  cmd.Options.Before,
-		After:   cmd.Options.After,
-		Max:     cmd.Options.Max,
-		Plain:   plain,
-		// Options beyond DTail 4.x travel as extra keys, which DTail 4.x
-		// servers ignore (their clients then count the lines themselves).
-		Count:            cmd.Options.Extra[OptCount] == "true",
-		FilesWithMatches: cmd.Options.Extra[OptFilesWithMatches] == "true",
-		Offsets:          cmd.Options.Extra[OptOffsets] == "true",
-		Escape:           cmd.Options.Extra[protocol.OptEscape] == "true",
-		BareLines:        cmd.Options.Extra[protocol.OptBareLines] == "true",
-		Window:           WindowFromOptions(cmd.Options.Extra),
+		Request: reader.Request{
+			Mode:    mode,
+			Glob:    glob,
+			Matcher: m,
+			Before:  cmd.Options.Before,
+			After:   cmd.Options.After,
+			Max:     cmd.Options.Max,
+			// Options beyond DTail 4.x travel as extra keys, which DTail
+			// 4.x servers ignore (their clients then count the lines
+			// themselves).
+			Count:            extra[protocol.OptCount] == "true",
+			FilesWithMatches: extra[protocol.OptFilesWithMatches] == "true",
+			Offsets:          extra[protocol.OptOffsets] == "true",
+			Window:           WindowFromOptions(extra),
+		},
+		Plain:     plain,
+		Escape:    extra[protocol.OptEscape] == "true",
+		BareLines: extra[protocol.OptBareLines] == "true",
 	}, done, nil
 }
 

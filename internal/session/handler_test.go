@@ -101,7 +101,7 @@ func exchange(t *testing.T, opts ServeOptions, cfg Config, commands ...string) s
 func stripReceipts(s string) string {
 	var b strings.Builder
 	for _, m := range strings.SplitAfter(s, "\xac") {
-		if !strings.HasPrefix(m, ReceiptPrefix) {
+		if !strings.HasPrefix(m, protocol.ReceiptPrefix) {
 			b.WriteString(m)
 		}
 	}
@@ -308,7 +308,7 @@ func TestServeReceipt(t *testing.T) {
 	mu.Lock()
 	got := out.String()
 	mu.Unlock()
-	want := ReceiptPrefix + `{"files_read":1,"files_unreadable":1,"bytes":9,"lines":3,"rotated":0,"truncated":0,"lines_dropped":0}` + d + ".syn close connection" + d
+	want := protocol.ReceiptPrefix + `{"files_read":1,"files_unreadable":1,"bytes":9,"lines":3,"rotated":0,"truncated":0,"lines_dropped":0}` + d + ".syn close connection" + d
 	if !strings.HasSuffix(got, want) {
 		t.Fatalf("got %q\nwant suffix %q", got, want)
 	}
@@ -318,7 +318,7 @@ func TestServeCount(t *testing.T) {
 	path := writeFile(t, "c.log", "ERROR a\nok\nERROR b\nERROR c\n")
 	got := exchange(t, ServeOptions{}, Config{}, "grep:count=true "+path+" regex:default,literal ERROR",
 		"grep:fwm=true "+path+" regex:default,literal ERROR")
-	for _, w := range []string{CountPrefix + "3 c.log" + d, CountPrefix + "1 c.log" + d} {
+	for _, w := range []string{protocol.CountPrefix + "3 c.log" + d, protocol.CountPrefix + "1 c.log" + d} {
 		if !strings.Contains(got, w) {
 			t.Fatalf("missing %q in %q", w, got)
 		}
@@ -348,5 +348,15 @@ func TestServeAllowRefuses(t *testing.T) {
 	}
 	if len(opened) != 0 {
 		t.Fatalf("a refused command opened %v", opened)
+	}
+}
+
+func TestWindowFromOptions(t *testing.T) {
+	if WindowFromOptions(map[string]string{"count": "true"}) != nil {
+		t.Fatal("window without options")
+	}
+	got := WindowFromOptions(map[string]string{protocol.OptSince: "1700000000", protocol.OptUntil: "x"})
+	if got == nil || got.Since != 1700000000 || got.HasUntil() {
+		t.Fatalf("%v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package session
+package reader
 
 import (
 	"context"
@@ -11,57 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dtail-go/dtail/internal/protocol"
+	"github.com/dtail-go/dtail/internal/sink"
 	"github.com/dtail-go/dtail/internal/source"
 	"github.com/dtail-go/dtail/internal/timewindow"
-)
-
-// Time windows (--since/--until) beyond DTail 4.x: the bounds travel as
-// extra command options in unix seconds, which DTail 4.x servers ignore
-// (their clients then filter the lines themselves). Servers that apply
-// them announce CapTimeWindowV1.
-const (
-	OptSince        = protocol.OptSince
-	OptUntil        = protocol.OptUntil
-	CapTimeWindowV1 = protocol.CapTimeWindowV1
 )
 
 // probeTail is how much of the end of a plain file is read to find its
 // last timestamp.
 const probeTail = 64 << 10
-
-// WindowFromOptions reads the since/until extra options; nil when neither
-// is present. Unparseable values are ignored like unknown keys.
-func WindowFromOptions(extra map[string]string) *timewindow.Window {
-	w := timewindow.All
-	if v, err := strconv.ParseInt(extra[OptSince], 10, 64); err == nil {
-		w.Since = v
-	}
-	if v, err := strconv.ParseInt(extra[OptUntil], 10, 64); err == nil {
-		w.Until = v
-	}
-	if w.IsAll() {
-		return nil
-	}
-	return &w
-}
-
-// WindowOptions adds the window to a command's extra options.
-func WindowOptions(extra map[string]string, w *timewindow.Window) map[string]string {
-	if w == nil || w.IsAll() {
-		return extra
-	}
-	if extra == nil {
-		extra = map[string]string{}
-	}
-	if w.HasSince() {
-		extra[OptSince] = strconv.FormatInt(w.Since, 10)
-	}
-	if w.HasUntil() {
-		extra[OptUntil] = strconv.FormatInt(w.Until, 10)
-	}
-	return extra
-}
 
 // rotated is one file of a rotation set with its age rank.
 type rotated struct {
@@ -108,7 +65,7 @@ func rotationOf(path string) rotated {
 // named base.N[.gz|.zst] and base-DATE[.gz|.zst] in the same directory)
 // and orders every set oldest first. Sets follow each other in the order
 // of their base names.
-func (s *Session) rotationSet(paths []string) []string {
+func (rd *read) rotationSet(paths []string) []string {
 	seen := map[string]bool{}
 	var all []rotated
 	add := func(p string) {
@@ -124,7 +81,7 @@ func (s *Session) rotationSet(paths []string) []string {
 		dir := filepath.Dir(r.base)
 		ents, ok := dirs[dir]
 		if !ok {
-			ents = s.readDirNames(dir)
+			ents = rd.r.readDirNames(dir)
 			dirs[dir] = ents
 		}
 		name := filepath.Base(r.base)
@@ -155,9 +112,8 @@ func (s *Session) rotationSet(paths []string) []string {
 	for i, r := range all {
 		out[i] = r.path
 	}
-	if max := s.cfg.MaxGlobTargets; max > 0 && len(out) > max {
-		s.notify(s.logWarn("Rotation set exceeded server limit, only the newest targets served", "limit", max, "matched", len(out)),
-			"rotation set has "+strconv.Itoa(len(out))+" files, only the newest "+strconv.Itoa(max)+" are read (MaxGlobTargets)")
+	if max := rd.r.cfg.MaxGlobTargets; max > 0 && len(out) > max {
+		rd.dst.Event(sink.Event{Kind: sink.GlobCapped, Rotation: true, Glob: rd.req.Glob, N: len(out) - max, Matched: len(out), Max: int64(max)})
 		out = out[len(out)-max:]
 	}
 	return out
@@ -165,9 +121,10 @@ func (s *Session) rotationSet(paths []string) []string {
 
 // readWindow reads the rotation sets of paths oldest first, one file
 // after another, skipping what lies outside the window.
-func (s *Session) readWindow(ctx context.Context, req ReadRequest, paths []string) {
-	set := s.rotationSet(paths)
-	s.logInfo("Processing files in time window", "count", len(set), "glob", req.Glob, "since", req.Window.Since, "until", req.Window.Until)
+func (rd *read) readWindow(ctx context.Context, paths []string) {
+	req := rd.req
+	set := rd.rotationSet(paths)
+	rd.r.logInfo("Processing files in time window", "count", len(set), "glob", req.Glob, "since", req.Window.Since, "until", req.Window.Until)
 	now := time.Now()
 	var carry timewindow.Filter
 	prevBase := ""
@@ -179,40 +136,41 @@ func (s *Session) readWindow(ctx context.Context, req ReadRequest, paths []strin
 			// Continuation lines only continue within one rotation set.
 			carry.Known, prevBase = false, b
 		}
-		s.catWindow(ctx, req, p, now, &carry)
+		rd.catWindow(ctx, p, now, &carry)
 	}
 }
 
 // catWindow reads one file of a windowed read. carry holds the last
 // timestamp of the previous (older) file for leading continuation lines.
-func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, now time.Time, carry *timewindow.Filter) {
-	sl, err := s.cfg.Limits.acquire(ctx, s.cfg.User, false, func() {
-		s.logInfo("Server limit hit, queueing file", path)
-	})
+func (rd *read) catWindow(ctx context.Context, path string, now time.Time, carry *timewindow.Filter) {
+	req := rd.req
+	sl, err := rd.acquire(ctx, path, false)
 	if err != nil {
 		return
 	}
 	defer sl.release()
-	if s.tryStream(ctx, req, path, protocol.SourceID(req.Glob, path)) {
+	src := rd.source(path)
+	if rd.tryStream(ctx, src) {
 		return
 	}
 	w := *req.Window
-	raw, err := s.openRaw(path)
+	raw, err := rd.r.openRaw(path)
 	if err != nil {
-		s.fileFailed(path, err)
+		rd.failed(src, err)
 		return
 	}
 	defer raw.Close()
 	fi, err := raw.Stat()
 	if err != nil {
-		s.fileFailed(path, err)
+		rd.failed(src, err)
 		return
 	}
 	x := timewindow.NewExtractor(now)
 	skip := func(why string, probed int64) {
-		s.logDebug("Skipping file outside the time window", path, why)
+		rd.r.logDebug("Skipping file outside the time window", path, why)
 		carry.Known = false
-		s.stats.addFile(probed, 0)
+		// Read (its probe), with nothing selected.
+		rd.dst.File(src).Close(sink.Done{Source: src, Bytes: probed})
 	}
 	// A file last written before since holds no line at or after it.
 	if w.HasSince() && fi.ModTime().Unix() < w.Since {
@@ -243,7 +201,7 @@ func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, n
 		}
 		if start > 0 {
 			if _, err := raw.Seek(start, io.SeekStart); err != nil {
-				s.fileFailed(path, err)
+				rd.failed(src, err)
 				return
 			}
 			carry.Known = false
@@ -264,12 +222,12 @@ func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, n
 			}
 		}
 		if _, err := raw.Seek(0, io.SeekStart); err != nil {
-			s.fileFailed(path, err)
+			rd.failed(src, err)
 			return
 		}
 		dr, d, err := source.Decompress(raw, comp)
 		if err != nil {
-			s.fileFailed(path, err)
+			rd.failed(src, err)
 			return
 		}
 		done = d
@@ -280,22 +238,21 @@ func (s *Session) catWindow(ctx context.Context, req ReadRequest, path string, n
 	if done != nil {
 		defer done()
 	}
-	s.logInfo("Start reading", path, protocol.SourceID(req.Glob, path), "offset", start)
-	s.logInfo("Using turbo mode for reading", path, "mode", req.Mode.String(), "hasAggregate", req.sink != nil)
-	p := s.newPipe(req, protocol.SourceID(req.Glob, path), path)
+	rd.r.logInfo("Start reading", path, src.ID, "offset", start)
+	rd.r.logInfo("Using turbo mode for reading", path, "mode", req.Mode.String(), "hasAggregate", req.Aggregate)
+	p := rd.newPipe(src)
 	p.tw = &timewindow.Filter{W: w, X: x, Last: carry.Last, Known: carry.Known}
 	// Reads end at until, usually early in a plain file: smaller reads
 	// keep what is read past it small.
-	sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine, BufferSize: 64 << 10}
+	sp := source.Splitter{MaxLineLength: rd.r.cfg.MaxLineLength, OnLongLine: p.longLine, BufferSize: 64 << 10}
 	err = sp.Run(&ctxReader{ctx: ctx, r: r}, yielding(ctx, sl, p.block))
-	p.finish()
 	carry.Last, carry.Known = p.tw.Last, p.tw.Known
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		s.fileFailed(path, err)
+		p.finish(probed+sp.Offset, err)
 		return
 	}
-	s.stats.addFile(probed+sp.Offset, p.lines)
-	s.logDebug("File processing complete", "path", path)
+	p.finish(probed+sp.Offset, nil)
+	rd.r.logDebug("File processing complete", "path", path)
 }
 
 // smallReads caps each read so that a probe reads little of the file.
@@ -310,9 +267,9 @@ func (s smallReads) Read(p []byte) (int, error) {
 
 // readDirNames lists dir as the session's user (Config.ReadDir): a
 // directory the user cannot list yields no siblings.
-func (s *Session) readDirNames(dir string) []string {
-	if s.cfg.ReadDir != nil {
-		return s.cfg.ReadDir(dir)
+func (r *Reader) readDirNames(dir string) []string {
+	if r.cfg.ReadDir != nil {
+		return r.cfg.ReadDir(dir)
 	}
 	ents, _ := os.ReadDir(dir)
 	names := make([]string, len(ents))

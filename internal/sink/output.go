@@ -1,4 +1,4 @@
-package session
+package sink
 
 import (
 	"io"
@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// batchSize is the size at which a reader hands its formatted lines to
+// BatchSize is the size at which a reader hands its formatted lines to
 // the writer. The spec batches per 64 KiB; over SSH that is two packets.
-const batchSize = 64 << 10
+const BatchSize = 64 << 10
 
 
 // Output owns the destination writer. Readers format whole messages into
@@ -99,7 +99,7 @@ func (o *Output) Err() error {
 }
 
 // firstCap is the capacity of a new batch buffer. Buffers grow to what
-// their session needs (for a plain cat: a batch not yet at batchSize plus
+// their session needs (for a plain cat: a batch not yet at BatchSize plus
 // one whole 256 KiB read block) and are reused from then on; a new buffer
 // of that size for each of a session's first messages cost 600 KiB
 // zeroed per session (7 % of dserver's CPU when thousands of

@@ -1,4 +1,4 @@
-package session
+package reader
 
 import (
 	"bytes"
@@ -19,15 +19,15 @@ type hits struct {
 // parallelOK reports whether a read may match its batches on several
 // workers: a positive block search with nothing that needs the lines one
 // after the other (context windows, time windows, follow mode, offsets,
-// a mapreduce sink).
+// a mapreduce aggregate, which maps on every CPU itself).
 func (p *pipe) parallelOK() bool {
-	return p.m.CanScan() && !p.m.MatchAll() && p.win == nil && !p.fmt.tail &&
-		p.tw == nil && !p.offsets && p.add == nil
+	return p.m.CanScan() && !p.m.MatchAll() && p.win == nil && !p.tail &&
+		p.tw == nil && !p.offsets && !p.rd.req.Aggregate
 }
 
 // runParallel reads r with sp, matching batches on workers and emitting
 // the selected lines in file order (source.RunParallel). Matching is the
-// CPU-bound part of a grep; formatting and output stay on this goroutine.
+// CPU-bound part of a grep; the sink's work stays on this goroutine.
 func (p *pipe) runParallel(sp *source.Splitter, r io.Reader, workers int) error {
 	return source.RunParallel(sp, r, workers, p.parallelWorker, p.parallelEmit)
 }
@@ -60,7 +60,7 @@ func (p *pipe) parallelWorker() func([]byte, *hits) {
 	}
 }
 
-// parallelEmit prints a batch's hits in file order (the reading
+// parallelEmit hands a batch's hits on in file order (the reading
 // goroutine).
 func (p *pipe) parallelEmit(data []byte, end source.Ending, h *hits, work bool) error {
 	if p.yield != nil {
@@ -71,24 +71,27 @@ func (p *pipe) parallelEmit(data []byte, end source.Ending, h *hits, work bool) 
 	if !work {
 		return p.block(data, end)
 	}
-	if err := p.s.out.Err(); err != nil {
-		return err
-	}
 	base := p.lines
 	for i, no := range h.nos {
 		p.emit(data[h.spans[2*i]:h.spans[2*i+1]], base+no)
 		if p.stop {
 			p.lines = base + no
+			p.push()
 			return source.ErrStop
+		}
+		if len(p.recs) >= maxRecs {
+			if err := p.push(); err != nil {
+				return err
+			}
 		}
 	}
 	p.lines = base + h.lines
-	return nil
+	return p.push()
 }
 
 // readWorkers is the number of matching goroutines per file.
-func (s *Session) readWorkers() int {
-	n := s.cfg.MaxReadWorkers
+func (r *Reader) readWorkers() int {
+	n := r.cfg.MaxReadWorkers
 	if max := runtime.GOMAXPROCS(0); n > max {
 		n = max
 	}

@@ -1,4 +1,4 @@
-package session
+package client
 
 import "sync"
 
@@ -42,13 +42,4 @@ func (f *fileSeps) separates(no uint64) bool {
 	}
 	f.lastNo = no
 	return sep
-}
-
-// wantsGroupSeps reports whether a read prints `--` between groups: plain
-// local output with context lines, as `grep -A/-B/-C` does. The REMOTE
-// format carries line numbers instead and stays as DTail 4.x prints it
-// (spec 4.9: no separators); counts and aggregates have no groups.
-func (s *Session) wantsGroupSeps(req ReadRequest) bool {
-	return s.cfg.Serverless && req.Plain && !req.NDJSON && !req.Count && !req.FilesWithMatches &&
-		req.sink == nil && (req.Before > 0 || req.After > 0)
 }

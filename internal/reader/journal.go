@@ -1,4 +1,4 @@
-package session
+package reader
 
 import (
 	"context"
@@ -6,50 +6,52 @@ import (
 	"io"
 
 	"github.com/dtail-go/dtail/internal/journal"
+	"github.com/dtail-go/dtail/internal/sink"
 	"github.com/dtail-go/dtail/internal/source"
 )
 
 // readJournal reads a `journal:UNIT` target (spec 4.11) through the same
-// line pipe as a file: matching, mapreduce, counting and formatting do not
+// line pipe as a file: matching, mapreduce, counting and output do not
 // know the difference. Source id and path are the target itself.
-func (s *Session) readJournal(ctx context.Context, req ReadRequest, target string) {
-	s.logInfo("Processing files", "count", 1, "glob", target)
+func (rd *read) readJournal(ctx context.Context, target string) {
+	req := rd.req
+	rd.r.logInfo("Processing files", "count", 1, "glob", target)
+	src := sink.Source{Path: target, ID: target}
 	unit, err := journal.Unit(target)
 	if err != nil {
-		s.fileFailed(target, err)
+		rd.failed(src, err)
 		return
 	}
 	// Only the regex rules decide, against the literal target: there is
 	// no file whose UNIX permissions could be checked.
-	if s.cfg.AllowJournal != nil {
-		if err := s.cfg.AllowJournal(target); err != nil {
-			s.fileFailed(target, err)
+	if rd.r.cfg.AllowJournal != nil {
+		if err := rd.r.cfg.AllowJournal(target); err != nil {
+			rd.failed(src, err)
 			return
 		}
 	}
 	tail := req.Mode == Tail
-	sl, err := s.cfg.Limits.acquire(ctx, s.cfg.User, tail, func() {
-		s.logInfo("Server limit hit, queueing file", target)
-	})
+	sl, err := rd.acquire(ctx, target, tail)
 	if err != nil {
 		return
 	}
 	defer sl.release()
-	s.logReadStart(req, target, target)
-	p := s.newPipe(req, target, target)
+	rd.logReadStart(target, target)
+	p := rd.newPipe(src)
+	p.journal = true
 	// Byte offsets of journalctl's output would point nowhere.
-	p.offsets, p.fmt.wireOffsets = false, false
+	p.offsets = false
 	o := journal.Options{
 		Unit:   unit,
 		Follow: tail,
-		Retry:  s.cfg.ReadRetryInterval,
+		Retry:  rd.r.cfg.ReadRetryInterval,
 		// The entry's own timestamp (with year and zone) for JSON output.
-		ISOTime: req.NDJSON || req.Offsets,
+		ISOTime: req.Offsets,
 		OnStderr: func(line string) {
-			s.notify("journalctl stderr: "+line+"\n", target+": journalctl: "+line)
+			rd.dst.Event(sink.Event{Kind: sink.CommandOutput, Source: src, Text: line})
 		},
 		OnRestart: func(reason error) {
-			s.logInfo("Reading journal again", target, reason)
+			rd.r.logInfo("Reading journal again", target, reason)
 		},
 	}
 	if req.Window != nil && !tail {
@@ -62,7 +64,7 @@ func (s *Session) readJournal(ctx context.Context, req ReadRequest, target strin
 	}
 	var bytes int64
 	err = journal.Run(ctx, o, func(r io.Reader) error {
-		sp := source.Splitter{MaxLineLength: s.cfg.MaxLineLength, OnLongLine: p.longLine}
+		sp := source.Splitter{MaxLineLength: rd.r.cfg.MaxLineLength, OnLongLine: p.longLine}
 		h := p.block
 		if tail {
 			// Followed lines are wanted as soon as journalctl writes them.
@@ -70,7 +72,7 @@ func (s *Session) readJournal(ctx context.Context, req ReadRequest, target strin
 				if err := p.block(data, end); err != nil {
 					return err
 				}
-				return p.flush()
+				return p.out.Flush()
 			}
 		}
 		h = yielding(ctx, sl, h)
@@ -88,14 +90,11 @@ func (s *Session) readJournal(ctx context.Context, req ReadRequest, target strin
 		}
 		return err
 	})
-	p.finish()
 	if errors.Is(err, source.ErrStop) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		err = nil
 	}
-	if err != nil {
-		s.fileFailed(target, err)
-		return
+	p.finish(bytes, err)
+	if err == nil {
+		rd.r.logDebug("File processing complete", "path", target)
 	}
-	s.stats.addFile(bytes, p.lines)
-	s.logDebug("File processing complete", "path", target)
 }

@@ -1,4 +1,4 @@
-package session
+package reader
 
 import (
 	"context"
@@ -6,23 +6,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuf is a goroutine-safe output for a serverless session.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // mockJournalctl puts the stand-in journalctl (internal/journal/testdata)
 // first in PATH with the given entries.
@@ -59,13 +45,13 @@ func TestJournalReadsTakeReadSlots(t *testing.T) {
 				t.Fatal(err)
 			}
 			log := &fixedLogger{}
-			out := &syncBuf{}
-			s := New(Config{Serverless: true, Limits: limits, Logger: log, ReadRetryInterval: time.Hour}, out)
+			out := &textSinks{}
+			r := New(Config{Limits: limits, Log: log, ReadRetryInterval: time.Hour})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan struct{})
 			go func() {
-				s.Read(ctx, ReadRequest{Mode: mode, Glob: "journal:test.service", Plain: true})
+				r.Read(ctx, Request{Mode: mode, Glob: "journal:test.service"}, out)
 				close(done)
 			}()
 			deadline := time.Now().Add(10 * time.Second)
