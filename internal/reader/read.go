@@ -554,9 +554,13 @@ func (p *pipe) push() error {
 	if len(p.recs) == 0 {
 		return nil
 	}
-	err := p.out.Lines(p.recs)
-	clear(p.recs) // the records point into the read buffer
-	p.recs = p.recs[:0]
+	// The records leave the pipe before the sink sees them: a fault on
+	// a truncated mapped file unwinds through Lines, and the records
+	// must not be handed on again (finish) outside the fault guard.
+	recs := p.recs
+	p.recs = recs[:0]
+	err := p.out.Lines(recs)
+	clear(recs) // the records point into the read buffer
 	return err
 }
 
