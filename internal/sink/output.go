@@ -11,7 +11,6 @@ import (
 // the writer. The spec batches per 64 KiB; over SSH that is two packets.
 const BatchSize = 64 << 10
 
-
 // Output owns the destination writer. Readers format whole messages into
 // batches and Send them; one goroutine writes them in arrival order, so
 // the SSH channel (or stdout) has a single writer. Send blocks when the
