@@ -10,7 +10,7 @@ package e2e
 //	streaming stdin             TestUXStreamingStdin; FIFOs, <(…), /dev/null: TestStreamFiles (stream_test.go)
 //	host-key trust              TestUXTrustOnTerminal, TestTrustWithoutTerminal (trust_test.go)
 //	~/.ssh/config               TestUXSSHConfig; every directive, ProxyJump: sshconfig_test.go
-//	terminal hygiene            TestUXTerminal
+//	terminal hygiene            TestUXTerminal; TestTerminalColours, TestProgressLineFitsTerminal (terminal_test.go)
 //	docs and completion         TestUXExitStatus, TestUXDocs
 
 import (
@@ -259,6 +259,37 @@ func TestUXSSHConfig(t *testing.T) {
 	for _, l := range lines(res.stderr) {
 		if !strings.Contains(l, "Added hosts to known hosts file") {
 			t.Errorf("stderr: %q", l)
+		}
+	}
+}
+
+// TestUXTerminal: the sixth bullet, with the first bullet's command on a
+// terminal: `dgrep ERROR app.log` shows exactly grep's lines (coloured
+// frame, payload escaped where needed), and with NO_COLOR or TERM=dumb
+// the same lines without a single escape sequence.
+func TestUXTerminal(t *testing.T) {
+	fx := newUXFiles(t)
+	want := grepOracle(t, fx.dir, "-n", "ERROR", "app.log")
+	for _, env := range []string{"TERM=xterm", "NO_COLOR=1", "TERM=dumb"} {
+		r := serverless(fx.dir, "dgrep", "ERROR", "app.log")
+		r.env = append(r.env, env)
+		res := inPty(t, r, "100")
+		if res.code != 0 {
+			t.Fatalf("%s: %v", env, res)
+		}
+		out := bytes.ReplaceAll(res.stdout, []byte("\r\n"), []byte("\n"))
+		// stderr shares the terminal: the receipt (default there) comes last.
+		i := bytes.LastIndex(out, []byte("receipt: "))
+		if i < 0 || !bytes.HasPrefix(ansiSeq.ReplaceAll(out[i:], nil), []byte("receipt: complete;")) {
+			t.Errorf("%s: no complete receipt at the end: %q", env, out[max(0, len(out)-300):])
+			i = len(out)
+		}
+		out = out[:i]
+		if got := numbered(t, out, "app.log"); !bytes.Equal(got, want) {
+			expectBytes(t, env+" dgrep ERROR app.log on a terminal (as grep -n)", got, want)
+		}
+		if colours := bytes.Contains(out, []byte("\x1b[")); colours != (env == "TERM=xterm") {
+			t.Errorf("%s: escape sequences on the terminal: %v", env, colours)
 		}
 	}
 }

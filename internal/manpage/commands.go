@@ -36,6 +36,8 @@ var clientEnv = [][2]string{
 	{"DTAIL_KEY_PASSPHRASE", "Passphrase for an encrypted private key file."},
 	{"DTAIL_HOSTNAME_OVERRIDE", "Replaces the host name in log prefixes and headers."},
 	{"SSH_AUTH_SOCK", "ssh-agent socket whose keys are offered."},
+	{"NO_COLOR", "Any non-empty value turns colours off, as -noColor does."},
+	{"TERM", "dumb turns colours off. On a terminal the coloured view shows control bytes of log lines as text (^[, ^G, \\xHH); --plain, -noColor and pipes get the bytes as they are."},
 	{"HOME", "Location of ~/.ssh/known_hosts, the default keys, ~/log and the configuration search path."},
 }
 
