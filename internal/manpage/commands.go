@@ -44,6 +44,7 @@ var clientEnv = [][2]string{
 var clientFiles = [][2]string{
 	{"~/.config/dtail/dtail.conf, ~/.dtail.conf", "Configuration searched for when -cfg is not given (the first that exists); see dtail.json(5)."},
 	{"~/.ssh/known_hosts", "Known server host keys."},
+	{"~/.ssh/config, /etc/ssh/ssh_config", "OpenSSH client configuration applied to server names (-ssh-config): HostName, Port, User, IdentityFile, IdentitiesOnly, HostKeyAlias and ProxyJump of the matching Host blocks; the first value obtained wins; -port, -user and host:port beat it."},
 	{"~/.ssh/id_rsa", "Default auth key; its .pub is registered with the server for fast reconnects."},
 	{"~/log/", "Client log directory (-logDir)."},
 	{"~/.config/dtail/groups/NAME", "The hosts of the group @NAME for -servers and -exclude: one host, range or @group per line, # comments."},
