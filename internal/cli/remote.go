@@ -167,6 +167,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	o := baseOptions(binary, f, short, scheme, env)
 	o.Stdout = out
 	o.Stderr = diagEnv.Stderr
+	o.ReloadParse = reloadParser(binary)
 	if len(o.Files) == 0 {
 		fmt.Fprintln(env.Stderr, constructionError(binary, errors.New("No files specified, use '-files'")))
 		return 1

@@ -192,7 +192,11 @@ func (ic *interactiveControl) reload(args []string) {
 	}
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
-	spec, q, err := ic.applyFlags(ic.spec, args)
+	apply := ic.applyFlags
+	if ic.rn.o.ReloadParse != nil {
+		apply = ic.applyReload // the binary's own flags (reload.go)
+	}
+	spec, q, err := apply(ic.spec, args)
 	if err != nil {
 		ic.say("interactive query error: " + err.Error())
 		return

@@ -94,6 +94,10 @@ type Options struct {
 
 	red *reducer // set for mapreduce runs
 
+	// ReloadParse parses interactive `:reload` lines with the binary's
+	// flag definitions; nil: the built-in set of spec 5.11.
+	ReloadParse ReloadParser
+
 	// Open opens the files of a serverless run; nil opens them as the
 	// calling process may. dserver's in-process jobs pass a permission
 	// checked opener: the process may hold CAP_DAC_READ_SEARCH.
