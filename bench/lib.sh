@@ -84,20 +84,32 @@ start_bench_dserver() {
 	cp "$KEY.pub" "$OUT/srv/cache/$SRV_USER.authorized_keys"
 	chmod 600 "$OUT/srv/cache/ssh_host_key"
 	[ "$(id -u)" = 0 ] && chown -R "$SRV_USER:" "$OUT/srv"
-	DS_PORT=
-	for _ in $(seq 100); do
-		p=$(awk -v s="$RANDOM$$" 'BEGIN{srand(s); print 20000 + int(rand()*30000)}')
-		(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { DS_PORT=$p; break; }
+	# A free-looking port can still be taken by the time dserver binds
+	# it (other tests on the machine): try a few.
+	local try
+	for try in 1 2 3 4 5; do
+		DS_PORT=
+		for _ in $(seq 100); do
+			p=$(awk -v s="$RANDOM$$" 'BEGIN{srand(s); print 20000 + int(rand()*30000)}')
+			(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { DS_PORT=$p; break; }
+		done
+		[ -n "$DS_PORT" ] || die "no free port"
+		(cd "$OUT/srv" && exec "${AS_SRV[@]}" "$BIN/dserver" --cfg "${DS_CFG:-none}" --logger stdout --logLevel warn \
+			--bindAddress 127.0.0.1 --port "$DS_PORT" >"$OUT/dserver.log" 2>&1) &
+		DS_PID=$!
+		for _ in $(seq 200); do
+			(: >"/dev/tcp/127.0.0.1/$DS_PORT") 2>/dev/null && return 0
+			kill -0 "$DS_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		if kill -0 "$DS_PID" 2>/dev/null; then
+			return 0
+		fi
+		wait "$DS_PID" 2>/dev/null
+		grep -q 'address already in use' "$OUT/dserver.log" || break
 	done
-	[ -n "$DS_PORT" ] || die "no free port"
-	(cd "$OUT/srv" && exec "${AS_SRV[@]}" "$BIN/dserver" --cfg "${DS_CFG:-none}" --logger stdout --logLevel warn \
-		--bindAddress 127.0.0.1 --port "$DS_PORT" >"$OUT/dserver.log" 2>&1) &
-	DS_PID=$!
-	for _ in $(seq 200); do
-		(: >"/dev/tcp/127.0.0.1/$DS_PORT") 2>/dev/null && break
-		kill -0 "$DS_PID" 2>/dev/null || { cat "$OUT/dserver.log" >&2; die "dserver did not start"; }
-		sleep 0.05
-	done
+	cat "$OUT/dserver.log" >&2
+	die "dserver did not start"
 }
 
 # use_json_tool sets JSONTOOL to python3 or jq, for reading hyperfine's
