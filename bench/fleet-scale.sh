@@ -149,7 +149,10 @@ run() {
 		--user "$SRV_USER" --auth-key-path "$KEY" --plain --receipt json --files "$DATA/$F" "$@" >"$out" 2>"$err" </dev/null
 	t1=$(date +%s.%N)
 	SCPU[$label]=$(awk -v a="$s0" -v b="$(srv_ticks)" -v hz="$HZ" 'BEGIN{printf "%.1f", (b - a) / hz}')
-	[ -n "$ppid" ] && wait "$ppid"
+	if [ -n "$ppid" ]; then
+		wait "$ppid"
+		"${IN_NS[@]}" curl -s -o "$OUT/prof-$label-dserver0.allocs" "http://127.0.0.1:6060/debug/pprof/allocs"
+	fi
 	WALL[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')
 	read -r RSS[$label] u s < <(tail -n 1 "$OUT/time")
 	CPU[$label]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.1f", u + s}')
