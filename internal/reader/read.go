@@ -314,6 +314,9 @@ func (rd *read) catFile(ctx context.Context, path string) {
 			defer mp.Close()
 		}
 	}
+	if mp == nil {
+		sp.BufferSize = blockSize(f.Raw, path)
+	}
 	switch {
 	case mp != nil && parallel:
 		p.yield = func() error { return yieldCtx(ctx, sl) }
@@ -336,6 +339,26 @@ func (rd *read) catFile(ctx context.Context, path string) {
 	}
 	p.finish(sp.Offset, nil)
 	rd.r.logDebug("File processing complete", "path", path)
+}
+
+// minBlock is the smallest read block of a short file: one that grows
+// while it is read is still read in blocks of reasonable size.
+const minBlock = 16 << 10
+
+// blockSize is the read block of a short uncompressed file that is not
+// mapped: its size (one read to EOF), not source.DefaultBufferSize.
+// Thousands of sessions each reading a short file spent 3 % of dserver's
+// CPU allocating and clearing 256 KiB blocks, and more in the collector.
+// 0 is the default.
+func blockSize(f *os.File, path string) int {
+	if source.CompressionOf(path) != source.None {
+		return 0
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Size() >= source.DefaultBufferSize-1 {
+		return 0
+	}
+	return max(int(fi.Size())+1, minBlock)
 }
 
 // logReadStart writes the server log lines operators grep for when a
