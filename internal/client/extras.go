@@ -186,14 +186,12 @@ func (rn *remoteRun) ndjsonLine(dst []byte, rl protocol.RemoteLine) []byte {
 			off = v
 		}
 	}
-	content := bytes.TrimSuffix(rl.Content, []byte{'\n'})
 	rn.tsMu.Lock()
+	defer rn.tsMu.Unlock()
 	if rn.ts == nil {
 		rn.ts = timewindow.NewExtractor(time.Now())
 	}
-	ts, ok := rn.ts.Extract(content)
-	rn.tsMu.Unlock()
-	return protocol.AppendJSONLine(dst, string(rl.Host), string(rl.SourceID), no, off, ts, ok, content)
+	return appendNDJSON(dst, rn.ts, string(rl.Host), string(rl.SourceID), no, off, rl.Content)
 }
 
 // progressInterval is how often the status line is redrawn.

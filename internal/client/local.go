@@ -103,6 +103,9 @@ type localFile struct {
 	tmp   []byte
 	ts    *timewindow.Extractor
 	seps  *fileSeps
+	// rl and no are the REMOTE line being printed.
+	rl protocol.RemoteLine
+	no [20]byte
 }
 
 func (f *localFile) Lines(recs []sink.Record) error {
@@ -136,33 +139,26 @@ func (f *localFile) appendLine(line []byte, no uint64, r *sink.Record) {
 		if f.ts == nil {
 			f.ts = timewindow.NewExtractor(time.Now())
 		}
-		ts, ok := f.ts.Extract(line)
-		f.batch = protocol.AppendJSONLine(f.batch, ls.host, f.src.ID, no, r.Offset, ts, ok, trimEOL(line))
+		f.batch = appendNDJSON(f.batch, f.ts, ls.host, f.src.ID, no, r.Offset, line)
 	case ls.plain:
-		f.batch = append(f.batch, line...)
-		if len(line) == 0 || line[len(line)-1] != '\n' {
-			if ls.rawEOF && !r.Cut {
-				return // the file's last line, without newline, like cat
-			}
-			f.batch = append(f.batch, '\n')
+		if ls.rawEOF && !r.Cut && (len(line) == 0 || line[len(line)-1] != '\n') {
+			// The file's last line, without newline, stays so, like cat.
+			f.batch = append(f.batch, line...)
+			return
 		}
+		f.batch = appendPlainLine(f.batch, line)
 	default:
-		t := f.tmp[:0]
-		t = append(t, protocol.RemotePrefix...)
-		t = append(t, ls.host...)
-		t = append(t, "|100|"...)
-		t = strconv.AppendUint(t, no, 10)
-		t = append(t, '|')
-		t = append(t, f.src.ID...)
-		t = append(t, '|')
-		t = append(t, trimEOL(line)...)
-		f.tmp = t
-		if ls.scheme != nil {
-			f.batch = ls.scheme.AppendLine(f.batch, t)
-		} else {
-			f.batch = append(f.batch, t...)
+		if f.rl.Host == nil {
+			f.rl = protocol.RemoteLine{Host: []byte(ls.host), Percent: percent100, SourceID: []byte(f.src.ID)}
 		}
-		f.batch = append(f.batch, '\n')
+		f.rl.LineNo = strconv.AppendUint(f.no[:0], no, 10)
+		f.rl.Content = line
+		if ls.scheme == nil {
+			f.batch = appendDisplayLine(f.batch, f.rl)
+			return
+		}
+		f.tmp = appendDisplayLine(f.tmp[:0], f.rl)
+		f.batch = ls.scheme.AppendLine(f.batch, f.tmp)
 	}
 }
 

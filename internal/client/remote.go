@@ -820,39 +820,34 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 		rn.out.Write(w.line)
 		return
 	}
-	if rn.o.Plain || !isLine {
-		w.line = append(w.line[:0], rl.Content...)
-	} else {
-		w.line = appendRemoteHeader(w.line[:0], rl)
-		w.line = append(w.line, rl.Content...)
-	}
-	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {
-		w.line = append(w.line, '\n')
+	var b []byte
+	switch {
+	case rn.o.Plain || !isLine:
+		w.line = appendPlainLine(w.line[:0], rl.Content)
+		b = w.line
+	default:
+		w.line = appendDisplayLine(w.line[:0], rl)
+		b = w.line
+		if rn.colors && rn.toStdout {
+			w.painted = rn.o.Colors.AppendLine(w.painted[:0], w.line)
+			b = w.painted
+		}
 	}
 	if rn.toLog {
 		rn.log.Raw(w.line)
 	}
-	if !rn.toStdout {
-		return
+	if rn.toStdout {
+		rn.out.Write(b)
 	}
-	b := w.line
-	if rn.colors && isLine {
-		w.painted = rn.o.Colors.AppendLine(w.painted[:0], w.line)
-		b = w.painted
-	}
-	rn.out.Write(b)
 	// Long lines would otherwise pin large buffers for the whole run.
-	if cap(w.line) > 4<<20 {
+	if cap(w.line) > 4<<20 || cap(w.painted) > 4<<20 {
 		w.line, w.painted = nil, nil
 	}
 }
 
 // printBare prints one payload line of --plain output.
 func (rn *remoteRun) printBare(w *sessionWriter, content []byte) {
-	w.line = append(w.line[:0], content...)
-	if len(w.line) == 0 || w.line[len(w.line)-1] != '\n' {
-		w.line = append(w.line, '\n')
-	}
+	w.line = appendPlainLine(w.line[:0], content)
 	if rn.toLog {
 		rn.log.Raw(w.line)
 	}
@@ -862,21 +857,6 @@ func (rn *remoteRun) printBare(w *sessionWriter, content []byte) {
 	if cap(w.line) > 4<<20 {
 		w.line = nil
 	}
-}
-
-// appendRemoteHeader writes the one REMOTE header of displayed lines, with
-// the server's host and file names escaped: a name holding a newline must
-// not start a forged line.
-func appendRemoteHeader(dst []byte, rl protocol.RemoteLine) []byte {
-	dst = append(dst, protocol.RemotePrefix...)
-	dst = protocol.AppendEscaped(dst, rl.Host)
-	dst = append(dst, '|')
-	dst = protocol.AppendEscaped(dst, rl.Percent)
-	dst = append(dst, '|')
-	dst = protocol.AppendEscaped(dst, rl.LineNo)
-	dst = append(dst, '|')
-	dst = protocol.AppendEscaped(dst, rl.SourceID)
-	return append(dst, '|')
 }
 
 // diag writes a SERVER message to stderr, escaped, as one line.

@@ -132,11 +132,10 @@ const (
 	ExitFatal   = 2
 )
 
-// Matcher compiles the client's regex the way the wire would carry it:
-// "", "." and ".*" select everything and ignore -invert (spec 3.4).
+// Matcher compiles the client's regex the way the wire would carry it
+// (protocol.SelectsAll).
 func Matcher(regex string, invert bool) (*match.Matcher, error) {
-	switch regex {
-	case "", ".", ".*":
+	if protocol.SelectsAll(regex) {
 		return match.NewAll(), nil
 	}
 	return match.New(regex, invert, false)
@@ -359,8 +358,8 @@ func runServerlessMap(ctx context.Context, o Options, rd *reader.Reader, ls *loc
 	if fallback != nil && o.Logger != nil {
 		o.Logger.Error(logformat.FallbackMessage, fallback)
 	}
-	tm, err := match.New(q.TableRegex(), false, false)
-	if q.TableRegex() == "." || err != nil {
+	tm, err := Matcher(q.TableRegex(), false)
+	if err != nil {
 		tm = match.NewAll()
 	}
 	tm = m.Matcher(tm)

@@ -50,8 +50,7 @@ type Regex struct {
 // "", "." and ".*" become NoopRegex whatever invert says, as the reference
 // client does.
 func SerializeRegex(pattern string, invert bool) string {
-	switch pattern {
-	case "", ".", ".*":
+	if SelectsAll(pattern) {
 		return NoopRegex
 	}
 	r := Regex{Flag: RegexDefault, Pattern: pattern, Literal: !strings.ContainsAny(pattern, regexMeta)}
@@ -59,6 +58,17 @@ func SerializeRegex(pattern string, invert bool) string {
 		r.Flag = RegexInvert
 	}
 	return r.String()
+}
+
+// SelectsAll is the one match-all rule (spec 3.4): the patterns "", "."
+// and ".*" select every line whatever invert says; they travel as
+// NoopRegex and a serverless read matches nothing at all.
+func SelectsAll(pattern string) bool {
+	switch pattern {
+	case "", ".", ".*":
+		return true
+	}
+	return false
 }
 
 // String returns the serialized form; ParseRegex(r.String()) == r for any r
