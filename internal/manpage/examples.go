@@ -72,6 +72,8 @@ var examples = map[string][]Example{
 			Args: []string{"--servers", "db1,db2", "--files", "/var/log/postgresql/postgresql.log"}},
 		{Text: "Servers from a file (one per line); the receipt on stderr even when it is not a terminal:",
 			Args: []string{"--servers", "hosts.txt", "--files", "/var/log/app.log", "--plain", "--receipt", "text"}, After: "> app.all"},
+		{Text: "A server known by its Host alias in ~/.ssh/config (its HostName, Port, User, IdentityFile and ProxyJump apply):",
+			Args: []string{"--servers", "loghost", "--files", "/var/log/syslog", "--plain"}},
 		{Text: "The lines of all hosts of a group in timestamp order:",
 			Args: []string{"--servers", "@web", "--merge-by-time", "--files", "/var/log/app.log"}},
 	},
