@@ -417,10 +417,21 @@ func TestRemoteTailReconnectsUntilDeadline(t *testing.T) {
 func TestRemoteTailUnreachableBacksOff(t *testing.T) {
 	rg := newRig(t)
 	var attempts []int
-	code, out := rg.run(context.Background(),
-		Options{Mode: ModeTail, Files: []string{"x"}, Timeout: 500 * time.Millisecond},
+	// The run ends after the third back-off, however long the dials take
+	// on a loaded machine (a 500 ms deadline saw fewer than three there);
+	// the deadline only bounds a client that never backs off.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code, out := rg.run(ctx,
+		Options{Mode: ModeTail, Files: []string{"x"}, Timeout: 60 * time.Second},
 		Remote{Servers: rg.servers(fmt.Sprintf("127.0.0.1:%d", closedPort(t))), NoAuthKey: true,
-			ReconnectDelay: func(a int) time.Duration { attempts = append(attempts, a); return 20 * time.Millisecond }})
+			ReconnectDelay: func(a int) time.Duration {
+				attempts = append(attempts, a)
+				if a == 3 {
+					cancel()
+				}
+				return 20 * time.Millisecond
+			}})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1", code)
 	}
