@@ -94,7 +94,7 @@ func expectSigns(t *testing.T, what string, got, want int64) {
 func expectStoreLogins(t *testing.T, what string, want int, servers ...*server) {
 	t.Helper()
 	for _, s := range servers {
-		if got := s.waitCount(storeLogLine, want, 2*time.Second); got != want {
+		if got := s.waitCount(storeLogLine, want, 20*time.Second); got != want {
 			t.Errorf("%s: server %s logged %q %d times, want %d\n%s", what, s.addr, storeLogLine, got, want, tail(s.log(), 20))
 		}
 	}
@@ -125,12 +125,25 @@ func TestAuthKeyFastReconnect(t *testing.T) {
 		t.Parallel()
 		ag, sock := startAgent(t, 0, f.agentKey)
 		c := f.client(t, ag, sock, "auth_key")
-		s := f.server(t, `{"Server":{"AuthKeyTTLSeconds":2}}`)
-		expectSigns(t, "1st", c.run(t, f, "", []*server{s}), 1)
-		expectSigns(t, "2nd (fresh key)", c.run(t, f, "", []*server{s}), 0)
-		time.Sleep(2100 * time.Millisecond)
-		expectSigns(t, "3rd (key expired)", c.run(t, f, "", []*server{s}), 1)
-		expectSigns(t, "4th (registered again)", c.run(t, f, "", []*server{s}), 0)
+		// The 2nd and 4th runs must log in within the TTL of the
+		// registration in the run before: two client runs (exec, SSH
+		// handshake, read, close) took more than 2 s on a machine with a
+		// load of 20-40, so the TTL is 10 s. The sleep after the 2nd run
+		// outlasts the TTL of a registration that happened before it.
+		const ttl = 10 * time.Second
+		s := f.server(t, fmt.Sprintf(`{"Server":{"AuthKeyTTLSeconds":%d}}`, int(ttl/time.Second)))
+		pair := func(first, second string) {
+			start := time.Now()
+			expectSigns(t, first, c.run(t, f, "", []*server{s}), 1)
+			n := c.run(t, f, "", []*server{s})
+			if el := time.Since(start); el >= ttl && n != 0 {
+				t.Fatalf("%s: two runs took %v, beyond the %v TTL: the machine is too slow to tell", second, el, ttl)
+			}
+			expectSigns(t, second, n, 0)
+		}
+		pair("1st", "2nd (fresh key)")
+		time.Sleep(ttl + 100*time.Millisecond)
+		pair("3rd (key expired)", "4th (registered again)")
 		expectStoreLogins(t, "ttl", 2, s)
 	})
 

@@ -179,7 +179,7 @@ func TestHonestInterruptedStdin(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	r := run{bin: filepath.Join(binDir, "dcat"), args: []string{"--cfg", "none", "--plain", "--receipt", "text"}, dir: dir, env: baseEnv(home)}
+	r := run{bin: clientBin("dcat"), args: []string{"--cfg", "none", "--plain", "--receipt", "text"}, dir: dir, env: baseEnv(home)}
 	code, _, stderr := interruptAfterOutput(t, r, pr, false)
 	pr.Close()
 	if code != 130 {
