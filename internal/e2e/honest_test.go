@@ -202,7 +202,7 @@ func interruptAfterOutput(t *testing.T, r run, stdin *os.File, waitLine bool) (i
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
-	var errb bytes.Buffer
+	var errb lockedBuffer
 	cmd.Stderr = &errb
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -234,7 +234,17 @@ func interruptAfterOutput(t *testing.T, r run, stdin *os.File, waitLine bool) (i
 		time.Sleep(500 * time.Millisecond) // let the client start reading
 	}
 	cmd.Process.Signal(syscall.SIGINT)
-	time.Sleep(200 * time.Millisecond)
+	if waitLine {
+		// A remote run answers the first Ctrl+C with the hint; the user
+		// presses again after seeing it. (A fixed 200 ms was not enough
+		// on a loaded machine: the runtime merges a SIGINT that arrives
+		// before the first one was taken, and the run went on to exit 0.)
+		if !waitFor(20*time.Second, func() bool { return strings.Contains(errb.String(), "Hint: Hit Ctrl+C again") }) {
+			t.Errorf("no Ctrl+C hint on stderr within 20 s of SIGINT:\n%s", errb.String())
+		}
+	} else {
+		time.Sleep(200 * time.Millisecond)
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	rest, _ := io.Copy(io.Discard, br)
 	n += rest
