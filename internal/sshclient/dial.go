@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -299,12 +300,21 @@ func (d *Dialer) dial(ctx context.Context, server Server, timeout time.Duration,
 	if !tc.stop() {
 		client.Close()
 		jump.release()
-		return nil, fmt.Errorf("connection to %s aborted: %w", addr, ctx.Err()), false
+		return nil, fmt.Errorf("connection to %s aborted: %w", addr, abortReason(ctx)), ctx.Err() == nil
 	}
 	tc.conn.SetDeadline(time.Time{})
 	// stderr is unused by DTail, but unread extended data would pile up.
 	go io.Copy(io.Discard, ch.Stderr())
 	return &Conn{server: server, client: client, ch: ch, jump: jump}, nil, false
+}
+
+// abortReason is why a guard closed a connection in setup: the run ended,
+// or the timer of a tunnelled connection fired (a timeout, retried).
+func abortReason(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return os.ErrDeadlineExceeded
 }
 
 // transport is a connection in setup: stop ends the guards (ctx and, for a

@@ -54,6 +54,7 @@ type jumpPool struct {
 	conns    map[string][]*jumpConn
 	inflight map[string]*jumpFlight
 	closed   bool
+	watchers sync.WaitGroup // one watch per jump connection, ended by close
 }
 
 type jumpConn struct {
@@ -137,8 +138,10 @@ func (d *Dialer) acquireJump(ctx context.Context, hops []Server, timeout time.Du
 		}
 		c.users = 1
 		p.conns[key] = append(p.conns[key], c)
+		// Started under mu: close, which sets closed under mu, then
+		// waits for every watch it could have missed.
+		p.watchers.Go(c.watch)
 		p.mu.Unlock()
-		go c.watch()
 		return c, nil
 	}
 }
@@ -161,7 +164,7 @@ func (d *Dialer) dialJump(ctx context.Context, hops []Server, key string, timeou
 	if !tc.stop() {
 		tc.client.Close()
 		parent.release()
-		return nil, fmt.Errorf("connection to jump host %s aborted: %w", hop.Addr(), ctx.Err())
+		return nil, fmt.Errorf("connection to jump host %s aborted: %w", hop.Addr(), abortReason(ctx))
 	}
 	tc.conn.SetDeadline(time.Time{})
 	return &jumpConn{pool: d.jumps, key: key, client: tc.client, parent: parent}, nil
@@ -210,6 +213,7 @@ func (p *jumpPool) close() {
 	for i := len(all) - 1; i >= 0; i-- {
 		all[i].client.Close()
 	}
+	p.watchers.Wait()
 }
 
 // tunnelConn is a connection forwarded through a jump host: it has no
