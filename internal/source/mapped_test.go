@@ -201,3 +201,35 @@ func TestRunParallelMappedKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRunParallelMappedReadsGrowth: the parallel mapped read also reads
+// what was appended after the mapping, after the mapped batches.
+func TestRunParallelMappedReadsGrowth(t *testing.T) {
+	in := mappedInputs()["no final newline"]
+	f := writeTemp(t, in)
+	m := MapFile(f)
+	if m == nil {
+		t.Fatal("not mapped")
+	}
+	defer m.Close()
+	more := " continued\n" + strings.Repeat("appended line\n", 50000) + "partial"
+	w, err := os.OpenFile(f.Name(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString(more)
+	w.Close()
+	var out bytes.Buffer
+	err = RunParallelMapped(&Splitter{}, m, io.NewSectionReader(f, int64(m.Len()), 1<<40), 3,
+		func() func([]byte, *int) { return func([]byte, *int) {} },
+		func(data []byte, end Ending, _ *int, work bool) error {
+			out.Write(data)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != in+more {
+		t.Fatalf("got %d bytes, want %d (order or growth lost)", out.Len(), len(in+more))
+	}
+}
