@@ -20,7 +20,7 @@ import (
 // (whose .ssh/config is the file under test).
 func sshConfigClient(t *testing.T, home, bin string, args ...string) result {
 	t.Helper()
-	base := []string{"--cfg", "none", "--plain", "--noColor", "--connect-retry", "0"}
+	base := []string{"--cfg", "none", "--plain", "--noColor"}
 	return run{bin: filepath.Join(binDir, bin), args: append(base, args...), dir: home, env: baseEnv(home), timeout: 40 * time.Second}.exec(t)
 }
 
@@ -81,11 +81,11 @@ func TestSSHConfigAlias(t *testing.T) {
 				t.Errorf("--user did not beat the config's User: %v", r)
 			}
 			// A port in the entry and --port beat the config's Port.
-			r = sshConfigClient(t, home, "dcat", "--servers", "loghost:1", "--files", logFile)
+			r = sshConfigClient(t, home, "dcat", "--connect-retry", "0", "--servers", "loghost:1", "--files", logFile)
 			if r.code == 0 || !strings.Contains(string(r.stderr), "127.0.0.1:1") {
 				t.Errorf("loghost:1 did not dial port 1: %v", r)
 			}
-			r = sshConfigClient(t, home, "dcat", "--servers", "loghost", "--port", "1", "--files", logFile)
+			r = sshConfigClient(t, home, "dcat", "--connect-retry", "0", "--servers", "loghost", "--port", "1", "--files", logFile)
 			if r.code == 0 || !strings.Contains(string(r.stderr), "127.0.0.1:1") {
 				t.Errorf("--port 1 did not beat the config's Port: %v", r)
 			}

@@ -17,6 +17,10 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
+// generous is the connect timeout of the jump tests: the default 2 s is
+// cut short by a loaded machine under -race.
+const generous = 30 * time.Second
+
 // forwardChannel serves one direct-tcpip channel like sshd: connect to the
 // target and copy both ways.
 func (s *testServer) forwardChannel(nc ssh.NewChannel, wg *sync.WaitGroup) {
@@ -103,7 +107,7 @@ func TestJumpSharedAndBounded(t *testing.T) {
 	jump := startTestServerOpts(t, signer.PublicKey(), testServerOpts{forward: true})
 	target := startTestServer(t, signer.PublicKey())
 	kh := knownHostsFor(t, nil, io.Discard, jump, target)
-	d, err := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ChannelsPerJump: 3})
+	d, err := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ChannelsPerJump: 3, ConnectTimeout: generous})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +182,7 @@ func TestJumpChainUnknownHostsAskedOnceEach(t *testing.T) {
 	answers, w := io.Pipe()
 	t.Cleanup(func() { w.Close() })
 	kh := knownHostsFor(t, answers, out)
-	d, err := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh})
+	d, err := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectTimeout: generous})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +257,7 @@ func TestJumpHostKeyAlias(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh})
+	d, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectTimeout: generous})
 	defer d.Close()
 	s := behind(target, jump)
 	s.Route.HostKeyName = "logs.alias"
@@ -277,7 +281,7 @@ func TestJumpDeadConnectionRedialled(t *testing.T) {
 	jump := startTestServerOpts(t, signer.PublicKey(), testServerOpts{forward: true})
 	target := startTestServer(t, signer.PublicKey())
 	kh := knownHostsFor(t, nil, io.Discard, jump, target)
-	d, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh})
+	d, _ := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectTimeout: generous})
 	defer d.Close()
 	c, err := d.Dial(context.Background(), behind(target, jump))
 	if err != nil {
@@ -347,7 +351,7 @@ func TestJumpFleet(t *testing.T) {
 	jump := startTestServerOpts(t, signer.PublicKey(), testServerOpts{forward: true})
 	target := startTestServer(t, signer.PublicKey())
 	kh := knownHostsFor(t, nil, io.Discard, jump, target)
-	d, err := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectTimeout: 30 * time.Second, ChannelsPerJump: per})
+	d, err := NewDialer(DialerConfig{User: "alice", Signers: []ssh.Signer{signer}, KnownHosts: kh, ConnectTimeout: generous, ChannelsPerJump: per})
 	if err != nil {
 		t.Fatal(err)
 	}
