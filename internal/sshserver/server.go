@@ -400,7 +400,18 @@ func (s *Server) handleHealthOverflow(ctx context.Context, c net.Conn) {
 	defer stop()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(healthHandshakeTimeout))
-	sconn, chans, reqs, err := ssh.NewServerConn(c, s.healthCfg)
+	// Anyone but the health check is cut off at its first authentication
+	// attempt, before the server answers it: an answer offering only
+	// "password" reads as "unable to authenticate" to a key user's client,
+	// a permanent failure, while a closed connection is what a full
+	// server means (the client retries).
+	cfg := *s.healthCfg
+	cfg.AuthLogCallback = func(meta ssh.ConnMetadata, _ string, _ error) {
+		if reservedKind(meta.User()) != UserHealth {
+			c.Close()
+		}
+	}
+	sconn, chans, reqs, err := ssh.NewServerConn(c, &cfg)
 	if err != nil {
 		return
 	}

@@ -53,8 +53,15 @@ func TestMaxConnections(t *testing.T) {
 	if st := ts.srv.Stats(); st.Current != 2 || st.PreAuth != 0 || st.Lifetime != 2 {
 		t.Fatalf("stats %+v", st)
 	}
-	if _, err := ts.dial("alice", ssh.PublicKeys(k.signer)); err == nil {
-		t.Fatal("connection beyond MaxConnections accepted")
+	// Beyond MaxConnections the connection is closed, also when it landed
+	// on a reserved health handshake: an authentication refusal would
+	// read as permanent to the client, which would not retry.
+	for range healthReserve + 1 {
+		if _, err := ts.dial("alice", ssh.PublicKeys(k.signer)); err == nil {
+			t.Fatal("connection beyond MaxConnections accepted")
+		} else if strings.Contains(err.Error(), "unable to authenticate") {
+			t.Fatalf("a key user beyond MaxConnections was refused authentication (permanent for the client): %v", err)
+		}
 	}
 	// The health check still gets through a full server (reserved
 	// handshakes, DTAIL-HEALTH only).
