@@ -138,6 +138,10 @@ func BenchmarkNextMatchLiteral(b *testing.B) {
 func FuzzFinder(f *testing.F) {
 	f.Add([]byte("status=503"), []byte("status=200 status=503 x"), []byte("sss555"))
 	f.Add([]byte("aa"), []byte("aaaa"), []byte(""))
+	// pair mode over more than 32 positions (pairScan's widest step),
+	// the match in the second step and at the last valid start
+	f.Add([]byte("status=503"), []byte(strings.Repeat("status=200|", 7)+"status=503"), []byte(strings.Repeat("status=200 s=5 ", 20)))
+	f.Add([]byte("=5"), []byte(strings.Repeat("x=4", 30)+"=5"), []byte(strings.Repeat("=", 100)+strings.Repeat("5", 100)))
 	f.Fuzz(func(t *testing.T, needle, hay, sample []byte) {
 		fd := newFinder(needle)
 		fd.calibrate(sample)
