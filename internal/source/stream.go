@@ -14,6 +14,7 @@ import (
 // whole buffers (throughput). Reads give up with ErrAbandoned when done
 // closes, because a stream may block forever.
 func NewStream(done <-chan struct{}, r io.Reader, size, n int) *ReadAhead {
+	growPipe(r)
 	ra := newReadAhead(r, size, n, true)
 	ra.until = done
 	return ra
