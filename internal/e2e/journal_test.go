@@ -387,7 +387,7 @@ func TestJournalInterop(t *testing.T) {
 		m := newJournalMock(t, map[string]string{"entries": journalEntries})
 		kind := refKind(t, "4.3.2")
 		srv := startDServer(t, withKind(kind), withServerConfig(journalServerConfig(nil)), withEnv(m.pathEnv()))
-		r := oursClient().remote(t, "dcat", c.home, []*server{srv}, "--plain", "--no-auth-key", "--files", "journal:test.service")
+		r := oursClient().remote(t, "dcat", c.home, []*server{srv}, "--plain", "--files", "journal:test.service")
 		res := r.exec(t)
 		if res.code != 1 || res.timedOut || !bytes.Contains(res.stderr, []byte("journal file targets require server capability journal-v1")) {
 			t.Errorf("our dcat → 4.3.2 dserver: want the refusal and exit 1, got %v", res)

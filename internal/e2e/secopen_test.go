@@ -50,7 +50,7 @@ func newSecFixture(t *testing.T, cfg string, users ...osUser) *secFixture {
 
 func (f *secFixture) dcat(t *testing.T, u osUser, extra ...string) result {
 	t.Helper()
-	return f.cl.dcat(t, "", []string{f.srv.addr}, u.name, f.keys[u.name], append([]string{"--no-auth-key"}, extra...)...)
+	return f.cl.dcat(t, "", []string{f.srv.addr}, u.name, f.keys[u.name], extra...)
 }
 
 // kernelCat asks the kernel: can u read p with cat (supplementary groups
