@@ -74,16 +74,19 @@ func (id *Identity) String() string {
 }
 
 // Identities remembers LookupUser answers for a short time. Every session
-// looks its user up (getpwnam and getgrouplist, which read /etc/group or
-// ask NSS): when a fleet-wide run or many clients reach one dserver at
-// once, that was a tenth of the server's CPU per session. A change of an
-// account or of its groups reaches new sessions after at most the TTL;
-// running sessions keep the identity they started with in any case.
+// looks its user up (os/user parses /etc/passwd and /etc/group): when a
+// fleet-wide run or many clients reach one dserver at once, that was a
+// tenth of the server's CPU per session. An answer is reused only while
+// those files are unchanged (inode, size, mtime, ctime): a user removed
+// from a group must not keep reading what the group may read, not even
+// for the TTL, since a new sshd login would not (the kernel oracle).
+// Running sessions keep the identity they started with in any case.
 // Failed lookups are not remembered, so a new account works at once.
 type Identities struct {
 	ttl    time.Duration
 	lookup func(string) (*Identity, error)
 	now    func() time.Time
+	stamp  func() accountStamp
 
 	mu sync.Mutex
 	m  map[string]*identityEntry
@@ -94,6 +97,30 @@ type identityEntry struct {
 	id   *Identity
 	err  error
 	at   time.Time // when the lookup started
+	st   accountStamp
+}
+
+// accountFiles are what os/user reads without cgo.
+var accountFiles = [...]string{"/etc/passwd", "/etc/group"}
+
+// accountStamp identifies the contents of accountFiles: tools like
+// useradd, usermod and vipw replace the file (a new inode) or at least
+// change its ctime.
+type accountStamp [len(accountFiles)]fileStamp
+
+type fileStamp struct {
+	ok               bool
+	ino, size        uint64
+	mtimeNs, ctimeNs int64
+}
+
+// statAccountFiles stamps accountFiles now; a file that cannot be
+// stat'ed stamps as not ok (and equals only another failed stat).
+func statAccountFiles() (st accountStamp) {
+	for i, p := range accountFiles {
+		st[i] = statStamp(p)
+	}
+	return st
 }
 
 // maxIdentities bounds the cache; expired entries are swept beyond it.
@@ -101,34 +128,40 @@ const maxIdentities = 1024
 
 // NewIdentities caches LookupUser for ttl (0: no caching).
 func NewIdentities(ttl time.Duration) *Identities {
-	return newIdentities(ttl, LookupUser, time.Now)
+	return newIdentities(ttl, LookupUser, time.Now, statAccountFiles)
 }
 
-func newIdentities(ttl time.Duration, lookup func(string) (*Identity, error), now func() time.Time) *Identities {
-	return &Identities{ttl: ttl, lookup: lookup, now: now, m: map[string]*identityEntry{}}
+func newIdentities(ttl time.Duration, lookup func(string) (*Identity, error), now func() time.Time, stamp func() accountStamp) *Identities {
+	return &Identities{ttl: ttl, lookup: lookup, now: now, stamp: stamp, m: map[string]*identityEntry{}}
 }
 
 // Lookup is LookupUser, answered from the cache while the answer is
-// younger than the TTL. Concurrent lookups of one name share one call.
+// younger than the TTL and the account files are as they were when it
+// was looked up. Concurrent lookups of one name share one call.
 func (c *Identities) Lookup(name string) (*Identity, error) {
 	if c.ttl <= 0 {
 		return c.lookup(name)
 	}
+	// Stamped before the lookup reads the files: a change during the
+	// lookup leaves a stamp that the next Lookup finds stale.
+	st := c.stamp()
 	now := c.now()
 	c.mu.Lock()
 	if e := c.m[name]; e != nil {
 		select {
 		case <-e.done:
-			if e.err == nil && now.Sub(e.at) < c.ttl {
+			if e.err == nil && now.Sub(e.at) < c.ttl && e.st == st {
 				c.mu.Unlock()
 				return e.id, nil
 			}
 		default:
-			// A lookup of this name is under way: its answer is as
-			// fresh as a new one would be.
-			c.mu.Unlock()
-			<-e.done
-			return e.id, e.err
+			if e.st == st {
+				// A lookup of this name is under way on the same
+				// files: its answer is as fresh as a new one would be.
+				c.mu.Unlock()
+				<-e.done
+				return e.id, e.err
+			}
 		}
 	}
 	if len(c.m) >= maxIdentities {
@@ -142,7 +175,7 @@ func (c *Identities) Lookup(name string) (*Identity, error) {
 			}
 		}
 	}
-	e := &identityEntry{done: make(chan struct{}), at: now}
+	e := &identityEntry{done: make(chan struct{}), at: now, st: st}
 	if len(c.m) < maxIdentities {
 		c.m[name] = e
 	}
