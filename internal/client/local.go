@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/color"
 	"github.com/dtail-go/dtail/internal/mapr"
-	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/sink"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
@@ -87,6 +85,7 @@ func (ls *localSinks) Event(ev sink.Event) {
 
 func (ls *localSinks) File(src sink.Source) sink.File {
 	f := &localFile{ls: ls, src: src}
+	f.hdr.set([]byte(ls.host), percent100, []byte(src.ID))
 	if ls.seps != nil {
 		f.seps = &fileSeps{session: ls.seps}
 	}
@@ -103,9 +102,7 @@ type localFile struct {
 	tmp   []byte
 	ts    *timewindow.Extractor
 	seps  *fileSeps
-	// rl and no are the REMOTE line being printed.
-	rl protocol.RemoteLine
-	no [20]byte
+	hdr   headerWriter
 }
 
 func (f *localFile) Lines(recs []sink.Record) error {
@@ -148,17 +145,12 @@ func (f *localFile) appendLine(line []byte, no uint64, r *sink.Record) {
 		}
 		f.batch = appendPlainLine(f.batch, line)
 	default:
-		if f.rl.Host == nil {
-			f.rl = protocol.RemoteLine{Host: []byte(ls.host), Percent: percent100, SourceID: []byte(f.src.ID)}
-		}
-		f.rl.LineNo = strconv.AppendUint(f.no[:0], no, 10)
-		f.rl.Content = line
 		if ls.scheme == nil {
-			f.batch = appendDisplayLine(f.batch, f.rl)
+			f.batch = append(f.hdr.appendNumbered(f.batch, no, line), '\n')
 			return
 		}
-		f.tmp = appendDisplayLine(f.tmp[:0], f.rl)
-		f.batch = ls.scheme.AppendLine(f.batch, f.tmp)
+		f.tmp = f.hdr.appendNumbered(f.tmp[:0], no, line)
+		f.batch = paint(f.batch, f.tmp, ls.scheme)
 	}
 }
 

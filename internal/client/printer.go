@@ -1,6 +1,11 @@
 package client
 
 import (
+	"bytes"
+	"strconv"
+
+	"github.com/dtail-go/dtail/internal/color"
+
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
@@ -12,26 +17,64 @@ import (
 // percent100 is the progress field of every line a read produces.
 var percent100 = []byte("100")
 
-// appendDisplayLine writes one REMOTE line for display, the one REMOTE
-// header writer of the client: header fields escaped (a host or file name
-// holding a newline must not start a forged line), the content as is,
-// '\n' added when missing. Colours are painted over the result
-// (color.Scheme.AppendLine).
-func appendDisplayLine(dst []byte, rl protocol.RemoteLine) []byte {
-	return appendPlainLine(appendRemoteHeader(dst, rl), rl.Content)
+// headerWriter is the one REMOTE header writer of the client, for
+// serverless and remote lines alike: header fields are escaped (a host or
+// file name holding a newline must not start a forged line). Host,
+// progress and file name rarely change from one line to the next; the
+// escaped `REMOTE|host|percent|` and `|id|` are kept. One goroutine uses a
+// headerWriter.
+type headerWriter struct {
+	host, percent, id []byte
+	pre, mid          []byte
 }
 
-// appendRemoteHeader writes `REMOTE|host|percent|lineno|id|`.
-func appendRemoteHeader(dst []byte, rl protocol.RemoteLine) []byte {
-	dst = append(dst, protocol.RemotePrefix...)
-	dst = protocol.AppendEscaped(dst, rl.Host)
-	dst = append(dst, '|')
-	dst = protocol.AppendEscaped(dst, rl.Percent)
-	dst = append(dst, '|')
+// set prepares the parts for host, percent and id.
+func (h *headerWriter) set(host, percent, id []byte) {
+	if h.pre == nil || !bytes.Equal(host, h.host) || !bytes.Equal(percent, h.percent) {
+		h.host = append(h.host[:0], host...)
+		h.percent = append(h.percent[:0], percent...)
+		h.pre = append(h.pre[:0], protocol.RemotePrefix...)
+		h.pre = protocol.AppendEscaped(h.pre, host)
+		h.pre = append(h.pre, '|')
+		h.pre = protocol.AppendEscaped(h.pre, percent)
+		h.pre = append(h.pre, '|')
+	}
+	if h.mid == nil || !bytes.Equal(id, h.id) {
+		h.id = append(h.id[:0], id...)
+		h.mid = append(h.mid[:0], '|')
+		h.mid = protocol.AppendEscaped(h.mid, id)
+		h.mid = append(h.mid, '|')
+	}
+}
+
+// appendLine writes one REMOTE line of a server for display: the header
+// and the content without its newline; paint then adds the newline.
+func (h *headerWriter) appendLine(dst []byte, rl protocol.RemoteLine) []byte {
+	h.set(rl.Host, rl.Percent, rl.SourceID)
+	dst = append(dst, h.pre...)
 	dst = protocol.AppendEscaped(dst, rl.LineNo)
-	dst = append(dst, '|')
-	dst = protocol.AppendEscaped(dst, rl.SourceID)
-	return append(dst, '|')
+	dst = append(dst, h.mid...)
+	return append(dst, trimEOL(rl.Content)...)
+}
+
+// appendNumbered is appendLine for a line read here: host and id were
+// set, the line number is a number.
+func (h *headerWriter) appendNumbered(dst []byte, no uint64, content []byte) []byte {
+	dst = append(dst, h.pre...)
+	dst = strconv.AppendUint(dst, no, 10)
+	dst = append(dst, h.mid...)
+	return append(dst, trimEOL(content)...)
+}
+
+// paint appends line (from appendLine) with colours when scheme is set,
+// and the newline.
+func paint(dst, line []byte, scheme *color.Scheme) []byte {
+	if scheme != nil {
+		dst = scheme.AppendLine(dst, line)
+	} else {
+		dst = append(dst, line...)
+	}
+	return append(dst, '\n')
 }
 
 // appendPlainLine writes a line's content with '\n' added when missing.

@@ -538,6 +538,7 @@ func (rn *remoteRun) serve(ctx context.Context, st *serverState, slot *sshclient
 // sessionWriter holds one goroutine's reusable line buffers.
 type sessionWriter struct {
 	line, painted, diag []byte
+	hdr                 headerWriter
 }
 
 // session dials, sends the commands and prints the server's stream until
@@ -826,11 +827,14 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 		w.line = appendPlainLine(w.line[:0], rl.Content)
 		b = w.line
 	default:
-		w.line = appendDisplayLine(w.line[:0], rl)
-		b = w.line
+		w.line = w.hdr.appendLine(w.line[:0], rl)
 		if rn.colors && rn.toStdout {
-			w.painted = rn.o.Colors.AppendLine(w.painted[:0], w.line)
+			w.painted = paint(w.painted[:0], w.line, rn.o.Colors)
 			b = w.painted
+		}
+		w.line = append(w.line, '\n')
+		if b == nil {
+			b = w.line
 		}
 	}
 	if rn.toLog {

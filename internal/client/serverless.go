@@ -217,7 +217,9 @@ func RunServerless(ctx context.Context, o Options) int {
 	}
 	req := func(glob string) reader.Request {
 		return reader.Request{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max,
-			Count: o.Count, FilesWithMatches: o.FilesWithMatches, Offsets: o.NDJSON, Window: o.Window}
+			Count: o.Count, FilesWithMatches: o.FilesWithMatches, Offsets: o.NDJSON, Window: o.Window,
+			// Plain output copies whole blocks of a cat.
+			Runs: ls.plain && ls.seps == nil}
 	}
 	if mode == reader.Tail {
 		// Every file is followed at once; the run ends with ctx.

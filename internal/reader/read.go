@@ -110,6 +110,9 @@ type Request struct {
 	// Aggregate only shows in the log (the sinks feed a mapreduce
 	// aggregate).
 	Aggregate bool
+	// Runs: the sink takes blocks of selected lines as Run records (it
+	// copies them as they are); otherwise every line is a record.
+	Runs bool
 }
 
 // Sinks is the destination of a read: one sink.File per source, and the
@@ -623,10 +626,13 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 	}
 	switch {
 	case p.m.MatchAll():
-		if p.counting || p.offsets {
+		if p.counting || p.offsets || !p.rd.req.Runs {
+			// A sink that looks at every line anyway counts them as it
+			// splits: no extra pass over the block.
 			return p.perLine(data, end)
 		}
-		// Every line is selected: the block goes on as one run.
+		// Every line is selected: the block goes on as one run (one
+		// pass to count its lines, none per line).
 		n := uint64(bytes.Count(data, nl))
 		p.recs = append(p.recs, sink.Record{Line: data, No: p.lines + 1, Offset: -1, Run: true})
 		p.lines += n

@@ -43,8 +43,13 @@ func TestReadCatRuns(t *testing.T) {
 	}
 	b.WriteString("last")
 	p := writeFile(t, "big.log", b.String())
+	var lines runSinks
+	New(Config{}).Read(context.Background(), Request{Mode: Cat, Glob: p}, &lines)
+	if lines.runs != 0 || lines.text.String() != b.String() || lines.next != 100002 {
+		t.Fatalf("without Runs: %d runs, %d bytes up to line %d", lines.runs, lines.text.Len(), lines.next-1)
+	}
 	var rs runSinks
-	New(Config{}).Read(context.Background(), Request{Mode: Cat, Glob: p}, &rs)
+	New(Config{}).Read(context.Background(), Request{Mode: Cat, Glob: p, Runs: true}, &rs)
 	if rs.runs < 2 {
 		t.Fatalf("%d runs: want whole blocks as runs", rs.runs)
 	}
@@ -142,7 +147,8 @@ func benchRead(b *testing.B, req Request) {
 	}
 }
 
-func BenchmarkReadCat(b *testing.B) { benchRead(b, Request{Mode: Cat}) }
+func BenchmarkReadCat(b *testing.B)     { benchRead(b, Request{Mode: Cat}) }
+func BenchmarkReadCatRuns(b *testing.B) { benchRead(b, Request{Mode: Cat, Runs: true}) }
 
 func BenchmarkReadGrep(b *testing.B) {
 	m, _ := match.New("ERROR", false, false)
