@@ -151,6 +151,8 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 	if binary == DGrep || binary == DCat {
 		fs.BoolVar(&f.Count, "count", false, "Print the number of matching lines per host and file (like grep -c)")
 		fs.BoolVar(&f.FilesWithMatches, "files-with-matches", false, "Print only the hosts and files with a match (like grep -l)")
+		fs.BoolVar(&f.Count, "c", false, "Same as -count")
+		fs.BoolVar(&f.FilesWithMatches, "l", false, "Same as -files-with-matches")
 	}
 	fs.BoolVar(&f.Version, "version", false, "Print the version and exit")
 	fs.BoolVar(&f.CPUProfile, "cpuprofile", false, "Write a CPU profile")
@@ -173,6 +175,10 @@ func NewClientFlagSet(binary string, f *ClientFlags, defaultUser string) *flag.F
 		fs.IntVar(&f.Before, "before", 0, "Print N lines before each match")
 		fs.IntVar(&f.After, "after", 0, "Print N lines after each match")
 		fs.IntVar(&f.Max, "max", 0, "Stop after N matches")
+		fs.BoolVar(&f.Invert, "v", false, "Select lines that do not match (same as -invert)")
+		fs.IntVar(&f.Before, "B", 0, "Print N lines before each match (same as -before)")
+		fs.IntVar(&f.After, "A", 0, "Print N lines after each match (same as -after)")
+		fs.IntVar(&f.Max, "m", 0, "Stop after N matches (same as -max)")
 	}
 	switch binary {
 	case DTail, DMap:
@@ -222,8 +228,7 @@ func ParseClient(binary string, args []string, defaultUser string, out io.Writer
 		}
 		return nil, &UsageError{Msg: err.Error(), AfterParse: true}
 	}
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = setFlags(fs)
 	f.Positional = positional
 	if binary == DTail || binary == DGrep {
 		applyPatterns(binary, f)

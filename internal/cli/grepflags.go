@@ -62,6 +62,55 @@ func wirePattern(pats []string, ignoreCase, fixed, word bool) string {
 	return core
 }
 
+// grepLetters are grep's one-letter spellings of flags that have a long
+// DTail name; a flag set through either is recorded under the long one,
+// so "-B 1 -C 3" keeps the explicit before-context as in grep, and
+// :reload names what changed once.
+var grepLetters = map[string]string{
+	"v": "invert", "B": "before", "A": "after", "m": "max",
+	"c": "count", "l": "files-with-matches",
+}
+
+// setFlags lists the flags given on the command line by their long names.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) {
+		if long, ok := grepLetters[fl.Name]; ok {
+			set[long] = true
+			return
+		}
+		set[fl.Name] = true
+	})
+	return set
+}
+
+// expandLetters spells out grep's short-option clusters: "-iw" is "-i
+// -w", "-C2" is "-C 2", "-vm1" is "-v -m 1", "-eERROR" is "-e ERROR". It
+// only applies when every letter up to a value is a one-letter flag, so
+// a mistyped long flag ("-fles") still gets its did-you-mean. ok is false
+// when name is no such cluster.
+func expandLetters(fs *flag.FlagSet, name string) (args []string, needsValue, ok bool) {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return nil, false, false
+		}
+		fl := fs.Lookup(name[i : i+1])
+		if fl == nil {
+			return nil, false, false
+		}
+		args = append(args, "-"+name[i:i+1])
+		if bf, isBool := fl.Value.(interface{ IsBoolFlag() bool }); isBool && bf.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(name) {
+			return append(args, name[i+1:]), false, true
+		}
+		return args, true, true
+	}
+	return args, false, len(args) > 1
+}
+
 // splitArgs separates flags (with their values) from positional
 // arguments anywhere on the command line, as GNU tools do: the flag
 // package alone stops at the first non-flag, which made
@@ -86,6 +135,16 @@ func splitArgs(prog string, fs *flag.FlagSet, args []string) (flags, positional 
 		}
 		name, _, hasValue := strings.Cut(name, "=")
 		fl := fs.Lookup(name)
+		if fl == nil && !hasValue && a[1] != '-' {
+			if letters, needsValue, ok := expandLetters(fs, name); ok {
+				flags = append(flags, letters...)
+				if needsValue && i+1 < len(args) {
+					i++
+					flags = append(flags, args[i])
+				}
+				continue
+			}
+		}
 		if fl == nil {
 			if name == "h" || name == "help" {
 				flags = append(flags, a)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"io"
 	"regexp"
 	"strings"
@@ -136,5 +137,40 @@ func TestUnknownFlagSuggestion(t *testing.T) {
 	env.Args = []string{"--max", "many"}
 	if code := RunClient(DGrep, env); code != 2 || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("exit %d stderr %q", code, stderr.String())
+	}
+}
+
+func TestExpandLetters(t *testing.T) {
+	fs := flag.NewFlagSet("dgrep", flag.ContinueOnError)
+	var b bool
+	var n int
+	var s string
+	fs.BoolVar(&b, "i", false, "")
+	fs.BoolVar(&b, "v", false, "")
+	fs.IntVar(&n, "C", 0, "")
+	fs.IntVar(&n, "m", 0, "")
+	fs.StringVar(&s, "e", "", "")
+	fs.StringVar(&s, "files", "", "")
+	for _, c := range []struct {
+		name       string
+		args       []string
+		needsValue bool
+		ok         bool
+	}{
+		{"iv", []string{"-i", "-v"}, false, true},
+		{"C2", []string{"-C", "2"}, false, true},
+		{"vm10", []string{"-v", "-m", "10"}, false, true},
+		{"ivC", []string{"-i", "-v", "-C"}, true, true},
+		{"eERROR|WARN", []string{"-e", "ERROR|WARN"}, false, true},
+		{"i", nil, false, false},    // a flag of its own, not a cluster
+		{"fles", nil, false, false}, // a typo of -files keeps its hint
+		{"ix", nil, false, false},   // x is no flag
+		{"i-v", nil, false, false},  // not letters
+		{"", nil, false, false},
+	} {
+		args, needsValue, ok := expandLetters(fs, c.name)
+		if ok != c.ok || needsValue != c.needsValue || (ok && strings.Join(args, " ") != strings.Join(c.args, " ")) {
+			t.Errorf("expandLetters(%q) = %q, %v, %v; want %q, %v, %v", c.name, args, needsValue, ok, c.args, c.needsValue, c.ok)
+		}
 	}
 }

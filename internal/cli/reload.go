@@ -34,8 +34,7 @@ func reloadParser(binary string) client.ReloadParser {
 			}
 			return client.Reload{}, err
 		}
-		f.set = map[string]bool{}
-		fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+		f.set = setFlags(fs)
 		f.Positional = positional
 		r := client.Reload{Set: map[string]bool{}}
 		patterns := f.set["regex"] || f.set["grep"] || f.set["e"]

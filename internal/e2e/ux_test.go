@@ -183,6 +183,15 @@ func TestUXFirstFlags(t *testing.T) {
 		{"-e", "RARE", "-e", "^WARN"},
 		{"-C", "1", "RARE"}, // with grep's -- between groups
 		{"-C", "2", "-e", "RARE", "-e", "ERROR disk full on sda0"},
+		// grep's other letters and its clusters: -iw, -C1, -vm3, -eX.
+		{"-iw", "errors"},
+		{"-C1", "RARE"},
+		{"-B", "1", "-A2", "RARE"},
+		{"-B", "1", "-C", "3", "RARE"}, // an explicit -B beats -C's
+		{"-m2", "ERROR"},
+		{"-v", "-e", "INFO", "-e", "ERROR"},
+		{"-vm3", "INFO"},
+		{"-eRARE"},
 	} {
 		res := serverless(dir, "dgrep", append(append([]string{"--plain"}, args...), "app.log")...).exec(t)
 		expectRun(t, "dgrep "+strings.Join(args, " ")+" app.log", res, 0, grepOracle(t, dir, append(args, "app.log")...), nil)
@@ -195,6 +204,21 @@ func TestUXFirstFlags(t *testing.T) {
 	} {
 		res := serverless(dir, "dgrep", c.typed, "ERROR", "app.log").exec(t)
 		expectRun(t, "dgrep "+c.typed, res, 2, []byte{}, []byte(c.want))
+	}
+
+	// -c and -l are -count and -files-with-matches, with DTail's file
+	// prefix where grep prints a bare count for one file.
+	for _, c := range []struct{ args, grepArgs []string }{
+		{[]string{"-c", "RARE"}, []string{"-c", "RARE"}},
+		{[]string{"-ic", "rare"}, []string{"-ic", "rare"}},
+		{[]string{"-l", "RARE"}, []string{"-l", "RARE"}},
+	} {
+		res := serverless(dir, "dgrep", append(append([]string{"--plain"}, c.args...), "app.log")...).exec(t)
+		want := grepOracle(t, dir, append(c.grepArgs, "app.log")...)
+		if c.args[0] != "-l" {
+			want = append([]byte("app.log:"), want...)
+		}
+		expectRun(t, "dgrep "+strings.Join(c.args, " ")+" app.log", res, 0, want, nil)
 	}
 
 	res := serverless(dir, "dgrep", "-h").exec(t)
