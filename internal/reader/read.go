@@ -604,6 +604,14 @@ func (p *pipe) finish(bytes int64, err error) {
 		p.win.Close()
 		p.win = nil
 	}
+	if err != nil {
+		// The read broke off inside a block: its records may point into
+		// a mapped file that was truncated (the fault unwound through
+		// the pipe before they were pushed); touching them now, outside
+		// the fault guard, would kill the process.
+		clear(p.recs)
+		p.recs = p.recs[:0]
+	}
 	p.push()
 	p.out.Close(sink.Done{Source: p.src, Lines: p.lines, Bytes: bytes, Counted: p.counting, Count: p.count, Failed: err != nil, Followed: p.tail && !p.journal})
 	if dropped > 0 {
