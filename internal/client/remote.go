@@ -373,8 +373,16 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	case <-done:
 	case <-time.After(drainTimeout):
 		log.Warn("Some connections did not end in time, exiting anyway")
-		// The states may still be written to; report what is certain.
-		return ExitPartial
+		// A writer may be stuck on stdout (a paused pager): give up on
+		// it, or the deferred flush would wait for it forever. The
+		// states may still be written to; report what is certain.
+		rn.out.Abandon()
+		// No host is known to be complete.
+		rc := Receipt{Hosts: len(states), HostsIncomplete: len(states), Interrupted: rn.endCause}
+		if rn.o.Receipt != "" && rn.o.Receipt != "none" {
+			WriteReceipt(rn.o.Stderr, rc, rn.o.Receipt)
+		}
+		return exitCode(rc)
 	}
 	if rn.merger != nil {
 		rn.merger.flush()

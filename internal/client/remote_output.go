@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,11 +31,15 @@ type Output struct {
 	stopped   chan struct{}
 	closeOnce sync.Once
 
-	// status is a progress line kept below the output on a terminal;
-	// statusDrawn tells that it is on screen and must be erased before
-	// more output.
-	status      string
+	// status is a progress line kept below the output on a terminal
+	// (stored without mu: the run sets it while a writer may be stuck
+	// on a stdout nobody reads); statusDrawn tells that it is on screen
+	// and must be erased before more output.
+	status      atomic.Pointer[string]
 	statusDrawn bool
+	// abandoned: the run ended by a signal while stdout was blocked;
+	// Flush, Close and the status no longer wait for the lock.
+	abandoned atomic.Bool
 	// drawn is the status text on screen; width (nil off a terminal)
 	// gives the columns it is cut to (status.go).
 	drawn string
@@ -46,10 +51,14 @@ const clearStatus = "\r\x1b[K"
 
 // SetStatus sets the progress line drawn after each flush ("" hides it).
 func (o *Output) SetStatus(line string) {
-	o.mu.Lock()
-	o.status = line
-	o.mu.Unlock()
+	o.status.Store(&line)
 }
+
+// Abandon gives up on what is still buffered or being written: after a
+// second Ctrl+C (or SIGTERM) the process must end even when a paused
+// pager or a full pipe blocks stdout, as grep's would. Writers already
+// blocked stay blocked until the process exits.
+func (o *Output) Abandon() { o.abandoned.Store(true) }
 
 // NewOutput wraps w with the 64 KiB buffer and starts the periodic flush;
 // Close stops it.
@@ -107,6 +116,9 @@ func (o *Output) Write(p []byte) (int, error) {
 
 // Flush writes out what is buffered (not while held).
 func (o *Output) Flush() error {
+	if o.abandoned.Load() {
+		return nil
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.held > 0 {
@@ -115,8 +127,12 @@ func (o *Output) Flush() error {
 	if o.err != nil {
 		return o.err
 	}
-	if o.status != "" || o.statusDrawn {
-		line := o.status
+	status := ""
+	if p := o.status.Load(); p != nil {
+		status = *p
+	}
+	if status != "" || o.statusDrawn {
+		line := status
 		if o.width != nil {
 			line = fitStatus(line, o.width())
 		}
@@ -186,7 +202,10 @@ func (o *Output) Hold() (release func()) {
 func (o *Output) Close() error {
 	o.closeOnce.Do(func() {
 		close(o.stop)
-		<-o.stopped
+		if !o.abandoned.Load() {
+			// (An abandoned flush loop may be stuck on the lock.)
+			<-o.stopped
+		}
 	})
 	return o.Flush()
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"io"
 	"os"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -64,9 +65,23 @@ type asideWriter struct {
 // first (see asideWriter).
 func (o *Output) Aside(w io.Writer) io.Writer { return &asideWriter{o: o, w: w} }
 
+// asideWait bounds how long a diagnostic waits for the output: a writer
+// blocked on a stdout nobody reads (a paused pager, a full pipe) holds
+// mu for as long as it blocks, and the Ctrl+C hint or a server's error
+// must still appear at once.
+const asideWait = 200 * time.Millisecond
+
 func (a *asideWriter) Write(p []byte) (int, error) {
 	o := a.o
-	o.mu.Lock()
+	deadline := time.Now().Add(asideWait)
+	for !o.mu.TryLock() {
+		if time.Now().After(deadline) {
+			// The status line may stay on screen above the message;
+			// better than a diagnostic stuck behind payload.
+			return a.w.Write(p)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	defer o.mu.Unlock()
 	if o.statusDrawn && o.held == 0 && o.err == nil {
 		o.w.WriteString(clearStatus)

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +63,44 @@ func TestAsideErasesStatus(t *testing.T) {
 	if got, want := out.String(), clearStatus+"[s]"+clearStatus+clearStatus+"[s]"; got != want {
 		t.Fatalf("status not redrawn after the diagnostic: %q", got)
 	}
+}
+
+// TestAsideDoesNotWaitForBlockedStdout: a stdout nobody reads blocks the
+// output's writer while it holds the lock; diagnostics (the Ctrl+C hint)
+// go to stderr anyway, or a user who pauses a pager cannot interrupt.
+func TestAsideDoesNotWaitForBlockedStdout(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	o := newOutput(pw, 1<<10, time.Hour)
+	blocked := make(chan struct{})
+	go func() {
+		// Far more than the pipe holds: this Write blocks in the
+		// kernel with the output's lock taken, until pr is read.
+		close(blocked)
+		o.Write(make([]byte, 4<<20))
+	}()
+	<-blocked
+	for o.mu.TryLock() { // wait until the writer holds the lock
+		o.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	var errw lockedBuf
+	done := make(chan struct{})
+	go func() {
+		o.Aside(&errw).Write([]byte(" Hint: Hit Ctrl+C again to exit\n"))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the diagnostic waited for the blocked stdout")
+	}
+	if !strings.Contains(errw.String(), "Hint") {
+		t.Fatalf("stderr %q", errw.String())
+	}
+	pw.Close() // the blocked write fails; the writer goroutine ends
+	io.Copy(io.Discard, pr)
 }

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"os"
 	"os/exec"
@@ -310,4 +311,74 @@ func TestHonestDelimiterInLine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHonestInterruptBlockedStdout: Ctrl+C twice ends a remote run whose
+// stdout nobody reads (a paused pager, a full pipe): the hint appears,
+// the process exits 130 and the receipt says interrupted. Before, the
+// hint waited behind the blocked stdout, and after the second Ctrl+C the
+// final flush waited for it forever.
+func TestHonestInterruptBlockedStdout(t *testing.T) {
+	u := newDefaultUser(t)
+	dir := newWorkDir(t)
+	var b bytes.Buffer
+	for i := 0; b.Len() < 24<<20; i++ {
+		fmt.Fprintf(&b, "big line %08d padding padding padding padding padding padding\n", i)
+	}
+	big := writeOwned(t, filepath.Join(dir, "big.log"), b.Bytes(), 0o644)
+	srv := startDServer(t, withUsers(map[string][]byte{acct.name: u.pub}))
+	r := u.client("dcat", srv, "--plain", "--receipt", "text", "--files", big)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close() // kept open and never read: stdout blocks
+	cmd := exec.Command(r.bin, r.args...)
+	cmd.Dir, cmd.Env, cmd.SysProcAttr = r.dir, r.env, procAttr()
+	cmd.Stdout = pw
+	var errb lockedBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Let the pipe fill: the run is then blocked on stdout.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var n int
+		if err := unixIoctlFIONREAD(pr, &n); err != nil || n >= 60<<10 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	for !strings.Contains(errb.String(), "Hint: Hit Ctrl+C again") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no Ctrl+C hint on stderr while stdout is blocked:\n%s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("still running 60 s after the second Ctrl+C with stdout blocked:\n%s", errb.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d, want 130; stderr:\n%s", code, errb.String())
+	}
+	if s := errb.String(); !strings.Contains(s, "receipt: INCOMPLETE") || !strings.Contains(s, "interrupted (SIGINT)") {
+		t.Errorf("receipt does not say interrupted:\n%s", s)
+	}
+}
+
+// unixIoctlFIONREAD reports how many bytes wait in a pipe (FIONREAD,
+// named TIOCINQ in x/sys on Linux).
+func unixIoctlFIONREAD(f *os.File, n *int) error {
+	v, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ)
+	*n = v
+	return err
 }
