@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -146,6 +147,8 @@ type remoteRun struct {
 	serverPlain atomic.Bool
 	// bare: servers with escape-v1 send bare lines (protocol.OptBareLines).
 	bare bool
+	// seps: plain grep output with context gets grep's `--` separators.
+	seps bool
 	// merger orders lines by timestamp across hosts (--merge-by-time).
 	merger *timeMerger
 	// ts parses timestamps for --output ndjson.
@@ -275,7 +278,9 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	// For plain output our servers may leave the REMOTE header out (and
 	// keep it on SERVER messages): escaping makes bare lines unambiguous.
 	// DTail 4.x servers ignore the key and send REMOTE lines.
-	rn.bare = o.Plain && !o.Count && !o.FilesWithMatches && !o.MergeByTime && !o.NDJSON && r.Coalesce == nil && q == nil && !r.Interactive
+	// grep's `--` separators need the line numbers of the headers.
+	rn.seps = o.Plain && o.Mode == ModeGrep && (o.Before > 0 || o.After > 0) && !o.Count && !o.FilesWithMatches && !o.NDJSON && r.Coalesce == nil
+	rn.bare = o.Plain && !rn.seps && !o.Count && !o.FilesWithMatches && !o.MergeByTime && !o.NDJSON && r.Coalesce == nil && q == nil && !r.Interactive
 	if rn.bare {
 		po.Extra[protocol.OptBareLines] = "true"
 	}
@@ -515,6 +520,9 @@ func (rn *remoteRun) serve(ctx context.Context, st *serverState, slot *sshclient
 	var backoff sshclient.Backoff
 	attempt := 0
 	var w sessionWriter
+	if rn.seps {
+		w.seps = &groupSeps{}
+	}
 	for {
 		connected := rn.session(ctx, st, &w, slot)
 		slot = nil
@@ -547,6 +555,28 @@ func (rn *remoteRun) serve(ctx context.Context, st *serverState, slot *sshclient
 type sessionWriter struct {
 	line, painted, diag []byte
 	hdr                 headerWriter
+	// seps puts grep's `--` between non-adjacent context groups of one
+	// server's plain output, from the line numbers every server (4.x
+	// too) sends with context lines; nil without context.
+	seps  *groupSeps
+	files map[string]*fileSeps
+}
+
+// separates reports whether a `--` goes before line rl of this server.
+func (w *sessionWriter) separates(rl protocol.RemoteLine) bool {
+	no, err := strconv.ParseUint(string(rl.LineNo), 10, 64)
+	if err != nil || no == 0 {
+		return false
+	}
+	f := w.files[string(rl.SourceID)]
+	if f == nil {
+		if w.files == nil {
+			w.files = map[string]*fileSeps{}
+		}
+		f = &fileSeps{session: w.seps}
+		w.files[string(rl.SourceID)] = f
+	}
+	return f.separates(no)
 }
 
 // session dials, sends the commands and prints the server's stream until
@@ -832,7 +862,11 @@ func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
 	var b []byte
 	switch {
 	case rn.o.Plain || !isLine:
-		w.line = appendPlainLine(w.line[:0], rl.Content)
+		w.line = w.line[:0]
+		if isLine && w.seps != nil && w.separates(rl) {
+			w.line = append(w.line, groupSeparator...)
+		}
+		w.line = appendPlainLine(w.line, rl.Content)
 		b = w.line
 	default:
 		w.line = w.hdr.appendLine(w.line[:0], rl)

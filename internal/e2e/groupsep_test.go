@@ -103,3 +103,39 @@ func TestGroupSeparatorsOnlyInPlain(t *testing.T) {
 		t.Errorf("REMOTE view: %v", res)
 	}
 }
+
+// TestGroupSeparatorsRemote: the same `--` lines through servers, ours
+// and DTail 4.x: the client places them from the line numbers every
+// server sends with context lines (the REMOTE header, which --plain
+// strips), so no server change is needed.
+func TestGroupSeparatorsRemote(t *testing.T) {
+	if _, err := exec.LookPath("grep"); err != nil {
+		t.Skip("grep not in PATH")
+	}
+	u := newDefaultUser(t)
+	dir := newWorkDir(t)
+	f := writeOwned(t, filepath.Join(dir, "sep.log"), sepLog(), 0o644)
+	cases := []struct{ ours, grep []string }{
+		{[]string{"-C", "1"}, []string{"-C1"}},
+		{[]string{"--before", "2"}, []string{"-B2"}},
+		{[]string{"--after", "1"}, []string{"-A1"}},
+		{[]string{"--before", "1", "--after", "4"}, []string{"-B1", "-A4"}},
+	}
+	for _, kind := range honestKinds(t) {
+		t.Run(kind.name, func(t *testing.T) {
+			srv := startDServer(t, withKind(kind), withUsers(map[string][]byte{acct.name: u.pub}))
+			for _, c := range cases {
+				want, err := exec.Command("grep", append(append([]string{}, c.grep...), "-e", "ERROR", f)...).Output()
+				if err != nil || !bytes.Contains(want, []byte("--\n")) {
+					t.Fatalf("grep %q: %v (a case without separators proves nothing)", c.grep, err)
+				}
+				args := append(append([]string{"--plain"}, c.ours...), "--grep", "ERROR", "--files", f)
+				res := u.client("dgrep", srv, args...).exec(t)
+				if res.code != 0 {
+					t.Fatalf("dgrep %q: %v", args, res)
+				}
+				expectBytes(t, fmt.Sprintf("dgrep %q vs grep %q", args, c.grep), res.stdout, want)
+			}
+		})
+	}
+}
