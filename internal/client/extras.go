@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dtail-go/dtail/internal/protocol"
@@ -76,15 +77,36 @@ func (rn *remoteRun) countRemote(st *serverState, msg []byte) bool {
 // takeLine reserves one of the --max-total lines and ends the run when
 // the last one is taken: every server is stopped, not just told a
 // per-file max. It reports whether the line may be printed.
-func (rn *remoteRun) takeLine() bool {
-	if rn.o.MaxTotal <= 0 {
+func (rn *remoteRun) takeLine() bool { return rn.budget.take() }
+
+// lineBudget is --max-total, one rule for serverless and remote runs: it
+// hands out at most max payload lines (log lines, context lines; not
+// grep's `--` separators, counts or diagnostics) across every file and
+// server of the run, and calls stop when the last one is taken.
+type lineBudget struct {
+	max  int64
+	n    atomic.Int64
+	stop func()
+}
+
+// newLineBudget returns nil (no limit) for max ≤ 0.
+func newLineBudget(max int, stop func()) *lineBudget {
+	if max <= 0 {
+		return nil
+	}
+	return &lineBudget{max: int64(max), stop: stop}
+}
+
+// take reserves one line and reports whether it may be printed.
+func (b *lineBudget) take() bool {
+	if b == nil {
 		return true
 	}
-	n := rn.matches.Add(1)
-	if n == int64(rn.o.MaxTotal) && rn.cancel != nil {
-		rn.end(EndMaxTotal)
+	n := b.n.Add(1)
+	if n == b.max && b.stop != nil {
+		b.stop()
 	}
-	return n <= int64(rn.o.MaxTotal)
+	return n <= b.max
 }
 
 // finishExtras prints counts and the receipt once every server ended and

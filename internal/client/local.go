@@ -29,6 +29,8 @@ type localSinks struct {
 	// seps puts grep's `--` between non-adjacent context groups of
 	// plain output (set when the run has context lines).
 	seps   *groupSeps
+	// budget is --max-total (nil: none), the same rule as remote runs.
+	budget *lineBudget
 	scheme *color.Scheme
 	diag   *diagWriter
 	log    Logger
@@ -112,7 +114,7 @@ func (f *localFile) Lines(recs []sink.Record) error {
 	}
 	for i := range recs {
 		r := &recs[i]
-		if r.Run && f.ls.plain {
+		if r.Run && f.ls.plain && f.ls.budget == nil {
 			// Plain local cat: the block is already the output.
 			f.batch = append(f.batch, r.Line...)
 		} else {
@@ -128,6 +130,9 @@ func (f *localFile) Lines(recs []sink.Record) error {
 
 func (f *localFile) appendLine(line []byte, no uint64, r *sink.Record) {
 	ls := f.ls
+	if !ls.budget.take() {
+		return
+	}
 	if f.seps != nil && f.seps.separates(no) {
 		f.batch = append(f.batch, groupSeparator...)
 	}

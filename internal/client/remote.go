@@ -139,7 +139,7 @@ type remoteRun struct {
 	cancel   context.CancelFunc
 	endOnce  sync.Once
 	endCause string
-	matches  atomic.Int64
+	budget   *lineBudget
 	// altered counts lines a DTail 4.x server cut at the delimiter byte.
 	altered atomic.Int64
 	// serverPlain: the servers were asked for bare lines (interactive
@@ -317,6 +317,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	}
 
 	rn.cancel = cancel
+	rn.budget = newLineBudget(o.MaxTotal, func() { rn.end(EndMaxTotal) })
 	rn.started = time.Now()
 	if o.MergeByTime {
 		mw := &sessionWriter{}

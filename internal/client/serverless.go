@@ -4,7 +4,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -190,9 +189,10 @@ func RunServerless(ctx context.Context, o Options) int {
 		Ordered: true,
 		Log:     log,
 	})
-	out := sink.NewOutput(maxTotalWriter(teeWriter(o.Stdout, o.PayloadLog), o.MaxTotal, cancelRun), 16)
+	out := sink.NewOutput(teeWriter(o.Stdout, o.PayloadLog), 16)
 	ls := &localSinks{
 		out: out, host: o.Host, plain: o.Plain && !o.NDJSON, ndjson: o.NDJSON, fwm: o.FilesWithMatches,
+		budget: newLineBudget(o.MaxTotal, cancelRun),
 		diag: &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
 	}
 	if ls.diag.prog == "" {
@@ -296,40 +296,8 @@ func serverlessReceipt(o Options, rc protocol.Receipt, cause string, cut bool) R
 	return r
 }
 
-// errMaxTotal ends the output once --max-total lines were written.
+// errMaxTotal is the cause of a run ended by --max-total.
 var errMaxTotal = errors.New("--max-total reached")
-
-// maxTotalWriter passes at most max lines (0: all), then cancels the run.
-// The serverless output only ever holds whole lines.
-func maxTotalWriter(w io.Writer, max int, stop func()) io.Writer {
-	if max <= 0 {
-		return w
-	}
-	left := max
-	return writerFunc(func(p []byte) (int, error) {
-		if left <= 0 {
-			return 0, errMaxTotal
-		}
-		n := 0
-		for n < len(p) && left > 0 {
-			i := bytes.IndexByte(p[n:], '\n')
-			if i < 0 {
-				n = len(p)
-				break
-			}
-			n += i + 1
-			left--
-		}
-		if _, err := w.Write(p[:n]); err != nil {
-			return 0, err
-		}
-		if left <= 0 {
-			stop()
-			return n, errMaxTotal
-		}
-		return n, nil
-	})
-}
 
 // teeWriter copies every output batch to log as well, for -log-payload.
 func teeWriter(w io.Writer, log func([]byte)) io.Writer {

@@ -139,3 +139,31 @@ func TestGroupSeparatorsRemote(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxTotalSameRule: --max-total counts payload lines (matches and
+// context), not grep's `--` separators, with one rule serverless and
+// through servers: both print the same lines and exit 1 (cut short).
+func TestMaxTotalSameRule(t *testing.T) {
+	u := newDefaultUser(t)
+	dir := newWorkDir(t)
+	f := writeOwned(t, filepath.Join(dir, "sep.log"), sepLog(), 0o644)
+	srv := startDServer(t, withUsers(map[string][]byte{acct.name: u.pub}))
+	for _, n := range []string{"3", "7", "12"} {
+		args := []string{"--plain", "-C", "1", "--max-total", n, "--grep", "ERROR", "--files", f}
+		local := serverless(dir, "dgrep", args...).exec(t)
+		remote := u.client("dgrep", srv, args...).exec(t)
+		payload := 0
+		for _, l := range lines(local.stdout) {
+			if l != "--" {
+				payload++
+			}
+		}
+		if fmt.Sprint(payload) != n || local.code != 1 || (n != "3" && !bytes.Contains(local.stdout, []byte("--\n"))) {
+			t.Errorf("serverless --max-total %s: %d payload lines, exit %d:\n%s", n, payload, local.code, local.stdout)
+		}
+		if remote.code != 1 {
+			t.Errorf("remote --max-total %s: exit %d: %v", n, remote.code, remote)
+		}
+		expectBytes(t, "--max-total "+n+" remote vs serverless", remote.stdout, local.stdout)
+	}
+}
