@@ -28,7 +28,7 @@ type localSinks struct {
 	fwm                   bool
 	// seps puts grep's `--` between non-adjacent context groups of
 	// plain output (set when the run has context lines).
-	seps   *groupSeps
+	seps *groupSeps
 	// budget is --max-total (nil: none), the same rule as remote runs.
 	budget *lineBudget
 	scheme *color.Scheme

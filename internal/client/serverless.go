@@ -193,7 +193,7 @@ func RunServerless(ctx context.Context, o Options) int {
 	ls := &localSinks{
 		out: out, host: o.Host, plain: o.Plain && !o.NDJSON, ndjson: o.NDJSON, fwm: o.FilesWithMatches,
 		budget: newLineBudget(o.MaxTotal, cancelRun),
-		diag: &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
+		diag:   &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
 	}
 	if ls.diag.prog == "" {
 		ls.diag.prog = "dtail"
