@@ -74,15 +74,11 @@ func (rn *remoteRun) countRemote(st *serverState, msg []byte) bool {
 	return true
 }
 
-// takeLine reserves one of the --max-total lines and ends the run when
-// the last one is taken: every server is stopped, not just told a
-// per-file max. It reports whether the line may be printed.
-func (rn *remoteRun) takeLine() bool { return rn.budget.take() }
-
 // lineBudget is --max-total, one rule for serverless and remote runs: it
 // hands out at most max payload lines (log lines, context lines; not
 // grep's `--` separators, counts or diagnostics) across every file and
-// server of the run, and calls stop when the last one is taken.
+// server of the run, and calls stop when the last one is taken: the
+// whole run ends then (every server), unlike 4.x's per-file --max.
 type lineBudget struct {
 	max  int64
 	n    atomic.Int64

@@ -693,7 +693,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		}
 		if rn.bare && st.escaped && (len(msg) == 0 || msg[0] != '.') && !bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
 			// A bare line of our server (protocol.AppendBareLine).
-			if rn.takeLine() {
+			if rn.budget.take() {
 				rn.printBare(w, bytes.TrimPrefix(msg, []byte(protocol.BareLineMark)))
 			}
 			continue
@@ -764,7 +764,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			if rn.countRemote(st, msg) {
 				continue
 			}
-			if !rn.takeLine() {
+			if !rn.budget.take() {
 				continue // messages still buffered when --max-total hit
 			}
 			if rn.merger != nil {
