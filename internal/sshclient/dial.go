@@ -169,10 +169,35 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 	if d.cfg.InsecureIgnoreHostKey {
 		kh = nil
 	}
+	// The dial counts as under way (the batched host-key question waits
+	// for it) from before its slot wait until it fails for good, backoff
+	// waits included: a host retried after a transient failure would
+	// otherwise find its key after the question was asked, and be asked
+	// about alone. It does not count while it waits for the answer.
+	counted := false
+	begin := func() {
+		if kh != nil && !counted {
+			kh.dialStarted()
+			counted = true
+		}
+	}
+	end := func() {
+		if counted {
+			counted = false
+			kh.dialEnded()
+		}
+	}
+	defer end()
+	begin()
+	if kh != nil && slot != nil {
+		// Admitted by the caller: no longer among the expected dials.
+		kh.expected.Add(-1)
+	}
 	// One question per host: a ProxyJump chain may meet several unknown
 	// hosts one after the other on the way to the server.
 	decided := map[string]bool{}
 	for attempt := 1; ; attempt++ {
+		begin()
 		conn, err, retry := d.attempt(ctx, server, timeout, kh, slot)
 		slot = nil
 		if err == nil {
@@ -180,6 +205,7 @@ func (d *Dialer) DialSlot(ctx context.Context, server Server, slot *Slot) (*Conn
 		}
 		var u *UnknownHostError
 		if kh != nil && errors.As(err, &u) && !decided[u.Hostname] {
+			end()
 			if err := kh.decideFresh(ctx, u); err != nil {
 				via := ""
 				if u.Hostname != hostKeyAddr(server) {
@@ -236,15 +262,6 @@ func isTimeout(err error) bool {
 // attempt is one connection attempt under a throttle slot; retry reports a
 // transient failure.
 func (d *Dialer) attempt(ctx context.Context, server Server, timeout time.Duration, kh *KnownHosts, slot *Slot) (*Conn, error, bool) {
-	if kh != nil {
-		// Counted from before the slot wait: the batched question waits
-		// until every dial of the wave has seen its host key.
-		kh.dialStarted()
-		if slot != nil {
-			kh.expected.Add(-1)
-		}
-		defer kh.dialEnded()
-	}
 	if slot == nil {
 		var err error
 		if slot, err = d.Admit(ctx); err != nil {
