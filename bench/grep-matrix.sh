@@ -8,6 +8,8 @@
 #   bench/grep-matrix.sh                 # big.log (1 GB); bench/mkdata.sh runs if missing
 #   SIZE=small bench/grep-matrix.sh      # med.log (100 MB), quick
 #   BIN=/dir bench/grep-matrix.sh        # existing binaries (e.g. a baseline build)
+#   BASE=/dir                            # also a baseline build's dgrep in the SAME
+#                                        # hyperfine run (the "before" of a change)
 #   RUNS=3 WARMUP=1                      # hyperfine settings
 #   ONLY='weak|zst'                      # only the kinds whose name matches (extended regex)
 #   CHECK=0 RSS=0                        # skip the correctness / RSS parts
@@ -86,7 +88,7 @@ split_args() {
 	esac
 }
 
-say "# grep-matrix.sh SIZE=$SIZE file=$F runs=$RUNS warmup=$WARMUP $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+say "# grep-matrix.sh BASE=${BASE:-none} SIZE=$SIZE file=$F runs=$RUNS warmup=$WARMUP $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
 say "# $(grep --version | head -1); $(rg --version | head -1); $(ugrep --version | head -1 | cut -d' ' -f1-2); dgrep $BIN/dgrep; LANG=${LANG:-unset}"
 
 TO=900
@@ -142,14 +144,20 @@ print("\x01".join("|".join(parts[i*n:(i+1)*n]) for i in range(4)))' "$rest")"
 		say "RSS $name: dgrep $((dk / 1024)) MB (peak RSS, output into a pipe)"
 	fi
 	json=$OUT/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').json
+	before=()
+	[ -n "${BASE:-}" ] && before=(-n before "${dcmd//"$BIN"/"$BASE"}")
 	if ! hyperfine --runs "$RUNS" --warmup "$WARMUP" --output=pipe --export-json "$json" \
-		-n dgrep "$dcmd" -n grep "$gcmd" -n rg "$rcmd" -n ugrep "$ucmd"; then
+		-n dgrep "$dcmd" -n grep "$gcmd" -n rg "$rcmd" -n ugrep "$ucmd" "${before[@]}"; then
 		say "RATIO $name: hyperfine failed FAIL"
 		FAILED=1
 		continue
 	fi
 	d=$(median "$json" 0) g=$(median "$json" 1) r=$(median "$json" 2) u=$(median "$json" 3)
 	say "RATIO $name: dgrep/grep = $(div "$d" "$g")  dgrep/rg = $(div "$d" "$r")  dgrep/ugrep = $(div "$d" "$u")   [medians s: dgrep $d grep $g rg $r ugrep $u]"
+	if [ -n "${BASE:-}" ]; then
+		b=$(median "$json" 4)
+		say "BEFORE $name: before/grep = $(div "$b" "$g")  before/rg = $(div "$b" "$r")  dgrep/before = $(div "$d" "$b")   [median s: before $b]"
+	fi
 done
 
 if [ "$REMOTE" = 1 ]; then

@@ -167,3 +167,13 @@ hf_field() {
 # leq A B succeeds when A <= B.
 div() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN{ if (b > 0) printf "%.*f", d, a/b; else print "nan" }'; }
 leq() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }
+
+# cost NAME OURS BEFORE -- the COST line of a BASE= run: the build under
+# test against the baseline build in the same hyperfine run (issue 13: a
+# new pipeline may cost at most 2 %). Uses the calling script's say.
+cost() {
+	local r v
+	r=$(awk -v a="$2" -v b="$3" 'BEGIN{ if (b > 0) printf "%.3f", a/b; else print "nan" }')
+	if awk -v r="$r" 'BEGIN{exit !(r <= 1.02)}'; then v=PASS; else v=MISS; fi
+	say "COST $1: ours/before = $r (target ≤ 1.02) $v   [medians s: ours $2, before $3]"
+}

@@ -7,6 +7,10 @@
 #   SIZE=small bench/remote.sh       # dgrep over med.log (100 MB) instead
 #   BIN=/dir bench/remote.sh         # use existing binaries instead of building
 #   RUNS=5 WARMUP=1 TINY_RUNS=20     # hyperfine settings
+#   BASE=/dir                        # also run a baseline build: its dserver beside
+#                                    # ours, its client's same command in the SAME
+#                                    # hyperfine run; a COST line gives ours/before
+#                                    # (target ≤ 1.02)
 #   SRV_USER=name                    # (as root) OS user running both servers
 #                                    # and used as SSH user (default dtremote,
 #                                    # created with a login shell if missing)
@@ -74,11 +78,12 @@ SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
 say() { echo "$*"; echo "$*" >>"$SUMMARY"; }
 FAILED=0
-DS_PID= SSHD_PID=
+DS_PID= SSHD_PID= BDS_PID=
 cleanup() {
 	stop "$DS_PID"
+	stop "$BDS_PID"
 	stop "$SSHD_PID"
-	[ -n "${KEEP:-}" ] || rm -rf "$OUT/srv" "$OUT/sshd" "$OUT/home" "$OUT/keys"
+	[ -n "${KEEP:-}" ] || rm -rf "$OUT/srv" "$OUT/srvb" "$OUT/sshd" "$OUT/home" "$OUT/keys"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -144,6 +149,16 @@ DS_PID=$!
 	>"$OUT/sshd.out" 2>&1) &
 SSHD_PID=$!
 wait_port "$DS_PORT" "$DS_PID" "$OUT/dserver.out"
+if [ -n "${BASE:-}" ]; then
+	for b in dcat dgrep dserver; do [ -x "$BASE/$b" ] || die "BASE: $BASE/$b not found"; done
+	# The baseline dserver: same keys, its own directory and port.
+	cp -a "$OUT/srv" "$OUT/srvb"
+	BDS_PORT=$(free_port)
+	(cd "$OUT/srvb" && exec "${AS_SRV[@]}" "$BASE/dserver" --cfg none --logger stdout --logLevel warn \
+		--bindAddress 127.0.0.1 --port "$BDS_PORT" >"$OUT/dserver-base.out" 2>&1) &
+	BDS_PID=$!
+	wait_port "$BDS_PORT" "$BDS_PID" "$OUT/dserver-base.out"
+fi
 wait_port "$SSH_PORT" "$SSHD_PID" "$OUT/sshd.out"
 
 # Client command lines -------------------------------------------------------
@@ -205,7 +220,13 @@ compare() {
 	echo "=== $name"
 	local d0 s0 d1 s1
 	d0=$(cpu "$DS_PID") s0=$(cpu "$SSHD_PID")
-	if ! hyperfine -N --runs "$runs" --warmup "$WARMUP" --output="$sink" --export-json "$json" "$@"; then
+	local before=()
+	if [ -n "${BASE:-}" ]; then
+		# The baseline client against the baseline dserver, last.
+		local b=${3//"$BIN"/"$BASE"}
+		before=(-n before "${b//":$DS_PORT "/":$BDS_PORT "}")
+	fi
+	if ! hyperfine -N --runs "$runs" --warmup "$WARMUP" --output="$sink" --export-json "$json" "$@" "${before[@]}"; then
 		say "RATIO $name: hyperfine failed (see above) FAIL"
 		return
 	fi
@@ -224,6 +245,9 @@ compare() {
 	for ((i = 2; i < cnt; i++)); do
 		say "      $name: ours/$(cmdname "$json" $i) = $(div "$ours" "$(median "$json" $i)") (info)   [median s: $(median "$json" $i)]"
 	done
+	if [ -n "${BASE:-}" ]; then
+		cost "$name" "$ours" "$(median "$json" $((cnt - 1)))"
+	fi
 	say "SRVCPU $name: dserver $(awk -v t=$((d1 - d0)) -v n=$((runs + WARMUP)) -v hz="$HZ" 'BEGIN{printf "%.3f", t/hz/n}') s/run (info; all runs of the invocation incl. warm-up, ${HZ} Hz ticks; sshd not measured: its per-connection processes are not accounted to the listener's cutime)"
 }
 

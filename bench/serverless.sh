@@ -8,6 +8,9 @@
 #   RUNS=5 WARMUP=1                  # hyperfine settings (defaults as in perf-anchors)
 #   ONLY='status=503 big.log vs'     # only the comparisons whose name matches this
 #                                    # extended regex; skips the CHECK and RSS parts
+#   BASE=/dir                        # also time the same command of the binaries in
+#                                    # /dir (a baseline build) in the SAME hyperfine
+#                                    # run: a COST line gives ours/before (target ≤ 1.02)
 #
 # Every comparison is ONE hyperfine invocation; ratios are taken from the
 # medians in its JSON export, so they are comparable on a noisy machine,
@@ -65,8 +68,14 @@ compare() {
 	if [ -n "$ONLY" ] && ! printf '%s' "$name" | grep -Eq -- "$ONLY"; then return; fi
 	echo
 	echo "=== $name"
+	local before=()
+	if [ -n "${BASE:-}" ]; then
+		# The baseline build's run of our command, last: it is context
+		# for the baseline ratio and gives the COST line.
+		before=(-n before "${3//"$BIN"/"$BASE"}")
+	fi
 	if ! hyperfine "${n[@]}" --runs "$RUNS" --warmup "$WARMUP" --output="$sink" \
-		--export-json "$json" "$@"; then
+		--export-json "$json" "$@" "${before[@]}"; then
 		say "RATIO $name: hyperfine failed (see above) FAIL"
 		return
 	fi
@@ -94,10 +103,16 @@ compare() {
 		else jq -r ".results[$i].command" "$json"; fi)
 		say "      $name: ours/$label = $(div "$ours" "$(median "$json" $i)") (info)   [median s: $(median "$json" $i)]"
 	done
+	if [ -n "${BASE:-}" ]; then
+		cost "$name" "$ours" "$(median "$json" $((cnt - 1)))"
+	fi
 }
 
+if [ -n "${BASE:-}" ]; then
+	for b in dcat dgrep; do [ -x "$BASE/$b" ] || die "BASE: $BASE/$b not found"; done
+fi
 log "binaries: $BIN   data: $DATA/$F   json: $OUT"
-say "# serverless.sh SIZE=$SIZE file=$F runs=$RUNS warmup=$WARMUP $(date -u +%FT%TZ) nproc=$(nproc)"
+say "# serverless.sh BASE=${BASE:-none} SIZE=$SIZE file=$F runs=$RUNS warmup=$WARMUP $(date -u +%FT%TZ) nproc=$(nproc)"
 
 if [ -n "$ONLY" ]; then log "ONLY='$ONLY': skipping correctness and RSS"; else
 # 1. Correctness (first: also warms the page cache, and a hanging binary is
