@@ -334,12 +334,14 @@ func (n *setNeedle) equal(h []byte) bool {
 	return true
 }
 
-// pairScan returns the first p >= from with p+n <= len(hay) where the
-// bytes at p+o1 and p+o2, OR-ed with m1 and m2 (0x20 folds an ASCII
+// pairScanGeneric returns the first p >= from with p+n <= len(hay) where
+// the bytes at p+o1 and p+o2, OR-ed with m1 and m2 (0x20 folds an ASCII
 // letter), equal b1 and b2; -1 if none. It tests 8 positions per step
 // with word arithmetic, so it keeps its speed when each of the two bytes
 // alone is common (an IndexByte per occurrence costs more than the scan).
-func pairScan(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
+// pairScan (per architecture) is this function, or a vector loop in
+// front of it where the CPU has one.
+func pairScanGeneric(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
 	const lo7 = 0x7f7f7f7f7f7f7f7f
 	B1, B2 := uint64(b1)*0x0101010101010101, uint64(b2)*0x0101010101010101
 	M1, M2 := uint64(m1)*0x0101010101010101, uint64(m2)*0x0101010101010101

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package match
+
+// pairScan: without a vector loop for this architecture the word-at-a-time
+// scan is the whole search (see pairScanGeneric).
+func pairScan(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
+	return pairScanGeneric(hay, from, n, o1, o2, b1, b2, m1, m2)
+}

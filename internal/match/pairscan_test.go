@@ -1,0 +1,135 @@
+package match
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// naivePair is the definition pairScan and pairScanGeneric implement.
+func naivePair(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
+	for p := from; p+n <= len(hay); p++ {
+		if hay[p+o1]|m1 == b1 && hay[p+o2]|m2 == b2 {
+			return p
+		}
+	}
+	return -1
+}
+
+// pairCase draws a hay from a small alphabet (so candidates fall at every
+// position of a vector step) and a needle shape.
+func pairCase(rng *rand.Rand, size int) (hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) {
+	const alpha = "aAbB=5\n"
+	hay = make([]byte, size)
+	dense := rng.IntN(8) // 0: no filler, candidates everywhere
+	for i := range hay {
+		hay[i] = alpha[rng.IntN(len(alpha))]
+		if dense > 0 && rng.IntN(dense+1) != 0 {
+			hay[i] = 'x'
+		}
+	}
+	n = 1 + rng.IntN(12)
+	o1, o2 = rng.IntN(n), rng.IntN(n)
+	b1, b2 = alpha[rng.IntN(len(alpha))], alpha[rng.IntN(len(alpha))]
+	if rng.IntN(2) == 0 && b1 >= 'a' {
+		m1 = 0x20
+	}
+	if rng.IntN(2) == 0 && b2 >= 'a' {
+		m2 = 0x20
+	}
+	if size > 0 {
+		from = rng.IntN(size)
+		if rng.IntN(3) == 0 {
+			from = 0
+		}
+	}
+	return
+}
+
+// TestPairScanVectorAgrees: the vector loop (pairScan on amd64 with AVX2)
+// and the word loop (pairScanGeneric) against the byte loop, on hays
+// around the 32- and 64-position steps of the vector loop and with a
+// single candidate planted at every position near the end (the last
+// valid start and the positions a step too far must not be reported).
+func TestPairScanVectorAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	check := func(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) {
+		t.Helper()
+		want := naivePair(hay, from, n, o1, o2, b1, b2, m1, m2)
+		if got := pairScan(hay, from, n, o1, o2, b1, b2, m1, m2); got != want {
+			t.Fatalf("pairScan: hay %q from %d n %d offsets %d,%d bytes %q,%q masks %x,%x: got %d want %d",
+				hay, from, n, o1, o2, b1, b2, m1, m2, got, want)
+		}
+		if got := pairScanGeneric(hay, from, n, o1, o2, b1, b2, m1, m2); got != want {
+			t.Fatalf("pairScanGeneric: hay %q from %d n %d offsets %d,%d bytes %q,%q masks %x,%x: got %d want %d",
+				hay, from, n, o1, o2, b1, b2, m1, m2, got, want)
+		}
+	}
+	iters := 30000
+	if raceEnabled {
+		iters = 3000
+	}
+	for iter := 0; iter < iters; iter++ {
+		size := rng.IntN(400)
+		if iter%4 == 0 {
+			// just below, at and above multiples of 32 positions
+			size = 32*(1+rng.IntN(6)) + rng.IntN(16) - 4
+		}
+		check(pairCase(rng, size))
+	}
+	// One candidate, planted at every start of a filler hay.
+	for _, size := range []int{31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 200} {
+		for n := 1; n <= 10; n += 3 {
+			for o1 := 0; o1 < n; o1 += 2 {
+				o2 := n - 1
+				for p := 0; p < size; p++ {
+					hay := make([]byte, size)
+					for i := range hay {
+						hay[i] = 'x'
+					}
+					if p+o1 < size {
+						hay[p+o1] = 'A'
+					}
+					if p+o2 < size {
+						hay[p+o2] = 'b'
+					}
+					for _, from := range []int{0, 1, 31, 32, 33} {
+						if from <= size {
+							check(hay, from, n, o1, o2, 'a', 'b', 0x20, 0)
+							check(hay, from, n, o1, o2, 'A', 'b', 0, 0)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzPairScan compares pairScan (the vector loop where the CPU has one)
+// and pairScanGeneric with the byte loop on any hay and needle shape.
+func FuzzPairScan(f *testing.F) {
+	f.Add([]byte("status=200 status=503 "+string(make([]byte, 70))+"status=503"), uint16(0), uint8(10), uint8(7), uint8(9), byte('5'), byte('3'), false, false)
+	f.Add(make([]byte, 129), uint16(1), uint8(3), uint8(0), uint8(2), byte(0), byte(0), false, false)
+	f.Add([]byte("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxEeRr"), uint16(5), uint8(2), uint8(0), uint8(1), byte('e'), byte('r'), true, true)
+	f.Fuzz(func(t *testing.T, hay []byte, from uint16, n, o1, o2 uint8, b1, b2 byte, fold1, fold2 bool) {
+		nn := 1 + int(n)%16
+		oo1, oo2 := int(o1)%nn, int(o2)%nn
+		ff := int(from)
+		if ff > len(hay) {
+			ff = len(hay)
+		}
+		var m1, m2 byte
+		if fold1 {
+			m1, b1 = 0x20, b1|0x20
+		}
+		if fold2 {
+			m2, b2 = 0x20, b2|0x20
+		}
+		want := naivePair(hay, ff, nn, oo1, oo2, b1, b2, m1, m2)
+		if got := pairScan(hay, ff, nn, oo1, oo2, b1, b2, m1, m2); got != want {
+			t.Fatalf("pairScan: got %d want %d", got, want)
+		}
+		if got := pairScanGeneric(hay, ff, nn, oo1, oo2, b1, b2, m1, m2); got != want {
+			t.Fatalf("pairScanGeneric: got %d want %d", got, want)
+		}
+	})
+}
