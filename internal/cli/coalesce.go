@@ -13,7 +13,8 @@ import (
 // withCoalesce runs run and, with --coalesce, prints the template summary:
 // for a follow on a terminal as a top list redrawn every 2 s, and always
 // once at the end.
-func withCoalesce(co *client.Coalescer, o client.Options, out io.Writer, run func() int) int {
+func withCoalesce(o client.Options, out io.Writer, run func() int) int {
+	co := o.Coalesce
 	if co == nil {
 		return run()
 	}

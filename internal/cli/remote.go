@@ -181,13 +181,10 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
-	var co *client.Coalescer
 	if f.Coalesce {
-		// The REMOTE header names the host of each line.
-		co = client.NewCoalescer("")
-		o.Plain = false
+		o.Coalesce = client.NewCoalescer()
 	}
-	return withCoalesce(co, o, out, func() int {
+	return withCoalesce(o, out, func() int {
 		return client.RunRemote(context.Background(), o, client.Remote{
 			Servers:     servers,
 			Dialer:      dialer,
@@ -196,12 +193,11 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 			Logger:      log,
 			LogPayload:  f.LogPayload || cfg.Client.LogPayload,
 			Signals:     sigs,
-			Coalesce:    co,
 			Interactive: f.InteractiveQuery,
 			ControlTTY:  f.ControlTTY,
 			// The status line only makes sense on a terminal, and never
 			// in output a script reads.
-			Progress: !o.Plain && !o.NDJSON && co == nil && isTerminal(env.Stdout),
+			Progress: !o.Plain && !o.NDJSON && o.Coalesce == nil && isTerminal(env.Stdout),
 		})
 	})
 }

@@ -218,12 +218,10 @@ func RunClient(binary string, env Env) int {
 	o.MapreduceLogFormat = cfg.Server.MapreduceLogFormat
 	ctx, stop := signalContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
-	var co *client.Coalescer
 	if f.Coalesce && o.Query == "" {
-		co = client.NewCoalescer(short)
-		o.Stdout, o.Plain, o.Colors = co, true, nil
+		o.Coalesce = client.NewCoalescer()
 	}
-	return withCoalesce(co, o, env.Stdout, func() int { return client.RunServerless(ctx, o) })
+	return withCoalesce(o, env.Stdout, func() int { return client.RunServerless(ctx, o) })
 }
 
 // deadline is dtail's client-side end: the earlier of -timeout and

@@ -12,14 +12,13 @@ import (
 	"time"
 
 	"github.com/dtail-go/dtail/internal/protocol"
-	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // hiddenExtra takes the hidden messages beyond DTail 4.x: the receipt and
 // per-file counts.
-func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
+func (rn *remoteRun) hiddenExtra(st *serverState, w *stream, msg []byte) {
 	if caps, ok := protocol.ParseCapabilities(msg); ok {
-		rn.windowCapabilities(st, caps)
+		rn.windowCapabilities(st, w, caps)
 		st.escaped = slices.Contains(caps, protocol.CapEscapeV1)
 		return
 	}
@@ -30,7 +29,7 @@ func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
 	if rest, ok := bytes.CutPrefix(msg, []byte(protocol.CountPrefix)); ok && (rn.o.Count || rn.o.FilesWithMatches) {
 		n, id, _ := strings.Cut(string(rest), " ")
 		if v, err := strconv.ParseUint(n, 10, 64); err == nil {
-			st.addCount(id, v)
+			st.counts.add(id, v)
 		}
 	}
 }
@@ -39,39 +38,30 @@ func (rn *remoteRun) hiddenExtra(st *serverState, msg []byte) {
 // sending endless distinct names must not grow the client without end.
 const maxCountIDs = 100_000
 
-// addCount adds v matches of source id. Counts beyond maxCountIDs files or
-// past the uint64 range are not kept; they make the host incomplete.
-func (st *serverState) addCount(id string, v uint64) {
-	if st.counts == nil {
-		st.counts = map[string]uint64{}
-	}
-	old, ok := st.counts[id]
-	switch {
-	case !ok && len(st.counts) >= maxCountIDs:
-		st.countsLost++
-		return
-	case old > math.MaxUint64-v:
-		st.counts[id] = math.MaxUint64
-		st.countsLost++
-		return
-	}
-	st.counts[id] = old + v
+// fileCounts are the --count/--files-with-matches results of one server
+// per source id; lost counts results not kept.
+type fileCounts struct {
+	m    map[string]uint64
+	lost int
 }
 
-// countRemote counts a REMOTE line in counting mode: DTail 4.x servers
-// ignore the count option and send the lines themselves.
-func (rn *remoteRun) countRemote(st *serverState, msg []byte) bool {
-	if !rn.o.Count && !rn.o.FilesWithMatches {
-		return false
+// add adds v matches of source id. Counts beyond maxCountIDs files or
+// past the uint64 range are not kept; they make the host incomplete.
+func (fc *fileCounts) add(id string, v uint64) {
+	if fc.m == nil {
+		fc.m = map[string]uint64{}
 	}
-	rl, ok := protocol.ParseRemoteLine(msg)
-	if !ok {
-		// The rest of a line a DTail 4.x server cut at the delimiter.
-		rn.altered.Add(1)
-		return true
+	old, ok := fc.m[id]
+	switch {
+	case !ok && len(fc.m) >= maxCountIDs:
+		fc.lost++
+		return
+	case old > math.MaxUint64-v:
+		fc.m[id] = math.MaxUint64
+		fc.lost++
+		return
 	}
-	st.addCount(string(rl.SourceID), 1)
-	return true
+	fc.m[id] = old + v
 }
 
 // lineBudget is --max-total, one rule for serverless and remote runs: it
@@ -110,6 +100,7 @@ func (b *lineBudget) take() bool {
 func (rn *remoteRun) finishExtras(states []*serverState) Receipt {
 	if rn.o.Count || rn.o.FilesWithMatches {
 		var lines []string
+		c := rn.chain
 		for _, st := range states {
 			if rn.o.Count && st.completed && !st.gotReceipt {
 				// A DTail 4.x server sends nothing for a file without
@@ -117,21 +108,18 @@ func (rn *remoteRun) finishExtras(states []*serverState) Receipt {
 				for _, f := range rn.o.Files {
 					if !strings.ContainsAny(f, "*?[") {
 						id := protocol.SourceID(f, f)
-						if _, ok := st.counts[id]; !ok {
-							if st.counts == nil {
-								st.counts = map[string]uint64{}
+						if _, ok := st.counts.m[id]; !ok {
+							if st.counts.m == nil {
+								st.counts.m = map[string]uint64{}
 							}
-							st.counts[id] = 0
+							st.counts.m[id] = 0
 						}
 					}
 				}
 			}
-			for id, n := range st.counts {
-				switch {
-				case rn.o.FilesWithMatches && n > 0:
-					lines = append(lines, st.name+":"+id+"\n")
-				case rn.o.Count:
-					lines = append(lines, fmt.Sprintf("%s:%s:%d\n", st.name, id, n))
+			for id, n := range st.counts.m {
+				if l := c.appendCount(nil, st.name, id, n, c.fwm); l != nil {
+					lines = append(lines, string(l))
 				}
 			}
 		}
@@ -139,77 +127,46 @@ func (rn *remoteRun) finishExtras(states []*serverState) Receipt {
 		for _, l := range lines {
 			rn.out.Write([]byte(l))
 		}
-		rn.out.Flush()
 	}
-	r := rn.receipt(states)
-	if rn.o.Receipt != "" {
-		rn.out.Flush()
-		WriteReceipt(rn.o.Stderr, r, rn.o.Receipt)
-	}
-	return r
+	rn.out.Flush()
+	return rn.receipt(states)
 }
 
-// receipt sums up every server's outcome; the exit code comes from it,
-// so what the receipt says and what the exit code says cannot differ.
+// receipt is the run's receipt (runReceipt) from every server's report.
 func (rn *remoteRun) receipt(states []*serverState) Receipt {
-	var c receiptCollector
-	c.interrupted(rn.endCause)
-	c.r.LinesAltered = rn.altered.Load()
-	if rn.o.Mode == ModeTail && strings.HasPrefix(rn.endCause, "SIG") {
-		// A follow never finishes; a signal ends it as it ends tail -f.
-		c.cut = true
+	hosts := make([]hostReport, len(states))
+	for i, st := range states {
+		hosts[i] = st.report(rn.o.Mode == ModeTail)
 	}
-	for _, st := range states {
-		o := outcomeOK
-		switch {
-		case st.dialErr != "" && !st.completed:
-			o = classifyDialError(st.dialErr)
-		case st.failed:
-			o = outcomeIncomplete
-		case !st.completed && rn.o.Mode != ModeTail:
-			// Ended by us (signal, --timeout, --max-total) before the
-			// server finished: whatever it would still have sent is
-			// missing.
-			o = outcomeIncomplete
-		case st.cmdFailed > 0:
-			o = outcomeIncomplete
-			c.commandFailed(st.name, st.cmdFailed, st.failure)
-		case st.countsLost > 0:
-			o = outcomeIncomplete
-			c.commandFailed(st.name, st.countsLost, fmt.Sprintf("counts beyond %d files or the uint64 range not kept", maxCountIDs))
-		case st.filtered > 0 && !st.gotReceipt:
-			o = outcomeIncomplete
-			c.serverWarnings(st.filtered)
-		}
-		if st.gotReceipt {
-			c.addServer(st.receipt)
-		}
-		if st.unreadable > 0 && !st.gotReceipt {
-			c.r.FilesUnreadable += int64(st.unreadable)
-		}
-		c.addHost(st.name, o, st.gotReceipt || rn.o.Mode == ModeTail)
-	}
-	return c.result()
+	// A follow never finishes; a signal ends it as it ends tail -f.
+	cut := rn.o.Mode == ModeTail && strings.HasPrefix(rn.endCause, "SIG")
+	return runReceipt(rn.o, hosts, rn.endCause, cut, rn.chain.altered.Load())
 }
 
-// ndjsonLine renders one REMOTE message as a JSON object for jq, with the
-// same fields as serverless output: the byte offset comes from our
-// servers (`N@OFFSET`), the timestamp is parsed here.
-func (rn *remoteRun) ndjsonLine(dst []byte, rl protocol.RemoteLine) []byte {
-	noText, offText, hasOff := strings.Cut(string(rl.LineNo), "@")
-	no, _ := strconv.ParseUint(noText, 10, 64)
-	off := int64(-1)
-	if hasOff {
-		if v, err := strconv.ParseInt(offText, 10, 64); err == nil {
-			off = v
-		}
+// report classifies how the server's run ended.
+func (st *serverState) report(follow bool) hostReport {
+	h := hostReport{name: st.name, rc: st.receipt, gotReceipt: st.gotReceipt, follow: follow, unreadable: int64(st.unreadable)}
+	switch {
+	case st.dialErr != "" && !st.completed:
+		h.outcome = classifyDialError(st.dialErr)
+	case st.failed:
+		h.outcome = outcomeIncomplete
+	case !st.completed && !follow:
+		// Ended by us (signal, --timeout, --max-total) before the
+		// server finished: whatever it would still have sent is
+		// missing.
+		h.outcome = outcomeIncomplete
+	case st.cmdFailed > 0:
+		h.outcome = outcomeIncomplete
+		h.failed, h.failure = st.cmdFailed, st.failure
+	case st.counts.lost > 0:
+		h.outcome = outcomeIncomplete
+		h.failed, h.failure = st.counts.lost, fmt.Sprintf("counts beyond %d files or the uint64 range not kept", maxCountIDs)
+	case st.filtered > 0 && !st.gotReceipt:
+		h.outcome = outcomeIncomplete
+		h.hiddenWarnings = st.filtered
 	}
-	rn.tsMu.Lock()
-	defer rn.tsMu.Unlock()
-	if rn.ts == nil {
-		rn.ts = timewindow.NewExtractor(time.Now())
-	}
-	return appendNDJSON(dst, rn.ts, string(rl.Host), string(rl.SourceID), no, off, rl.Content)
+	return h
 }
 
 // progressInterval is how often the status line is redrawn.

@@ -70,12 +70,7 @@ func (rn *remoteRun) awaitJournalCapability(ctx context.Context, st *serverState
 func (rn *remoteRun) refuseJournal(st *serverState) {
 	st.failed, st.refused = true, true
 	line := protocol.ServerPrefix + st.name + "|ERROR|" + JournalRefusedText + "\n"
-	if rn.o.Plain || rn.o.NDJSON {
-		// Plain output keeps diagnostics out of stdout.
-		rn.out.Flush()
-		rn.o.Stderr.Write([]byte(line))
-		return
-	}
-	var w sessionWriter
-	rn.print(&w, []byte(line))
+	// stdout carries payload only.
+	rn.out.Flush()
+	rn.diag(&stream{}, []byte(line))
 }

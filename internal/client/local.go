@@ -7,34 +7,23 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/dtail-go/dtail/internal/color"
 	"github.com/dtail-go/dtail/internal/mapr"
 	"github.com/dtail-go/dtail/internal/sink"
-	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
-// localSinks is the output of a serverless read: the reader's records
-// become plain lines, REMOTE lines (painted) or NDJSON objects on stdout,
-// counts become grep -c / grep -l lines, and events one-line diagnostics
-// on stderr. The counters feed the receipt.
+// localSinks adapts a serverless read to the output chain: the
+// reader's records become chain lines, its per-file counts the chain's
+// -c/-l lines, and events one-line diagnostics on stderr. The counters
+// feed the receipt.
 type localSinks struct {
-	out  *sink.Output
-	host string
-	// plain: lines as they are; rawEOF: a last line without newline stays
-	// so (dcat --plain is byte-identical to cat, grep adds one).
-	plain, rawEOF, ndjson bool
-	fwm                   bool
-	// seps puts grep's `--` between non-adjacent context groups of
-	// plain output (set when the run has context lines).
-	seps *groupSeps
-	// budget is --max-total (nil: none), the same rule as remote runs.
-	budget *lineBudget
-	scheme *color.Scheme
-	diag   *diagWriter
-	log    Logger
-	tally  sink.Tally
+	out   *sink.Output
+	chain *chain
+	host  []byte
+	diag  *diagWriter
+	log   Logger
+	tally sink.Tally
+	fwm   bool
 }
 
 // diagWriter prints one-line diagnostics (`prog: text`) to stderr.
@@ -86,83 +75,54 @@ func (ls *localSinks) Event(ev sink.Event) {
 }
 
 func (ls *localSinks) File(src sink.Source) sink.File {
-	f := &localFile{ls: ls, src: src}
-	f.hdr.set([]byte(ls.host), percent100, []byte(src.ID))
-	if ls.seps != nil {
-		f.seps = &fileSeps{session: ls.seps}
-	}
-	f.batch = ls.out.Get()
+	f := &localFile{ls: ls, s: ls.chain.stream()}
+	f.s.buf = ls.out.Get()
+	f.l = line{host: ls.host, percent: percent100, id: []byte(src.ID), off: -1}
+	f.s.fix(&f.l)
 	return f
 }
 
-// localFile prints the lines of one source in batches of about
-// sink.BatchSize bytes.
+// localFile feeds the lines of one source into its chain stream, which
+// prints them in batches of about sink.BatchSize bytes.
 type localFile struct {
-	ls    *localSinks
-	src   sink.Source
-	batch []byte
-	tmp   []byte
-	ts    *timewindow.Extractor
-	seps  *fileSeps
-	hdr   headerWriter
+	ls *localSinks
+	s  *stream
+	// l is the line being passed on; host, percent and id stay.
+	l line
 }
 
 func (f *localFile) Lines(recs []sink.Record) error {
-	out := f.ls.out
+	out, s := f.ls.out, f.s
 	if err := out.Err(); err != nil {
 		return err
 	}
 	for i := range recs {
 		r := &recs[i]
-		if r.Run && f.ls.plain && f.ls.budget == nil {
+		if r.Run && s.c.copyRuns {
 			// Plain local cat: the block is already the output.
-			f.batch = append(f.batch, r.Line...)
+			s.buf = append(s.buf, r.Line...)
 		} else {
-			r.Lines(func(line []byte, no uint64) { f.appendLine(line, no, r) })
+			f.l.off, f.l.cut = r.Offset, r.Cut
+			r.Lines(f.put)
 		}
-		if len(f.batch) >= sink.BatchSize {
-			out.Send(f.batch)
-			f.batch = out.Get()
+		if len(s.buf) >= sink.BatchSize {
+			out.Send(s.buf)
+			s.buf = out.Get()
 		}
 	}
 	return nil
 }
 
-func (f *localFile) appendLine(line []byte, no uint64, r *sink.Record) {
-	ls := f.ls
-	if !ls.budget.take() {
-		return
-	}
-	if f.seps != nil && f.seps.separates(no) {
-		f.batch = append(f.batch, groupSeparator...)
-	}
-	switch {
-	case ls.ndjson:
-		if f.ts == nil {
-			f.ts = timewindow.NewExtractor(time.Now())
-		}
-		f.batch = appendNDJSON(f.batch, f.ts, ls.host, f.src.ID, no, r.Offset, line)
-	case ls.plain:
-		if ls.rawEOF && !r.Cut && (len(line) == 0 || line[len(line)-1] != '\n') {
-			// The file's last line, without newline, stays so, like cat.
-			f.batch = append(f.batch, line...)
-			return
-		}
-		f.batch = appendPlainLine(f.batch, line)
-	default:
-		if ls.scheme == nil {
-			f.batch = append(f.hdr.appendNumbered(f.batch, no, line), '\n')
-			return
-		}
-		f.tmp = f.hdr.appendNumbered(f.tmp[:0], no, line)
-		f.batch = paint(f.batch, f.tmp, ls.scheme)
-	}
+// put passes one line of a record on.
+func (f *localFile) put(content []byte, no uint64) {
+	f.l.content, f.l.no = content, no
+	f.s.put(&f.l)
 }
 
 func (f *localFile) Flush() error {
-	if len(f.batch) > 0 {
-		f.ls.out.Send(f.batch)
-		f.batch = f.ls.out.Get()
+	if len(f.s.buf) > 0 {
+		f.ls.out.Send(f.s.buf)
+		f.s.buf = f.ls.out.Get()
 	}
 	return f.ls.out.Err()
 }
@@ -171,18 +131,10 @@ func (f *localFile) Close(d sink.Done) {
 	ls := f.ls
 	ls.tally.Done(d)
 	if d.Counted {
-		// Like grep -c (`path:count`) and grep -l (`path`).
-		switch {
-		case ls.fwm && d.Count > 0:
-			f.batch = append(f.batch, d.Source.Path...)
-			f.batch = append(f.batch, '\n')
-		case ls.fwm:
-		default:
-			f.batch = fmt.Appendf(f.batch, "%s:%d\n", d.Source.Path, d.Count)
-		}
+		f.s.buf = ls.chain.appendCount(f.s.buf, "", d.Source.Path, d.Count, ls.fwm)
 	}
-	ls.out.Send(f.batch)
-	f.batch = nil
+	ls.out.Send(f.s.buf)
+	f.s.buf = nil
 }
 
 // mapSinks feeds every file of a serverless query read to its map run.

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
@@ -18,7 +17,7 @@ const (
 	mergeMaxLines      = 100000
 )
 
-// timeMerger prints the REMOTE lines of many servers in timestamp order
+// timeMerger prints the lines of many servers in timestamp order
 // (--merge-by-time). Each connection keeps a heap of its held lines; the
 // oldest line overall is printed once every open connection has a line
 // waiting (so nothing older can still arrive from it) or once it waited
@@ -33,13 +32,13 @@ type timeMerger struct {
 	held    int
 	seq     uint64
 	last    map[string]int64
-	out     func(msg []byte)
+	out     func(l *line)
 }
 
 type mergeItem struct {
 	ts      int64
 	seq     uint64
-	msg     []byte
+	l       line // a copy, its bytes owned by the item
 	arrived time.Time
 }
 
@@ -61,7 +60,7 @@ func (h *mergeHeap) Pop() any {
 	return it
 }
 
-func newTimeMerger(maxWait time.Duration, out func([]byte)) *timeMerger {
+func newTimeMerger(maxWait time.Duration, out func(*line)) *timeMerger {
 	if maxWait <= 0 {
 		maxWait = DefaultMergeWindow
 	}
@@ -91,18 +90,13 @@ func (m *timeMerger) close(conn string) {
 	m.release(false)
 }
 
-// add takes one message of a connection; non-REMOTE messages pass
-// straight through.
-func (m *timeMerger) add(conn string, msg []byte) {
-	rl, ok := protocol.ParseRemoteLine(msg)
-	if !ok {
-		m.out(msg)
-		return
-	}
+// add takes one line of a connection (the chain passes lines without a
+// REMOTE header straight to the printer). l is copied.
+func (m *timeMerger) add(conn string, l *line) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := conn + "|" + string(rl.SourceID)
-	ts, ok := m.x.Extract(rl.Content)
+	key := conn + "|" + string(l.id)
+	ts, ok := m.x.Extract(l.content)
 	if ok {
 		m.last[key] = ts
 	} else {
@@ -114,7 +108,7 @@ func (m *timeMerger) add(conn string, msg []byte) {
 		m.conns[conn] = h
 	}
 	m.seq++
-	heap.Push(h, mergeItem{ts: ts, seq: m.seq, msg: append([]byte(nil), msg...), arrived: time.Now()})
+	heap.Push(h, mergeItem{ts: ts, seq: m.seq, l: copyLine(l), arrived: time.Now()})
 	m.held++
 	m.release(false)
 }
@@ -151,7 +145,7 @@ func (m *timeMerger) release(all bool) {
 			delete(m.conns, minConn)
 			delete(m.done, minConn)
 		}
-		m.out(top.msg)
+		m.out(&top.l)
 	}
 }
 
@@ -167,4 +161,19 @@ func (m *timeMerger) flush() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.release(true)
+}
+
+// copyLine copies l and its bytes (one allocation).
+func copyLine(l *line) line {
+	c := *l
+	b := make([]byte, 0, len(l.host)+len(l.percent)+len(l.id)+len(l.noText)+len(l.content))
+	part := func(p []byte) []byte {
+		if p == nil {
+			return nil
+		}
+		b = append(b, p...)
+		return b[len(b)-len(p) : len(b) : len(b)]
+	}
+	c.host, c.percent, c.id, c.noText, c.content = part(l.host), part(l.percent), part(l.id), part(l.noText), part(l.content)
+	return c
 }

@@ -47,18 +47,18 @@ func (h *headerWriter) set(host, percent, id []byte) {
 	}
 }
 
-// appendLine writes one REMOTE line of a server for display: the header
-// and the content without its newline; paint then adds the newline.
-func (h *headerWriter) appendLine(dst []byte, rl protocol.RemoteLine) []byte {
-	h.set(rl.Host, rl.Percent, rl.SourceID)
+// appendRaw writes one REMOTE line of a server for display (host and id
+// were set): the header with the line number field as the server sent
+// it, and the content without its newline; paint then adds the newline.
+func (h *headerWriter) appendRaw(dst, lineNo, content []byte) []byte {
 	dst = append(dst, h.pre...)
-	dst = protocol.AppendEscaped(dst, rl.LineNo)
+	dst = protocol.AppendEscaped(dst, lineNo)
 	dst = append(dst, h.mid...)
-	return append(dst, trimEOL(rl.Content)...)
+	return append(dst, trimEOL(content)...)
 }
 
-// appendNumbered is appendLine for a line read here: host and id were
-// set, the line number is a number.
+// appendNumbered is appendRaw for a line read here: the line number is a
+// number.
 func (h *headerWriter) appendNumbered(dst []byte, no uint64, content []byte) []byte {
 	dst = append(dst, h.pre...)
 	dst = strconv.AppendUint(dst, no, 10)

@@ -52,7 +52,59 @@ type Receipt struct {
 	HostsNoReceiptIDs []string `json:"hosts_without_receipt_list,omitempty"`
 }
 
-// receiptCollector gathers per-host results from concurrent connections.
+// hostReport is what a run learned about one host: the input of the one
+// receipt (and so exit code) rule of both modes. A serverless run is one
+// host whose receipt is its own reader's tally.
+type hostReport struct {
+	name    string
+	outcome hostOutcome
+	// rc is the server's receipt when gotReceipt.
+	rc         protocol.Receipt
+	gotReceipt bool
+	// follow: a followed host is not expected to send a receipt.
+	follow bool
+	// unreadable counts the files a server without receipt (DTail 4.x)
+	// reported unreadable in SERVER messages.
+	unreadable int64
+	// failed counts commands that failed (failure: the first one's
+	// text); hiddenWarnings the empty warnings of a DTail 4.x server.
+	failed         int
+	failure        string
+	hiddenWarnings int
+}
+
+// runReceipt is the one receipt rule: it sums up every host's report,
+// what ended the run (cause; cut: a read was cut short by it) and the
+// lines a DTail 4.x server altered, prints the receipt when the run asks
+// for one and returns it; the exit code comes from it, so what the
+// receipt says and what the exit code says cannot differ.
+func runReceipt(o Options, hosts []hostReport, cause string, cut bool, altered int64) Receipt {
+	var c receiptCollector
+	c.interrupted(cause)
+	c.cut = cut
+	c.r.LinesAltered = altered
+	for _, h := range hosts {
+		if h.failed > 0 {
+			c.commandFailed(h.name, h.failed, h.failure)
+		}
+		if h.hiddenWarnings > 0 {
+			c.serverWarnings(h.hiddenWarnings)
+		}
+		if h.gotReceipt {
+			c.addServer(h.rc)
+		} else {
+			c.r.FilesUnreadable += h.unreadable
+		}
+		c.addHost(h.name, h.outcome, h.gotReceipt || h.follow)
+	}
+	r := c.result()
+	if o.Receipt != "" {
+		WriteReceipt(o.Stderr, r, o.Receipt)
+	}
+	return r
+}
+
+// receiptCollector gathers per-host results.
 type receiptCollector struct {
 	mu    sync.Mutex
 	r     Receipt

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,7 +18,6 @@ import (
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/query"
 	"github.com/dtail-go/dtail/internal/sshclient"
-	"github.com/dtail-go/dtail/internal/timewindow"
 )
 
 // Timings of spec §5.7.
@@ -72,10 +70,6 @@ type Remote struct {
 	// still running) below the output; only for a terminal.
 	Progress bool
 
-	// Coalesce, if set, takes every REMOTE line instead of printing it
-	// (--coalesce); the caller prints its summary.
-	Coalesce *Coalescer
-
 	// ReconnectDelay returns the wait before the attempt-th consecutive
 	// reconnect of a tail run; nil uses sshclient.Backoff (2 s doubling to
 	// 60 s, ±20 %).
@@ -112,12 +106,8 @@ type serverState struct {
 	// receipt is the server's `.syn receipt`, if it sent one.
 	receipt    protocol.Receipt
 	gotReceipt bool
-	// counts are --count/--files-with-matches results per source id;
-	// countsLost counts results not kept (addCount's bounds).
-	counts     map[string]uint64
-	countsLost int
-	// tw filters lines by time for servers without time windows.
-	tw *clientWindow
+	// counts are --count/--files-with-matches results per source id.
+	counts fileCounts
 	// refused: the server cannot read journal targets; not retried.
 	refused bool
 }
@@ -139,21 +129,13 @@ type remoteRun struct {
 	cancel   context.CancelFunc
 	endOnce  sync.Once
 	endCause string
-	budget   *lineBudget
-	// altered counts lines a DTail 4.x server cut at the delimiter byte.
-	altered atomic.Int64
+	// chain is the output chain (chain.go), shared with serverless runs.
+	chain *chain
 	// serverPlain: the servers were asked for bare lines (interactive
 	// sessions only); every other run asks for REMOTE headers.
 	serverPlain atomic.Bool
 	// bare: servers with escape-v1 send bare lines (protocol.OptBareLines).
 	bare bool
-	// seps: plain grep output with context gets grep's `--` separators.
-	seps bool
-	// merger orders lines by timestamp across hosts (--merge-by-time).
-	merger *timeMerger
-	// ts parses timestamps for --output ndjson.
-	tsMu sync.Mutex
-	ts   *timewindow.Extractor
 	// progress counters: finished servers, bytes received, and the
 	// servers connected but not finished.
 	finished atomic.Int64
@@ -279,8 +261,8 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	// keep it on SERVER messages): escaping makes bare lines unambiguous.
 	// DTail 4.x servers ignore the key and send REMOTE lines.
 	// grep's `--` separators need the line numbers of the headers.
-	rn.seps = o.Plain && o.Mode == ModeGrep && (o.Before > 0 || o.After > 0) && !o.Count && !o.FilesWithMatches && !o.NDJSON && r.Coalesce == nil
-	rn.bare = o.Plain && !rn.seps && !o.Count && !o.FilesWithMatches && !o.MergeByTime && !o.NDJSON && r.Coalesce == nil && q == nil && !r.Interactive
+	rn.chain = newChain(o, chainMode{remote: true, stop: func() { rn.end(EndMaxTotal) }, emit: rn.emit, noColor: !rn.toStdout})
+	rn.bare = rn.chain.printer == printPlain && !rn.chain.seps && !rn.chain.count && rn.chain.merger == nil && q == nil && !r.Interactive
 	if rn.bare {
 		po.Extra[protocol.OptBareLines] = "true"
 	}
@@ -317,14 +299,8 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	}
 
 	rn.cancel = cancel
-	rn.budget = newLineBudget(o.MaxTotal, func() { rn.end(EndMaxTotal) })
 	rn.started = time.Now()
-	if o.MergeByTime {
-		mw := &sessionWriter{}
-		// The merger's lock serialises its output, so one scratch writer
-		// serves every connection.
-		rn.merger = newTimeMerger(o.MergeWindow, func(msg []byte) { rn.print(mw, msg) })
-	}
+	merger := rn.chain.merger
 	states := make([]*serverState, len(r.Servers))
 	var wg sync.WaitGroup
 	for i, srv := range r.Servers {
@@ -333,10 +309,10 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 			st.name = srv.Addr()
 		}
 		states[i] = st
-		if rn.merger != nil {
+		if merger != nil {
 			// Registered before any dial: a server not yet connected must
 			// hold the merge back like one that is slow.
-			rn.merger.open(st.name)
+			merger.open(st.name)
 		}
 	}
 	// A server's goroutine starts once a connection slot is free: parked
@@ -350,16 +326,16 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 				// The run ended before these servers were dialled.
 				r.Dialer.Expect(-(len(states) - i))
 				for _, st := range states[i:] {
-					if rn.merger != nil {
-						rn.merger.close(st.name)
+					if merger != nil {
+						merger.close(st.name)
 					}
 				}
 				return
 			}
 			wg.Go(func() {
 				rn.serve(ctx, st, slot)
-				if rn.merger != nil {
-					rn.merger.close(st.name)
+				if merger != nil {
+					merger.close(st.name)
 				}
 			})
 		}
@@ -384,14 +360,14 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		// states may still be written to; report what is certain.
 		rn.out.Abandon()
 		// No host is known to be complete.
-		rc := Receipt{Hosts: len(states), HostsIncomplete: len(states), Interrupted: rn.endCause}
-		if rn.o.Receipt != "" && rn.o.Receipt != "none" {
-			WriteReceipt(rn.o.Stderr, rc, rn.o.Receipt)
+		hosts := make([]hostReport, len(states))
+		for i, st := range states {
+			hosts[i] = hostReport{name: st.name, outcome: outcomeIncomplete}
 		}
-		return exitCode(rc)
+		return exitCode(runReceipt(rn.o, hosts, rn.endCause, false, rn.chain.altered.Load()))
 	}
-	if rn.merger != nil {
-		rn.merger.flush()
+	if merger != nil {
+		merger.flush()
 	}
 	if rn.endCause == "" && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		rn.endCause = EndTimeout
@@ -429,8 +405,9 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	var mergeTick <-chan time.Time
-	if rn.merger != nil {
-		mt := time.NewTicker(rn.merger.maxWait / 4)
+	merger := rn.chain.merger
+	if merger != nil {
+		mt := time.NewTicker(merger.maxWait / 4)
 		defer mt.Stop()
 		mergeTick = mt.C
 	}
@@ -448,7 +425,7 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 		case <-progress:
 			rn.out.SetStatus(rn.progressLine())
 		case <-mergeTick:
-			rn.merger.tick()
+			merger.tick()
 		case <-done:
 			return
 		case <-ctx.Done():
@@ -520,12 +497,15 @@ func (rn *remoteRun) printInterruptHint() {
 func (rn *remoteRun) serve(ctx context.Context, st *serverState, slot *sshclient.Slot) {
 	var backoff sshclient.Backoff
 	attempt := 0
-	var w sessionWriter
-	if rn.seps {
-		w.seps = &groupSeps{}
+	// The stream keeps the server's separator, window and count state
+	// across reconnects.
+	w := rn.chain.stream()
+	w.conn = st.name
+	if rn.chain.count {
+		w.counts = &st.counts
 	}
 	for {
-		connected := rn.session(ctx, st, &w, slot)
+		connected := rn.session(ctx, st, w, slot)
 		slot = nil
 		if rn.o.Mode != ModeTail || ctx.Err() != nil || st.refused {
 			return
@@ -552,38 +532,10 @@ func (rn *remoteRun) serve(ctx context.Context, st *serverState, slot *sshclient
 	}
 }
 
-// sessionWriter holds one goroutine's reusable line buffers.
-type sessionWriter struct {
-	line, painted, diag []byte
-	hdr                 headerWriter
-	// seps puts grep's `--` between non-adjacent context groups of one
-	// server's plain output, from the line numbers every server (4.x
-	// too) sends with context lines; nil without context.
-	seps  *groupSeps
-	files map[string]*fileSeps
-}
-
-// separates reports whether a `--` goes before line rl of this server.
-func (w *sessionWriter) separates(rl protocol.RemoteLine) bool {
-	no, err := strconv.ParseUint(string(rl.LineNo), 10, 64)
-	if err != nil || no == 0 {
-		return false
-	}
-	f := w.files[string(rl.SourceID)]
-	if f == nil {
-		if w.files == nil {
-			w.files = map[string]*fileSeps{}
-		}
-		f = &fileSeps{session: w.seps}
-		w.files[string(rl.SourceID)] = f
-	}
-	return f.separates(no)
-}
-
 // session dials, sends the commands and prints the server's stream until
 // the close handshake, the end of the connection or ctx. It reports
 // whether the connection was established.
-func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWriter, slot *sshclient.Slot) bool {
+func (rn *remoteRun) session(ctx context.Context, st *serverState, w *stream, slot *sshclient.Slot) bool {
 	rn.dialing.Add(1)
 	conn, err := rn.r.Dialer.DialSlot(ctx, st.srv, slot)
 	if err != nil {
@@ -648,6 +600,8 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 
 	st.escaped = false
 	var unescaped []byte
+	// l is the line handed to the output chain.
+	var l line
 	// closed is armed once a DTail 4.x server sent its close.
 	var closed *time.Timer
 	defer func() {
@@ -693,9 +647,8 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 		}
 		if rn.bare && st.escaped && (len(msg) == 0 || msg[0] != '.') && !bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
 			// A bare line of our server (protocol.AppendBareLine).
-			if rn.budget.take() {
-				rn.printBare(w, bytes.TrimPrefix(msg, []byte(protocol.BareLineMark)))
-			}
+			l = line{content: bytes.TrimPrefix(msg, []byte(protocol.BareLineMark)), off: -1, headerless: true}
+			w.put(&l)
 			continue
 		}
 		kind := protocol.KindDisplay
@@ -714,14 +667,14 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 			if ib != nil {
 				ib.hidden(msg)
 			}
-			rn.hiddenExtra(st, msg)
+			rn.hiddenExtra(st, w, msg)
 			if protocol.IsCloseConnection(msg) {
 				if !st.escaped && rn.o.Mode == ModeTail {
 					// A DTail 4.x tail never ends on its own (spec
 					// 3.9): this close is the middle of a log line
 					// holding the delimiter byte. No ack: it would end
 					// the server's session and lose every later line.
-					rn.altered.Add(1)
+					rn.chain.altered.Add(1)
 					continue
 				}
 				if _, err := io.WriteString(conn, protocol.AckCloseConnectionFrame); err != nil {
@@ -755,25 +708,33 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *sessionWri
 				rn.diag(w, msg)
 				continue
 			}
-			if rn.serverPlain.Load() && unreadableWarning(msg) {
-				st.unreadable++
-			}
-			if rn.outsideWindow(st, msg) {
+			if bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
+				rn.diag(w, msg) // a SERVER message without a level
 				continue
 			}
-			if rn.countRemote(st, msg) {
-				continue
-			}
-			if !rn.budget.take() {
-				continue // messages still buffered when --max-total hit
-			}
-			if rn.merger != nil {
-				rn.merger.add(st.name, msg)
-				continue
-			}
-			rn.print(w, msg)
+			rn.payload(st, w, &l, msg)
 		}
 	}
+}
+
+// payload hands a server's payload message to the output chain: a
+// REMOTE line, a line of an interactive plain session, or the rest of a
+// line a DTail 4.x server cut. l is the caller's scratch line.
+func (rn *remoteRun) payload(st *serverState, w *stream, l *line, msg []byte) {
+	if rn.serverPlain.Load() && unreadableWarning(msg) {
+		st.unreadable++
+	}
+	if !remoteLine(l, msg) && !rn.serverPlain.Load() {
+		// Neither a line nor a server message: the rest of a line that
+		// held the delimiter byte, cut off by a DTail 4.x server. It is
+		// printed as the 4.x client would, and counted as altered.
+		l.altered = true
+	}
+	if rn.o.Window != nil && w.tw == nil {
+		// No capabilities message at all: an old server.
+		rn.windowCapabilities(st, w, nil)
+	}
+	w.put(l)
 }
 
 // notice records what a SERVER message says about the run: the exit code
@@ -832,88 +793,30 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// print writes one displayed message as a line: "\n" appended when
-// missing, painted when colours are on, in a single Write so that lines
-// of different servers never mix. Only payload reaches stdout: SERVER
-// messages go to stderr with control bytes escaped.
-func (rn *remoteRun) print(w *sessionWriter, msg []byte) {
-	rl, isLine := protocol.ParseRemoteLine(msg)
-	if !isLine {
-		if bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
-			rn.diag(w, msg)
-			return
-		}
-		if !rn.serverPlain.Load() {
-			// Neither a line nor a server message: the rest of a line
-			// that held the delimiter byte, cut off by a DTail 4.x
-			// server. It is printed as the 4.x client would, and
-			// counted as altered.
-			rn.altered.Add(1)
-		}
-		rl = protocol.RemoteLine{Content: msg}
-	}
-	if rn.r.Coalesce != nil && isLine && rn.r.Coalesce.Message(msg) {
+// emit writes one printed line of the chain: stdout, the payload log or
+// both (spec §5.6.2), in a single Write so that lines of different
+// servers never mix. NDJSON objects always go to stdout.
+func (rn *remoteRun) emit(out, raw []byte) {
+	if rn.chain.printer == printNDJSON {
+		rn.out.Write(out)
 		return
 	}
-	if rn.o.NDJSON {
-		w.line = rn.ndjsonLine(w.line[:0], rl)
-		rn.out.Write(w.line)
-		return
-	}
-	var b []byte
-	switch {
-	case rn.o.Plain || !isLine:
-		w.line = w.line[:0]
-		if isLine && w.seps != nil && w.separates(rl) {
-			w.line = append(w.line, groupSeparator...)
-		}
-		w.line = appendPlainLine(w.line, rl.Content)
-		b = w.line
-	default:
-		w.line = w.hdr.appendLine(w.line[:0], rl)
-		if rn.colors && rn.toStdout {
-			w.painted = paint(w.painted[:0], w.line, rn.o.Colors)
-			b = w.painted
-		}
-		w.line = append(w.line, '\n')
-		if b == nil {
-			b = w.line
-		}
-	}
 	if rn.toLog {
-		rn.log.Raw(w.line)
+		rn.log.Raw(raw)
 	}
 	if rn.toStdout {
-		rn.out.Write(b)
-	}
-	// Long lines would otherwise pin large buffers for the whole run.
-	if cap(w.line) > 4<<20 || cap(w.painted) > 4<<20 {
-		w.line, w.painted = nil, nil
-	}
-}
-
-// printBare prints one payload line of --plain output.
-func (rn *remoteRun) printBare(w *sessionWriter, content []byte) {
-	w.line = appendPlainLine(w.line[:0], content)
-	if rn.toLog {
-		rn.log.Raw(w.line)
-	}
-	if rn.toStdout {
-		rn.out.Write(w.line)
-	}
-	if cap(w.line) > 4<<20 {
-		w.line = nil
+		rn.out.Write(out)
 	}
 }
 
 // diag writes a SERVER message to stderr, escaped, as one line.
-func (rn *remoteRun) diag(w *sessionWriter, msg []byte) {
-	w.diag = protocol.AppendEscaped(w.diag[:0], bytes.TrimSuffix(msg, []byte{'\n'}))
-	w.diag = append(w.diag, '\n')
+func (rn *remoteRun) diag(w *stream, msg []byte) {
+	w.scratch = protocol.AppendEscaped(w.scratch[:0], bytes.TrimSuffix(msg, []byte{'\n'}))
+	w.scratch = append(w.scratch, '\n')
 	if rn.toLog {
-		rn.log.Raw(w.diag)
+		rn.log.Raw(w.scratch)
 	}
-	rn.o.Stderr.Write(w.diag)
+	rn.o.Stderr.Write(w.scratch)
 }
 
 const (

@@ -90,6 +90,9 @@ type Options struct {
 	// PayloadLog, if set, also receives every output batch
 	// (-log-payload).
 	PayloadLog func([]byte)
+	// Coalesce, if set, is the printer: it counts every line by template
+	// instead of printing it (--coalesce); the caller prints its summary.
+	Coalesce *Coalescer
 
 	red *reducer // set for mapreduce runs
 
@@ -191,15 +194,12 @@ func RunServerless(ctx context.Context, o Options) int {
 	})
 	out := sink.NewOutput(teeWriter(o.Stdout, o.PayloadLog), 16)
 	ls := &localSinks{
-		out: out, host: o.Host, plain: o.Plain && !o.NDJSON, ndjson: o.NDJSON, fwm: o.FilesWithMatches,
-		budget: newLineBudget(o.MaxTotal, cancelRun),
-		diag:   &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
+		out: out, host: []byte(o.Host), fwm: o.FilesWithMatches,
+		chain: newChain(o, chainMode{stop: cancelRun}),
+		diag:  &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
 	}
 	if ls.diag.prog == "" {
 		ls.diag.prog = "dtail"
-	}
-	if !o.Plain && !o.NDJSON {
-		ls.scheme = o.Colors
 	}
 	files := o.Files
 	if len(files) == 0 {
@@ -209,17 +209,12 @@ func RunServerless(ctx context.Context, o Options) int {
 		return runServerlessMap(ctx, o, rd, ls, files)
 	}
 	mode := readMode(o.Mode)
-	ls.rawEOF = o.Plain && mode == reader.Cat && !o.NDJSON
-	if ls.plain && !o.Count && !o.FilesWithMatches && (o.Before > 0 || o.After > 0) {
-		// Like grep -A/-B/-C. The REMOTE format carries line numbers
-		// instead and stays as DTail 4.x prints it (spec 4.9).
-		ls.seps = &groupSeps{}
-	}
+	c := ls.chain
 	req := func(glob string) reader.Request {
 		return reader.Request{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max,
-			Count: o.Count, FilesWithMatches: o.FilesWithMatches, Offsets: o.NDJSON, Window: o.Window,
-			// Plain output copies whole blocks of a cat.
-			Runs: ls.plain && ls.seps == nil}
+			Count: o.Count, FilesWithMatches: o.FilesWithMatches, Offsets: c.printer == printNDJSON, Window: o.Window,
+			// Whole blocks of a cat are copied or split here.
+			Runs: (c.printer == printPlain || c.printer == printCoalesce) && !c.seps}
 	}
 	if mode == reader.Tail {
 		// Every file is followed at once; the run ends with ctx.
@@ -281,19 +276,10 @@ func endCause(ctx context.Context, follow bool) (cause string, cut bool) {
 	return cause, !follow
 }
 
-// serverlessReceipt builds the receipt of an in-process run, prints it
-// when asked and returns it for the exit code.
+// serverlessReceipt is the receipt of an in-process run: one host, whose
+// receipt is the reader's own.
 func serverlessReceipt(o Options, rc protocol.Receipt, cause string, cut bool) Receipt {
-	var c receiptCollector
-	c.addServer(rc)
-	c.addHost(o.Host, outcomeOK, true)
-	c.interrupted(cause)
-	c.cut = cut
-	r := c.result()
-	if o.Receipt != "" {
-		WriteReceipt(o.Stderr, r, o.Receipt)
-	}
-	return r
+	return runReceipt(o, []hostReport{{name: o.Host, rc: rc, gotReceipt: true}}, cause, cut, 0)
 }
 
 // errMaxTotal is the cause of a run ended by --max-total.

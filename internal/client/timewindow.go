@@ -1,10 +1,8 @@
 package client
 
 import (
-	"bytes"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/timewindow"
@@ -21,45 +19,17 @@ type clientWindow struct {
 	filters map[string]*timewindow.Filter
 }
 
-// windowCapabilities records whether the server applies time windows.
-// The capabilities are the first message of a session, before any line.
-func (rn *remoteRun) windowCapabilities(st *serverState, caps []string) {
+// windowCapabilities records in the server's chain stream whether the
+// server applies time windows. The capabilities are the first message of
+// a session, before any line.
+func (rn *remoteRun) windowCapabilities(st *serverState, w *stream, caps []string) {
 	if rn.o.Window == nil {
 		return
 	}
-	st.tw = &clientWindow{applied: slices.Contains(caps, protocol.CapTimeWindowV1)}
-	if !st.tw.applied {
+	w.tw = &clientWindow{applied: slices.Contains(caps, protocol.CapTimeWindowV1)}
+	if !w.tw.applied {
 		rn.log.Warn(st.name, "server cannot apply -since/-until (DTail 4.x); filtering its lines on the client")
 	}
-}
-
-// outsideWindow reports whether a payload line from st must be dropped
-// because the server did not apply the window and the line lies outside.
-func (rn *remoteRun) outsideWindow(st *serverState, msg []byte) bool {
-	if rn.o.Window == nil || bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
-		return false
-	}
-	if st.tw == nil {
-		// No capabilities message at all: an old server.
-		rn.windowCapabilities(st, nil)
-	}
-	if st.tw.applied {
-		return false
-	}
-	key, content := "", msg
-	if rl, ok := protocol.ParseRemoteLine(msg); ok {
-		key, content = string(rl.SourceID), rl.Content
-	}
-	f := st.tw.filters[key]
-	if f == nil {
-		if st.tw.filters == nil {
-			st.tw.filters = map[string]*timewindow.Filter{}
-		}
-		f = &timewindow.Filter{W: *rn.o.Window, X: timewindow.NewExtractor(time.Now())}
-		st.tw.filters[key] = f
-	}
-	in, _ := f.Line(content)
-	return !in
 }
 
 // windowOptions adds the window to a command's extra options (Unix
