@@ -14,7 +14,7 @@ import (
 // for a follow on a terminal as a top list redrawn every 2 s, and always
 // once at the end.
 func withCoalesce(o client.Options, out io.Writer, run func() int) int {
-	co := o.Coalesce
+	co := o.Output.Coalesce
 	if co == nil {
 		return run()
 	}

@@ -167,7 +167,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	o := baseOptions(binary, f, short, scheme, env)
 	o.Stdout = out
 	o.Stderr = diagEnv.Stderr
-	o.ReloadParse = reloadParser(binary)
+	o.Map.ReloadParse = reloadParser(binary)
 	if len(o.Files) == 0 {
 		fmt.Fprintln(env.Stderr, constructionError(binary, errors.New("No files specified, use '-files'")))
 		return 1
@@ -182,7 +182,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
 	if f.Coalesce {
-		o.Coalesce = client.NewCoalescer()
+		o.Output.Coalesce = client.NewCoalescer()
 	}
 	return withCoalesce(o, out, func() int {
 		return client.RunRemote(context.Background(), o, client.Remote{
@@ -197,7 +197,7 @@ func runRemote(binary string, f *ClientFlags, cfg config.Config, env Env) int {
 			ControlTTY:  f.ControlTTY,
 			// The status line only makes sense on a terminal, and never
 			// in output a script reads.
-			Progress: !o.Plain && !o.NDJSON && o.Coalesce == nil && isTerminal(env.Stdout),
+			Progress: !o.Output.Plain && !o.Output.NDJSON && o.Output.Coalesce == nil && isTerminal(env.Stdout),
 		})
 	})
 }

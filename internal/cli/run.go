@@ -194,12 +194,12 @@ func RunClient(binary string, env Env) int {
 		maxLine = config.TestModeMaxLineLength
 	}
 	o := baseOptions(binary, f, short, scheme, env)
-	o.MaxLineLength = maxLine
-	o.MaxGlobTargets = cfg.Server.MaxGlobTargets
-	o.MaxReadWorkers = cfg.Server.MaxReadWorkers
-	o.MaxConcurrentCats = cfg.Server.MaxConcurrentCats
-	o.MaxConcurrentTails = cfg.Server.MaxConcurrentTails
-	o.ReadRetryInterval = time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond
+	o.Local.MaxLineLength = maxLine
+	o.Local.MaxGlobTargets = cfg.Server.MaxGlobTargets
+	o.Local.MaxReadWorkers = cfg.Server.MaxReadWorkers
+	o.Local.MaxConcurrentCats = cfg.Server.MaxConcurrentCats
+	o.Local.MaxConcurrentTails = cfg.Server.MaxConcurrentTails
+	o.Local.ReadRetryInterval = time.Duration(cfg.Server.ReadRetryIntervalMs) * time.Millisecond
 	log, ok := serverlessLogger(binary, f, cfg, env)
 	if !ok {
 		return client.ExitFatal
@@ -208,18 +208,18 @@ func RunClient(binary string, env Env) int {
 	o.Logger = log
 	o.HideWarnings = !log.Enabled(logger.Warn)
 	if f.LogPayload || cfg.Client.LogPayload {
-		o.PayloadLog = log.Raw
+		o.Output.PayloadLog = log.Raw
 	}
 	if binary == DMap && f.Query == "" {
 		fmt.Fprintf(env.Stderr, "%s: No mapreduce query specified, use '-query' flag\n", binary)
 		return client.ExitFatal
 	}
 	o.FullHost, _ = Hostnames(env.Getenv)
-	o.MapreduceLogFormat = cfg.Server.MapreduceLogFormat
+	o.Map.MapreduceLogFormat = cfg.Server.MapreduceLogFormat
 	ctx, stop := signalContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
-	if f.Coalesce && o.Query == "" {
-		o.Coalesce = client.NewCoalescer()
+	if f.Coalesce && o.Map.Query == "" {
+		o.Output.Coalesce = client.NewCoalescer()
 	}
 	return withCoalesce(o, env.Stdout, func() int { return client.RunServerless(ctx, o) })
 }
@@ -317,22 +317,16 @@ func baseOptions(binary string, f *ClientFlags, short string, scheme *color.Sche
 	o := client.Options{
 		Prog:   binary,
 		Files:  FileList(f.Files),
-		Regex:  f.Regex,
-		Invert: f.Invert,
-		Before: f.Before,
-		After:  f.After,
-		Max:    f.Max,
-		Plain:  f.Plain,
-		Quiet:  f.Quiet || f.Plain,
-		Colors: scheme,
 		Host:   short,
 		Stdout: env.Stdout,
 		Stderr: env.Stderr,
 		Stdin:  env.Stdin,
+		Grep:   client.GrepOptions{Regex: f.Regex, Invert: f.Invert, Before: f.Before, After: f.After, Max: f.Max},
+		Output: client.OutputOptions{Plain: f.Plain, Quiet: f.Quiet || f.Plain, Colors: scheme},
 	}
 	switch binary {
 	case DCat:
-		o.Mode, o.Regex = client.ModeCat, ""
+		o.Mode, o.Grep.Regex = client.ModeCat, ""
 	case DGrep:
 		o.Mode = client.ModeGrep
 	case DTail:
@@ -340,19 +334,19 @@ func baseOptions(binary string, f *ClientFlags, short string, scheme *color.Sche
 		o.Timeout = deadline(f)
 	case DMap:
 		o.Mode = client.ModeMap
-		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
+		o.Map.ServerTimeout = time.Duration(f.Timeout) * time.Second
 	}
-	o.Count, o.FilesWithMatches, o.MaxTotal = f.Count, f.FilesWithMatches, f.MaxTotal
-	o.MergeByTime, o.MergeWindow = f.MergeByTime, f.MergeWindow
-	o.Window = f.Window
+	o.Grep.Count, o.Grep.FilesWithMatches, o.Grep.MaxTotal = f.Count, f.FilesWithMatches, f.MaxTotal
+	o.Output.MergeByTime, o.Output.MergeWindow = f.MergeByTime, f.MergeWindow
+	o.Grep.Window = f.Window
 	if f.Output == "ndjson" {
-		o.NDJSON, o.Plain, o.Colors = true, false, nil
+		o.Output.NDJSON, o.Output.Plain, o.Output.Colors = true, false, nil
 	}
-	o.Receipt = receiptFormat(f.Receipt, env.Stderr)
-	o.Query = f.Query
-	o.Plan = client.QueryPlan{Strict: f.Strict, Terminal: isTerminal(env.Stdout)}
-	if o.Query != "" && binary == DTail {
-		o.ServerTimeout = time.Duration(f.Timeout) * time.Second
+	o.Output.Receipt = receiptFormat(f.Receipt, env.Stderr)
+	o.Map.Query = f.Query
+	o.Map.Plan = client.QueryPlan{Strict: f.Strict, Terminal: isTerminal(env.Stdout)}
+	if o.Map.Query != "" && binary == DTail {
+		o.Map.ServerTimeout = time.Duration(f.Timeout) * time.Second
 	}
 	return o
 }

@@ -118,25 +118,25 @@ type chain struct {
 // newChain builds the stages of a run from its options; both modes call
 // it.
 func newChain(o Options, m chainMode) *chain {
-	c := &chain{budget: newLineBudget(o.MaxTotal, m.stop), co: o.Coalesce, emit: m.emit}
+	c := &chain{budget: newLineBudget(o.Grep.MaxTotal, m.stop), co: o.Output.Coalesce, emit: m.emit}
 	switch {
-	case o.Coalesce != nil:
+	case o.Output.Coalesce != nil:
 		c.printer = printCoalesce
-	case o.NDJSON:
+	case o.Output.NDJSON:
 		c.printer = printNDJSON
-	case o.Plain:
+	case o.Output.Plain:
 		c.printer = printPlain
 	default:
 		c.printer = printRemote
 		if !m.noColor {
-			c.scheme = o.Colors
+			c.scheme = o.Output.Colors
 		}
 	}
-	c.count, c.fwm = o.Count || o.FilesWithMatches, o.FilesWithMatches
-	merge := m.remote && o.MergeByTime
+	c.count, c.fwm = o.Grep.Count || o.Grep.FilesWithMatches, o.Grep.FilesWithMatches
+	merge := m.remote && o.Output.MergeByTime
 	// Like grep -A/-B/-C. The REMOTE format carries line numbers instead
 	// and stays as DTail 4.x prints it (spec 4.9).
-	c.seps = c.printer == printPlain && (o.Before > 0 || o.After > 0) && !c.count && !merge
+	c.seps = c.printer == printPlain && (o.Grep.Before > 0 || o.Grep.After > 0) && !c.count && !merge
 	if c.seps && !m.remote {
 		c.runSeps = &groupSeps{}
 	}
@@ -145,13 +145,13 @@ func newChain(o Options, m chainMode) *chain {
 		c.count, c.window = false, nil
 		c.rawEOF = c.printer == printPlain && readMode(o.Mode) == reader.Cat
 	} else {
-		c.window = o.Window
+		c.window = o.Grep.Window
 	}
 	c.copyRuns = c.printer == printPlain && c.budget == nil && !c.seps
 	if merge {
 		ms := c.stream()
 		ms.seps = nil
-		c.merger = newTimeMerger(o.MergeWindow, ms.print)
+		c.merger = newTimeMerger(o.Output.MergeWindow, ms.print)
 	}
 	return c
 }

@@ -40,10 +40,10 @@ func BenchmarkServerless(b *testing.B) {
 		name string
 		o    Options
 	}{
-		{"cat-plain", Options{Mode: ModeCat, Plain: true}},
+		{"cat-plain", Options{Mode: ModeCat, Output: OutputOptions{Plain: true}}},
 		{"cat-remote", Options{Mode: ModeCat}},
-		{"grep-plain", Options{Mode: ModeGrep, Plain: true, Regex: "action=POST"}},
-		{"grep-remote", Options{Mode: ModeGrep, Regex: "action=POST"}},
+		{"grep-plain", Options{Mode: ModeGrep, Grep: GrepOptions{Regex: "action=POST"}, Output: OutputOptions{Plain: true}}},
+		{"grep-remote", Options{Mode: ModeGrep, Grep: GrepOptions{Regex: "action=POST"}}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

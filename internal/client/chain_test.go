@@ -30,7 +30,7 @@ func serverlessChainOutput(t *testing.T, o Options) string {
 	t.Helper()
 	var buf bytes.Buffer
 	out := sink.NewOutput(&buf, 4)
-	ls := &localSinks{out: out, host: []byte("web1"), fwm: o.FilesWithMatches,
+	ls := &localSinks{out: out, host: []byte("web1"), fwm: o.Grep.FilesWithMatches,
 		chain: newChain(o, chainMode{stop: func() {}}), diag: &diagWriter{}}
 	src := sink.Source{Path: "app.log", ID: "app.log"}
 	f := ls.File(src)
@@ -61,7 +61,7 @@ func remoteChainOutput(t *testing.T, o Options) string {
 	var l line
 	for _, r := range chainInput {
 		no := fmt.Sprint(r.No)
-		if o.NDJSON {
+		if o.Output.NDJSON {
 			// Our servers add the offset when asked (protocol.OptOffsets).
 			no += fmt.Sprintf("@%d", r.Offset)
 		}
@@ -85,11 +85,11 @@ func TestChainSameOutputBothModes(t *testing.T) {
 		o    Options
 	}{
 		{"remote-text", Options{Mode: ModeGrep}},
-		{"remote-colours", Options{Mode: ModeGrep, Colors: &scheme}},
-		{"plain", Options{Mode: ModeGrep, Plain: true}},
-		{"plain-separators", Options{Mode: ModeGrep, Plain: true, Before: 1, After: 2}},
-		{"ndjson", Options{Mode: ModeGrep, NDJSON: true}},
-		{"max-total", Options{Mode: ModeGrep, Plain: true, MaxTotal: 4}},
+		{"remote-colours", Options{Mode: ModeGrep, Output: OutputOptions{Colors: &scheme}}},
+		{"plain", Options{Mode: ModeGrep, Output: OutputOptions{Plain: true}}},
+		{"plain-separators", Options{Mode: ModeGrep, Grep: GrepOptions{Before: 1, After: 2}, Output: OutputOptions{Plain: true}}},
+		{"ndjson", Options{Mode: ModeGrep, Output: OutputOptions{NDJSON: true}}},
+		{"max-total", Options{Mode: ModeGrep, Grep: GrepOptions{MaxTotal: 4}, Output: OutputOptions{Plain: true}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -107,7 +107,7 @@ func TestChainSameOutputBothModes(t *testing.T) {
 		var summaries [2]string
 		for i, run := range []func(*testing.T, Options) string{serverlessChainOutput, remoteChainOutput} {
 			co := NewCoalescer()
-			if out := run(t, Options{Mode: ModeGrep, Coalesce: co}); out != "" {
+			if out := run(t, Options{Mode: ModeGrep, Output: OutputOptions{Coalesce: co}}); out != "" {
 				t.Fatalf("coalesce printed lines: %q", out)
 			}
 			var b strings.Builder
@@ -130,19 +130,19 @@ func TestChainPrinters(t *testing.T) {
 	}
 	for name, o := range map[string]Options{
 		"remote": {Mode: ModeGrep},
-		"plain":  {Mode: ModeGrep, Plain: true},
-		"ndjson": {Mode: ModeGrep, NDJSON: true},
+		"plain":  {Mode: ModeGrep, Output: OutputOptions{Plain: true}},
+		"ndjson": {Mode: ModeGrep, Output: OutputOptions{NDJSON: true}},
 	} {
 		got := remoteChainOutput(t, o)
 		if !strings.HasPrefix(got, want[name]) {
 			t.Errorf("%s: got %q, want it to start with %q", name, got, want[name])
 		}
 	}
-	sep := serverlessChainOutput(t, Options{Mode: ModeGrep, Plain: true, Before: 1})
+	sep := serverlessChainOutput(t, Options{Mode: ModeGrep, Grep: GrepOptions{Before: 1}, Output: OutputOptions{Plain: true}})
 	if strings.Count(sep, "--\n") != 1 {
 		t.Errorf("plain output with context: want one `--` before line 7:\n%s", sep)
 	}
-	cat := serverlessChainOutput(t, Options{Mode: ModeCat, Plain: true})
+	cat := serverlessChainOutput(t, Options{Mode: ModeCat, Output: OutputOptions{Plain: true}})
 	if !strings.HasSuffix(cat, "|last") {
 		t.Errorf("dcat --plain must keep the last line without newline: %q", cat[len(cat)-10:])
 	}

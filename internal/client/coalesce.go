@@ -12,7 +12,7 @@ import (
 const CoalesceTop = 50
 
 // Coalescer turns the line stream into a template summary (--coalesce):
-// it is the printer of a run's output chain (Options.Coalesce) and counts
+// it is the printer of a run's output chain (OutputOptions.Coalesce) and counts
 // the typed lines, serverless and remote alike.
 type Coalescer struct {
 	c *coalesce.Counter

@@ -26,7 +26,7 @@ func (rn *remoteRun) hiddenExtra(st *serverState, w *stream, msg []byte) {
 		st.receipt, st.gotReceipt = rc, true
 		return
 	}
-	if rest, ok := bytes.CutPrefix(msg, []byte(protocol.CountPrefix)); ok && (rn.o.Count || rn.o.FilesWithMatches) {
+	if rest, ok := bytes.CutPrefix(msg, []byte(protocol.CountPrefix)); ok && (rn.o.Grep.Count || rn.o.Grep.FilesWithMatches) {
 		n, id, _ := strings.Cut(string(rest), " ")
 		if v, err := strconv.ParseUint(n, 10, 64); err == nil {
 			st.counts.add(id, v)
@@ -98,11 +98,11 @@ func (b *lineBudget) take() bool {
 // finishExtras prints counts and the receipt once every server ended and
 // returns the receipt.
 func (rn *remoteRun) finishExtras(states []*serverState) Receipt {
-	if rn.o.Count || rn.o.FilesWithMatches {
+	if rn.o.Grep.Count || rn.o.Grep.FilesWithMatches {
 		var lines []string
 		c := rn.chain
 		for _, st := range states {
-			if rn.o.Count && st.completed && !st.gotReceipt {
+			if rn.o.Grep.Count && st.completed && !st.gotReceipt {
 				// A DTail 4.x server sends nothing for a file without
 				// matches; grep -c prints 0, and so do our servers.
 				for _, f := range rn.o.Files {

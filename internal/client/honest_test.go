@@ -57,7 +57,7 @@ func TestHonestStdoutPayloadOnly(t *testing.T) {
 			"SERVER|old|INFO|evil\x1b[2Jname\n")
 		s.closeHandshake()
 	})
-	code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Plain: true},
+	code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Output: OutputOptions{Plain: true}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1 (unreadable file)", code)
@@ -111,7 +111,7 @@ func TestHonestEscapedLine(t *testing.T) {
 			}
 			s.closeHandshake()
 		})
-		code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Plain: plain},
+		code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Output: OutputOptions{Plain: plain}},
 			Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 		want := line + dot + "\xffl odd start\n"
 		if !plain {
@@ -138,7 +138,7 @@ func TestHonestForgedCloseFrom4x(t *testing.T) {
 		}
 		s.closeHandshake()
 	})
-	code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Plain: true, Receipt: "json"},
+	code, stdout, stderr := rg.runSplit(Options{Mode: ModeCat, Files: []string{"a.log"}, Output: OutputOptions{Plain: true, Receipt: "json"}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1", code)
@@ -165,7 +165,7 @@ func TestHonestCountsBounded(t *testing.T) {
 		s.send(msgs...)
 		s.closeHandshake()
 	})
-	code, stdout, stderr := rg.runSplit(Options{Mode: ModeGrep, Regex: "x", Files: []string{"*"}, Count: true, Receipt: "text"},
+	code, stdout, stderr := rg.runSplit(Options{Mode: ModeGrep, Files: []string{"*"}, Grep: GrepOptions{Regex: "x", Count: true}, Output: OutputOptions{Receipt: "text"}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1", code)

@@ -69,9 +69,9 @@ type iconn struct {
 func sessionSpec(o Options, q *query.Query) protocol.SessionSpec {
 	spec := protocol.SessionSpec{
 		Files:       append([]string(nil), o.Files...),
-		Options:     protocol.Options{Quiet: o.Quiet, Plain: o.Plain, Before: o.Before, After: o.After, Max: o.Max}.Encode(),
-		Regex:       o.Regex,
-		RegexInvert: o.Invert,
+		Options:     protocol.Options{Quiet: o.Output.Quiet, Plain: o.Output.Plain, Before: o.Grep.Before, After: o.Grep.After, Max: o.Grep.Max}.Encode(),
+		Regex:       o.Grep.Regex,
+		RegexInvert: o.Grep.Invert,
 	}
 	switch o.Mode {
 	case ModeTail:
@@ -84,9 +84,9 @@ func sessionSpec(o Options, q *query.Query) protocol.SessionSpec {
 		spec.Mode = protocol.ModeMap
 	}
 	if q != nil {
-		spec.Query = o.Query
+		spec.Query = o.Map.Query
 		spec.Regex, spec.RegexInvert = q.TableRegex(), false
-		spec.Timeout = int(o.ServerTimeout / time.Second)
+		spec.Timeout = int(o.Map.ServerTimeout / time.Second)
 	}
 	return spec
 }
@@ -193,7 +193,7 @@ func (ic *interactiveControl) reload(args []string) {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
 	apply := ic.applyFlags
-	if ic.rn.o.ReloadParse != nil {
+	if ic.rn.o.Map.ReloadParse != nil {
 		apply = ic.applyReload // the binary's own flags (reload.go)
 	}
 	spec, q, err := apply(ic.spec, args)
@@ -291,7 +291,7 @@ func (ic *interactiveControl) applyFlags(spec protocol.SessionSpec, args []strin
 	}
 	var q *query.Query
 	if isQuery {
-		if q, err = parseQuery(rawQuery, ic.rn.o.Stderr, ic.rn.o.Prog, logformat.Default, ic.rn.o.Plan); err != nil {
+		if q, err = parseQuery(rawQuery, ic.rn.o.Stderr, ic.rn.o.Prog, logformat.Default, ic.rn.o.Map.Plan); err != nil {
 			return spec, nil, err
 		}
 		spec.Query = rawQuery

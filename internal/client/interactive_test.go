@@ -50,7 +50,7 @@ func startInteractiveRun(t *testing.T, rg *rig, o Options, servers ...string) *i
 	ir := &interactiveRun{t: t, buf: &syncBuf{}, code: make(chan int, 1)}
 	out := NewOutput(ir.buf)
 	log := logger.New(logger.Options{Level: logger.Info, Sink: logger.Stdout, Role: logger.Client, Hostname: "testhost", Stdout: out})
-	o.Stdout, o.Stderr, o.Quiet = out, ir.buf, true
+	o.Stdout, o.Stderr, o.Output.Quiet = out, ir.buf, true
 	if o.Prog == "" {
 		o.Prog = "dtail"
 	}
@@ -130,7 +130,7 @@ func TestInteractiveReloadGrep(t *testing.T) {
 		s.send(protocol.SessionUpdateOKMessage(reqs[1].Generation), "WARN live")
 		s.next() // until the client goes away
 	})
-	ir := startInteractiveRun(t, rg, Options{Mode: ModeTail, Files: []string{"/var/log/app.log"}, Regex: "ERROR", Plain: true}, srv.addr())
+	ir := startInteractiveRun(t, rg, Options{Mode: ModeTail, Files: []string{"/var/log/app.log"}, Grep: GrepOptions{Regex: "ERROR"}, Output: OutputOptions{Plain: true}}, srv.addr())
 	ir.waitFor(InteractiveEnabledText)
 	ir.waitFor("ERROR first")
 	ir.type_(":reload --grep 'WARN'")
@@ -194,7 +194,7 @@ func TestInteractiveFallbackLegacy(t *testing.T) {
 		s.send("line")
 		s.next()
 	})
-	ir := startInteractiveRun(t, rg, Options{Mode: ModeGrep, Prog: "dgrep", Files: []string{"/a"}, Regex: "x"}, srv.addr())
+	ir := startInteractiveRun(t, rg, Options{Mode: ModeGrep, Prog: "dgrep", Files: []string{"/a"}, Grep: GrepOptions{Regex: "x"}}, srv.addr())
 	ir.waitFor("line")
 	ir.waitFor(bootstrapFallbackText)
 	if c := <-cmds; c != "grep:quiet=true /a regex:default,literal x" {
@@ -244,7 +244,7 @@ func TestInteractiveReloadRollback(t *testing.T) {
 		first, second = b, a
 	}
 	rejectAddr.Store(second.addr(), true)
-	ir := startInteractiveRun(t, rg, Options{Mode: ModeTail, Files: []string{"/a"}, Regex: "E"}, first.addr(), second.addr())
+	ir := startInteractiveRun(t, rg, Options{Mode: ModeTail, Files: []string{"/a"}, Grep: GrepOptions{Regex: "E"}}, first.addr(), second.addr())
 	time.Sleep(500 * time.Millisecond)
 	ir.type_(":show")
 	ir.waitFor("capable=2/2")

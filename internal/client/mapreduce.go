@@ -92,14 +92,14 @@ func parseQuery(raw string, stderr io.Writer, prog, serverDefault string, plan Q
 
 func newReducer(o Options, q *query.Query, out io.Writer, warn func(string)) *reducer {
 	r := &reducer{
-		raw: o.Query, q: q, res: mapr.NewResult(q), out: out, warn: warn,
+		raw: o.Map.Query, q: q, res: mapr.NewResult(q), out: out, warn: warn,
 		// dmap accumulates; dtail reports each interval on its own unless
 		// it writes an outfile (spec 5.9); continuous jobs never accumulate.
-		cumulative: !o.NonCumulative && (o.Mode == ModeMap || q.Outfile != ""),
-		plan:       o.Plan, diag: o.Stderr, prog: o.Prog, serverFormat: o.MapreduceLogFormat,
+		cumulative: !o.Map.NonCumulative && (o.Mode == ModeMap || q.Outfile != ""),
+		plan:       o.Map.Plan, diag: o.Stderr, prog: o.Prog, serverFormat: o.Map.MapreduceLogFormat,
 	}
-	if o.Colors != nil && !o.Plain {
-		r.paint = maprPainter(o.Colors)
+	if o.Output.Colors != nil && !o.Output.Plain {
+		r.paint = maprPainter(o.Output.Colors)
 	}
 	return r
 }

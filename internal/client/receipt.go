@@ -98,8 +98,8 @@ func runReceipt(o Options, hosts []hostReport, cause string, cut bool, altered i
 		c.addHost(h.name, h.outcome, h.gotReceipt || h.follow)
 	}
 	r := c.result()
-	if o.Receipt != "" {
-		WriteReceipt(o.Stderr, r, o.Receipt)
+	if o.Output.Receipt != "" {
+		WriteReceipt(o.Stderr, r, o.Output.Receipt)
 	}
 	return r
 }

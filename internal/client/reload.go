@@ -55,7 +55,7 @@ func reloadable(spec protocol.SessionSpec) map[string]bool {
 
 // applyReload returns spec changed by a parsed :reload line.
 func (ic *interactiveControl) applyReload(spec protocol.SessionSpec, args []string) (protocol.SessionSpec, *query.Query, error) {
-	r, err := ic.rn.o.ReloadParse(args, spec.Regex)
+	r, err := ic.rn.o.Map.ReloadParse(args, spec.Regex)
 	if err != nil {
 		return spec, nil, err
 	}
@@ -116,7 +116,7 @@ func (ic *interactiveControl) applyReload(spec protocol.SessionSpec, args []stri
 	ic.rn.serverPlain.Store(opts.Plain)
 	var q *query.Query
 	if set["query"] {
-		if q, err = parseQuery(r.Query, ic.rn.o.Stderr, ic.rn.o.Prog, logformat.Default, ic.rn.o.Plan); err != nil {
+		if q, err = parseQuery(r.Query, ic.rn.o.Stderr, ic.rn.o.Prog, logformat.Default, ic.rn.o.Map.Plan); err != nil {
 			return spec, nil, err
 		}
 		spec.Query = r.Query

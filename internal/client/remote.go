@@ -175,12 +175,12 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	case ModeCat:
 		verb, regex = protocol.VerbCat, protocol.NoopRegex
 	case ModeGrep:
-		verb, regex = protocol.VerbGrep, protocol.SerializeRegex(o.Regex, o.Invert)
+		verb, regex = protocol.VerbGrep, protocol.SerializeRegex(o.Grep.Regex, o.Grep.Invert)
 	case ModeTail:
-		verb, regex = protocol.VerbTail, protocol.SerializeRegex(o.Regex, o.Invert)
+		verb, regex = protocol.VerbTail, protocol.SerializeRegex(o.Grep.Regex, o.Grep.Invert)
 	case ModeMap:
 		verb = protocol.VerbCat
-		if o.Query == "" {
+		if o.Map.Query == "" {
 			fmt.Fprintf(o.Stderr, "%s: No mapreduce query specified, use '-query' flag\n", o.Prog)
 			return ExitFatal
 		}
@@ -189,9 +189,9 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		return ExitFatal
 	}
 	var q *query.Query
-	if o.Query != "" {
+	if o.Map.Query != "" {
 		var err error
-		if q, err = parseQuery(o.Query, o.Stderr, o.Prog, logformat.Default, o.Plan); err != nil {
+		if q, err = parseQuery(o.Map.Query, o.Stderr, o.Prog, logformat.Default, o.Map.Plan); err != nil {
 			fmt.Fprintf(o.Stderr, "%s: %v\n", o.Prog, err)
 			return ExitFatal
 		}
@@ -223,7 +223,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		log = logger.New(logger.Options{Level: logger.Info, Sink: logger.Stdout, Role: logger.Client, Stdout: o.Stderr})
 	}
 
-	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Colors != nil && !o.Plain && !o.NDJSON, journal: hasJournalTarget(o.Files)}
+	rn := &remoteRun{o: o, r: r, log: log, out: out, colors: o.Output.Colors != nil && !o.Output.Plain && !o.Output.NDJSON, journal: hasJournalTarget(o.Files)}
 	switch log.Sink() {
 	case logger.Stdout:
 		rn.toStdout = true
@@ -236,8 +236,8 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	// then can the client tell a server's warning from a log line, and
 	// see the (empty) warnings a DTail 4.x server at a high log level
 	// suppresses in plain mode altogether (spec 3.7).
-	po := protocol.Options{Quiet: o.Quiet, Before: o.Before, After: o.After, Max: o.Max}
-	if o.NDJSON {
+	po := protocol.Options{Quiet: o.Output.Quiet, Before: o.Grep.Before, After: o.Grep.After, Max: o.Grep.Max}
+	if o.Output.NDJSON {
 		if po.Extra == nil {
 			po.Extra = map[string]string{}
 		}
@@ -245,12 +245,12 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		// ignore the key and the objects carry no offset.
 		po.Extra[protocol.OptOffsets] = "true"
 	}
-	if o.Count || o.FilesWithMatches {
+	if o.Grep.Count || o.Grep.FilesWithMatches {
 		// Counting needs the REMOTE header to tell files apart on DTail
 		// 4.x servers, which ignore the extra keys and send lines.
-		po.Extra = map[string]string{protocol.OptCount: fmt.Sprint(o.Count), protocol.OptFilesWithMatches: fmt.Sprint(o.FilesWithMatches)}
+		po.Extra = map[string]string{protocol.OptCount: fmt.Sprint(o.Grep.Count), protocol.OptFilesWithMatches: fmt.Sprint(o.Grep.FilesWithMatches)}
 	}
-	po.Extra = windowOptions(po.Extra, o.Window)
+	po.Extra = windowOptions(po.Extra, o.Grep.Window)
 	if po.Extra == nil {
 		po.Extra = map[string]string{}
 	}
@@ -269,14 +269,14 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	opts := po.Encode()
 	if q != nil {
 		rn.red = newReducer(o, q, out, func(w string) { log.Warn(w) })
-		rn.commands = protocol.AppendFrame(rn.commands, protocol.MapCommand(opts, o.Query))
+		rn.commands = protocol.AppendFrame(rn.commands, protocol.MapCommand(opts, o.Map.Query))
 	}
 	for _, f := range o.Files {
 		cmd := protocol.ReadCommand(verb, opts, f, regex)
-		if q != nil && o.ServerTimeout > 0 {
+		if q != nil && o.Map.ServerTimeout > 0 {
 			// The reference sends query reads with -timeout like this,
 			// without options (spec 5.1).
-			cmd = protocol.TimeoutReadCommand(int(o.ServerTimeout/time.Second), verb, f, regex)
+			cmd = protocol.TimeoutReadCommand(int(o.Map.ServerTimeout/time.Second), verb, f, regex)
 		}
 		rn.commands = protocol.AppendFrame(rn.commands, cmd)
 	}
@@ -291,7 +291,7 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 		}
 	}
 	if r.Interactive {
-		rn.serverPlain.Store(o.Plain)
+		rn.serverPlain.Store(o.Output.Plain)
 		if rn.ic = startInteractive(ctx, cancel, rn, q, r.ControlTTY); rn.ic == nil {
 			return ExitPartial
 		}
@@ -448,7 +448,7 @@ func (rn *remoteRun) loop(ctx context.Context, cancel context.CancelFunc, done <
 			rn.printInterruptHint()
 		case <-ticker.C:
 			c := rn.connected.Load()
-			if c != lastConnected && !rn.o.Quiet {
+			if c != lastConnected && !rn.o.Output.Quiet {
 				rn.log.Info(rn.stats(true).Args()...)
 			}
 			lastConnected = c
@@ -483,7 +483,7 @@ func (rn *remoteRun) printInterruptHint() {
 	// stderr: stdout carries payload only.
 	text := "Connection stats: " + s.Pairs()
 	if rn.colors {
-		b = rn.o.Colors.Client.Client.AppendString(b, text)
+		b = rn.o.Output.Colors.Client.Client.AppendString(b, text)
 	} else {
 		b = append(b, ' ')
 		b = append(b, text...)
@@ -730,7 +730,7 @@ func (rn *remoteRun) payload(st *serverState, w *stream, l *line, msg []byte) {
 		// printed as the 4.x client would, and counted as altered.
 		l.altered = true
 	}
-	if rn.o.Window != nil && w.tw == nil {
+	if rn.o.Grep.Window != nil && w.tw == nil {
 		// No capabilities message at all: an old server.
 		rn.windowCapabilities(st, w, nil)
 	}

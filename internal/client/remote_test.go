@@ -106,7 +106,7 @@ func TestRemoteCatFramesAndPrinting(t *testing.T) {
 		acked <- s.closeHandshake()
 	})
 	code, out := rg.run(context.Background(),
-		Options{Mode: ModeCat, Files: []string{"/var/log/a.log", "/b"}, Regex: "ignored"},
+		Options{Mode: ModeCat, Files: []string{"/var/log/a.log", "/b"}, Grep: GrepOptions{Regex: "ignored"}},
 		Remote{Servers: rg.servers(srv.addr()), AuthKeyPath: rg.keyPath})
 	if !<-acked {
 		t.Error("close not acknowledged")
@@ -144,7 +144,7 @@ func TestRemoteGrepPlainOptionsNoAuthKey(t *testing.T) {
 		s.closeHandshake()
 	})
 	code, out := rg.run(context.Background(),
-		Options{Mode: ModeGrep, Files: []string{"/tmp/nonl.txt"}, Regex: "b2|a1", Before: 1, Max: 3, Plain: true, Quiet: true},
+		Options{Mode: ModeGrep, Files: []string{"/tmp/nonl.txt"}, Grep: GrepOptions{Regex: "b2|a1", Before: 1, Max: 3}, Output: OutputOptions{Plain: true, Quiet: true}},
 		Remote{Servers: rg.servers(srv.addr()), AuthKeyPath: rg.keyPath, NoAuthKey: true})
 	if code != ExitOK {
 		t.Errorf("exit %d", code)
@@ -189,7 +189,7 @@ func TestRemoteColors(t *testing.T) {
 		s.closeHandshake()
 	})
 	scheme := color.DefaultScheme()
-	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"a.log"}, Colors: &scheme},
+	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"a.log"}, Output: OutputOptions{Colors: &scheme}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1 for the unreadable file warning", code)
@@ -214,7 +214,7 @@ func TestRemoteUnreadableFilePlain(t *testing.T) {
 		s.send("WARN|1124-012805|tester@127.0.0.1:46242|Unable to read file(s), check server logs\n")
 		s.closeHandshake()
 	})
-	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"nope"}, Plain: true},
+	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"nope"}, Output: OutputOptions{Plain: true}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1", code)
@@ -282,7 +282,7 @@ func TestRemoteUnreachableAndHealthyServer(t *testing.T) {
 
 func TestRemoteOnlyUnreachable(t *testing.T) {
 	rg := newRig(t)
-	code, _ := rg.run(context.Background(), Options{Mode: ModeGrep, Regex: "x", Files: []string{"x"}},
+	code, _ := rg.run(context.Background(), Options{Mode: ModeGrep, Files: []string{"x"}, Grep: GrepOptions{Regex: "x"}},
 		Remote{Servers: rg.servers(fmt.Sprintf("127.0.0.1:%d", closedPort(t))), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want 1", code)
@@ -364,7 +364,7 @@ func TestRemoteManyServersNoSplitMessages(t *testing.T) {
 		})
 		addrs = append(addrs, srv.addr())
 	}
-	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Quiet: true},
+	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Output: OutputOptions{Quiet: true}},
 		Remote{Servers: rg.servers(addrs...), NoAuthKey: true})
 	if code != ExitOK {
 		t.Errorf("exit %d", code)
@@ -397,7 +397,7 @@ func TestRemoteTailReconnectsUntilDeadline(t *testing.T) {
 	})
 	start := time.Now()
 	code, out := rg.run(context.Background(),
-		Options{Mode: ModeTail, Files: []string{"/var/log/x"}, Regex: "ERROR", Invert: true, Timeout: 700 * time.Millisecond, Quiet: true},
+		Options{Mode: ModeTail, Files: []string{"/var/log/x"}, Timeout: 700 * time.Millisecond, Grep: GrepOptions{Regex: "ERROR", Invert: true}, Output: OutputOptions{Quiet: true}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true, ReconnectDelay: func(int) time.Duration { return 50 * time.Millisecond }})
 	if code != ExitOK {
 		t.Errorf("exit %d; %q", code, out)
@@ -461,7 +461,7 @@ func TestRemoteSignals(t *testing.T) {
 		sigs <- syscall.SIGINT
 	}()
 	start := time.Now()
-	code, out := rg.run(context.Background(), Options{Mode: ModeTail, Files: []string{"x"}, Quiet: true},
+	code, out := rg.run(context.Background(), Options{Mode: ModeTail, Files: []string{"x"}, Output: OutputOptions{Quiet: true}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true, Signals: sigs})
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("second Ctrl+C took %v to end the run", d)
@@ -482,7 +482,7 @@ func TestRemoteSIGTERMEndsCat(t *testing.T) {
 	})
 	sigs := make(chan os.Signal, 1)
 	sigs <- syscall.SIGTERM
-	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Receipt: "text"},
+	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Output: OutputOptions{Receipt: "text"}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true, Signals: sigs})
 	// The read had not finished: the run is incomplete, not a success
 	// (128+15, as a shell reports a process SIGTERM ended).
@@ -510,7 +510,7 @@ func TestRemoteStatsLine(t *testing.T) {
 func TestRemoteQuietNoStats(t *testing.T) {
 	rg := newRig(t)
 	srv := startFakeServer(t, rg.signer.PublicKey(), func(s *fakeSession) { s.next(); s.next() })
-	_, out := rg.run(context.Background(), Options{Mode: ModeTail, Files: []string{"x"}, Timeout: 400 * time.Millisecond, Quiet: true},
+	_, out := rg.run(context.Background(), Options{Mode: ModeTail, Files: []string{"x"}, Timeout: 400 * time.Millisecond, Output: OutputOptions{Quiet: true}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true, StatsInterval: 50 * time.Millisecond})
 	if strings.Contains(out, "STATS") {
 		t.Errorf("stats with quiet: %q", out)
@@ -604,7 +604,7 @@ func TestRemoteNoAuthKeyWithoutCapabilities(t *testing.T) {
 		ack := s.closeHandshake()
 		got <- []string{read, fmt.Sprint(ack)}
 	})
-	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Receipt: "text"},
+	code, out := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Output: OutputOptions{Receipt: "text"}},
 		Remote{Servers: rg.servers(srv.addr()), AuthKeyPath: rg.keyPath})
 	if code != ExitOK {
 		t.Errorf("exit %d, want 0:\n%s", code, out)
@@ -626,7 +626,7 @@ func TestRemoteServerCommandErrorIsIncomplete(t *testing.T) {
 		s.send("SERVER|old|ERROR|1203-061606|u@127.0.0.1:1|Received unknown user command|frob|2|[frob x]\n")
 		s.closeHandshake()
 	})
-	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Receipt: "text"},
+	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"x"}, Output: OutputOptions{Receipt: "text"}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want %d", code, ExitPartial)
@@ -647,7 +647,7 @@ func TestRemoteFilteredWarningIsIncomplete(t *testing.T) {
 		s.send("SERVER|old|\n", "REMOTE|old|100|1|ok.log|line\n")
 		s.closeHandshake()
 	})
-	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"ok.log", "missing.log"}, Receipt: "json"},
+	code, _ := rg.run(context.Background(), Options{Mode: ModeCat, Files: []string{"ok.log", "missing.log"}, Output: OutputOptions{Receipt: "json"}},
 		Remote{Servers: rg.servers(srv.addr()), NoAuthKey: true})
 	if code != ExitPartial {
 		t.Errorf("exit %d, want %d", code, ExitPartial)

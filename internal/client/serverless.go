@@ -32,42 +32,79 @@ const (
 	ModeHealth
 )
 
-// Options is a client run, resolved from flags and configuration.
+// Options is a client run, resolved from flags and configuration. The
+// fields beyond the basics are grouped by concern: what is selected
+// (Grep), how it is printed (Output), a mapreduce query (Map) and the
+// limits and file access of a serverless read (Local).
 type Options struct {
-	Mode    Mode
-	Prog    string
-	Files   []string
-	Regex   string
-	Invert  bool
-	Before  int
-	After   int
-	Max     int
-	Plain   bool
-	Quiet   bool
-	Colors  *color.Scheme // nil: no colours
-	Host    string        // short host name for REMOTE headers
-	Stdout  io.Writer
-	Stderr  io.Writer
-	Stdin   io.Reader
-	Timeout time.Duration // client-side deadline; 0 none
+	Mode  Mode
+	Prog  string
+	Files []string
+	// Host is the short host name for REMOTE headers, FullHost the full
+	// one (query results).
+	Host     string
+	FullHost string
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Stdin    io.Reader
+	Timeout  time.Duration // client-side deadline; 0 none
+	// Logger receives the in-process server's log lines (the client log
+	// file); nil logs nothing.
+	Logger Logger
+	// HideWarnings drops local warnings (--logLevel error or quieter).
+	HideWarnings bool
+
+	Grep   GrepOptions
+	Output OutputOptions
+	Map    MapOptions
+	Local  LocalOptions
+
+	red *reducer // set for mapreduce runs
+}
+
+// GrepOptions select the lines of a run.
+type GrepOptions struct {
+	Regex  string
+	Invert bool
+	Before int
+	After  int
+	Max    int
 	// Count and FilesWithMatches report per-file match counts or the files
 	// with matches instead of lines (--count, --files-with-matches).
 	Count            bool
 	FilesWithMatches bool
 	// MaxTotal stops the whole run after this many lines (--max-total).
 	MaxTotal int
+	// Window selects lines by timestamp (--since/--until); nil: all.
+	Window *timewindow.Window
+}
+
+// OutputOptions choose the printer of the output chain and what goes
+// with it.
+type OutputOptions struct {
+	Plain  bool
+	Quiet  bool
+	Colors *color.Scheme // nil: no colours
 	// NDJSON prints one JSON object per line (--output ndjson).
 	NDJSON bool
 	// MergeByTime orders the lines of all servers by their timestamps
 	// within a reorder window of MergeWindow (0: DefaultMergeWindow).
 	MergeByTime bool
 	MergeWindow time.Duration
-	// Window selects lines by timestamp (--since/--until); nil: all.
-	Window *timewindow.Window
 	// Receipt prints the completeness receipt to Stderr: "text", "json"
 	// or "" for none.
 	Receipt string
-	// Query is the raw mapreduce query (dmap, dtail -query); "" none.
+	// Coalesce, if set, is the printer: it counts every line by template
+	// instead of printing it (--coalesce); the caller prints its summary.
+	Coalesce *Coalescer
+	// PayloadLog, if set, also receives every output batch of a
+	// serverless run (-log-payload).
+	PayloadLog func([]byte)
+}
+
+// MapOptions are a mapreduce query run's (dmap, dtail -query).
+type MapOptions struct {
+	// Query is the raw query; "" none.
 	Query string
 	// ServerTimeout is dmap's -timeout, applied by the server to each read
 	// (the `timeout N` command prefix); serverless runs apply it locally.
@@ -81,25 +118,14 @@ type Options struct {
 	NonCumulative bool
 	// MapreduceLogFormat is the server default log format (serverless).
 	MapreduceLogFormat string
-	FullHost           string
-	// Logger receives the in-process server's log lines (the client log
-	// file); nil logs nothing.
-	Logger Logger
-	// HideWarnings drops local warnings (--logLevel error or quieter).
-	HideWarnings bool
-	// PayloadLog, if set, also receives every output batch
-	// (-log-payload).
-	PayloadLog func([]byte)
-	// Coalesce, if set, is the printer: it counts every line by template
-	// instead of printing it (--coalesce); the caller prints its summary.
-	Coalesce *Coalescer
-
-	red *reducer // set for mapreduce runs
-
 	// ReloadParse parses interactive `:reload` lines with the binary's
 	// flag definitions; nil: the built-in set of spec 5.11.
 	ReloadParse ReloadParser
+}
 
+// LocalOptions are a serverless read's file access and limits (the
+// server's, from dtail.json).
+type LocalOptions struct {
 	// Open opens the files of a serverless run; nil opens them as the
 	// calling process may. dserver's in-process jobs pass a permission
 	// checked opener: the process may hold CAP_DAC_READ_SEARCH.
@@ -146,7 +172,7 @@ func Matcher(regex string, invert bool) (*match.Matcher, error) {
 // RunServerless reads local files (or stdin) with the reader and prints
 // what it selects; it returns the exit code.
 func RunServerless(ctx context.Context, o Options) int {
-	m, err := Matcher(o.Regex, o.Invert)
+	m, err := Matcher(o.Grep.Regex, o.Grep.Invert)
 	if err != nil {
 		io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
 		return ExitFatal
@@ -159,8 +185,8 @@ func RunServerless(ctx context.Context, o Options) int {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)
 	cancelRun := func() { cancelCause(errMaxTotal) }
-	if o.Query != "" {
-		q, err := parseQuery(o.Query, o.Stderr, o.Prog, o.MapreduceLogFormat, o.Plan)
+	if o.Map.Query != "" {
+		q, err := parseQuery(o.Map.Query, o.Stderr, o.Prog, o.Map.MapreduceLogFormat, o.Map.Plan)
 		if err != nil {
 			io.WriteString(o.Stderr, o.Prog+": "+err.Error()+"\n")
 			return ExitFatal
@@ -176,25 +202,25 @@ func RunServerless(ctx context.Context, o Options) int {
 		log = o.Logger
 	}
 	rd := reader.New(reader.Config{
-		MaxLineLength:     o.MaxLineLength,
-		MaxGlobTargets:    o.MaxGlobTargets,
-		MaxReadWorkers:    o.MaxReadWorkers,
-		ReadRetryInterval: o.ReadRetryInterval,
-		Limits:            reader.NewLimits(o.MaxConcurrentCats, o.MaxConcurrentTails),
-		Open:              o.Open,
-		Glob:              o.Glob,
-		ReadDir:           o.ReadDir,
+		MaxLineLength:     o.Local.MaxLineLength,
+		MaxGlobTargets:    o.Local.MaxGlobTargets,
+		MaxReadWorkers:    o.Local.MaxReadWorkers,
+		ReadRetryInterval: o.Local.ReadRetryInterval,
+		Limits:            reader.NewLimits(o.Local.MaxConcurrentCats, o.Local.MaxConcurrentTails),
+		Open:              o.Local.Open,
+		Glob:              o.Local.Glob,
+		ReadDir:           o.Local.ReadDir,
 		Stdin:             stdin,
 		// FIFOs and devices the user named are read like grep does;
 		// a job's checked opener (dserver) refuses them.
-		Streams: o.Open == nil,
+		Streams: o.Local.Open == nil,
 		// Like cat, a local read prints files in the order given.
 		Ordered: true,
 		Log:     log,
 	})
-	out := sink.NewOutput(teeWriter(o.Stdout, o.PayloadLog), 16)
+	out := sink.NewOutput(teeWriter(o.Stdout, o.Output.PayloadLog), 16)
 	ls := &localSinks{
-		out: out, host: []byte(o.Host), fwm: o.FilesWithMatches,
+		out: out, host: []byte(o.Host), fwm: o.Grep.FilesWithMatches,
 		chain: newChain(o, chainMode{stop: cancelRun}),
 		diag:  &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
 	}
@@ -205,14 +231,14 @@ func RunServerless(ctx context.Context, o Options) int {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	if o.Query != "" {
+	if o.Map.Query != "" {
 		return runServerlessMap(ctx, o, rd, ls, files)
 	}
 	mode := readMode(o.Mode)
 	c := ls.chain
 	req := func(glob string) reader.Request {
-		return reader.Request{Mode: mode, Glob: glob, Matcher: m, Before: o.Before, After: o.After, Max: o.Max,
-			Count: o.Count, FilesWithMatches: o.FilesWithMatches, Offsets: c.printer == printNDJSON, Window: o.Window,
+		return reader.Request{Mode: mode, Glob: glob, Matcher: m, Before: o.Grep.Before, After: o.Grep.After, Max: o.Grep.Max,
+			Count: o.Grep.Count, FilesWithMatches: o.Grep.FilesWithMatches, Offsets: c.printer == printNDJSON, Window: o.Grep.Window,
 			// Whole blocks of a cat are copied or split here.
 			Runs: (c.printer == printPlain || c.printer == printCoalesce) && !c.seps}
 	}
@@ -305,7 +331,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 func runServerlessMap(ctx context.Context, o Options, rd *reader.Reader, ls *localSinks, files []string) int {
 	q := o.red.q
 	m, fallback := mapr.NewRun(q, mapr.RunConfig{
-		Format: logformat.Select(q.LogFormat, q.HasFrom, o.MapreduceLogFormat),
+		Format: logformat.Select(q.LogFormat, q.HasFrom, o.Map.MapreduceLogFormat),
 		Host:   o.Host, FullHost: o.FullHost,
 		Emit:   o.red.merge,
 		Notify: func(_, text string) { ls.diag.print(text, false) },
@@ -324,9 +350,9 @@ func runServerlessMap(ctx context.Context, o Options, rd *reader.Reader, ls *loc
 		mode = reader.Tail
 	}
 	readCtx := ctx
-	if o.ServerTimeout > 0 {
+	if o.Map.ServerTimeout > 0 {
 		var cancel context.CancelFunc
-		readCtx, cancel = context.WithTimeout(ctx, o.ServerTimeout)
+		readCtx, cancel = context.WithTimeout(ctx, o.Map.ServerTimeout)
 		defer cancel()
 	}
 	mapDone := make(chan struct{})
@@ -342,7 +368,7 @@ func runServerlessMap(ctx context.Context, o Options, rd *reader.Reader, ls *loc
 		m.ReadStarted()
 		wg.Go(func() {
 			defer m.ReadDone()
-			rd.Read(readCtx, reader.Request{Mode: mode, Glob: f, Matcher: tm, Window: o.Window, Aggregate: true}, dst)
+			rd.Read(readCtx, reader.Request{Mode: mode, Glob: f, Matcher: tm, Window: o.Grep.Window, Aggregate: true}, dst)
 		})
 		if mode == reader.Cat {
 			// Like dcat, files are read in the order given.
@@ -351,7 +377,7 @@ func runServerlessMap(ctx context.Context, o Options, rd *reader.Reader, ls *loc
 	}
 	wg.Wait()
 	cause, cut := endCause(readCtx, mode == reader.Tail)
-	if cause == EndTimeout && o.ServerTimeout > 0 && ctx.Err() == nil {
+	if cause == EndTimeout && o.Map.ServerTimeout > 0 && ctx.Err() == nil {
 		// dmap -timeout bounds each read by design, like on a server.
 		cause, cut = "", false
 	}

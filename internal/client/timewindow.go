@@ -23,7 +23,7 @@ type clientWindow struct {
 // server applies time windows. The capabilities are the first message of
 // a session, before any line.
 func (rn *remoteRun) windowCapabilities(st *serverState, w *stream, caps []string) {
-	if rn.o.Window == nil {
+	if rn.o.Grep.Window == nil {
 		return
 	}
 	w.tw = &clientWindow{applied: slices.Contains(caps, protocol.CapTimeWindowV1)}

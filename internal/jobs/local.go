@@ -53,25 +53,29 @@ func LocalRunner(lc LocalConfig) RunFunc {
 			return client.ExitFatal
 		}
 		o := client.Options{
-			Mode:               client.ModeMap,
-			Prog:               "dserver",
-			Files:              s.Files,
-			Query:              s.Query,
-			Host:               lc.Host,
-			FullHost:           lc.FullHost,
-			Stdout:             w,
-			Stderr:             w,
-			NonCumulative:      s.Kind == Continuous,
-			Open:               acc.Open,
-			Glob:               acc.Glob,
-			ReadDir:            acc.ReadDir,
-			Logger:             sessionLogger{lc.Logger, prefix},
-			MaxLineLength:      lc.MaxLineLength,
-			MaxGlobTargets:     lc.MaxGlobTargets,
-			MaxConcurrentCats:  lc.MaxConcurrentCats,
-			MaxConcurrentTails: lc.MaxConcurrentTails,
-			ReadRetryInterval:  lc.ReadRetryInterval,
-			MapreduceLogFormat: lc.MapreduceLogFormat,
+			Mode:     client.ModeMap,
+			Prog:     "dserver",
+			Files:    s.Files,
+			Host:     lc.Host,
+			FullHost: lc.FullHost,
+			Stdout:   w,
+			Stderr:   w,
+			Logger:   sessionLogger{lc.Logger, prefix},
+			Map: client.MapOptions{
+				Query:              s.Query,
+				NonCumulative:      s.Kind == Continuous,
+				MapreduceLogFormat: lc.MapreduceLogFormat,
+			},
+			Local: client.LocalOptions{
+				Open:               acc.Open,
+				Glob:               acc.Glob,
+				ReadDir:            acc.ReadDir,
+				MaxLineLength:      lc.MaxLineLength,
+				MaxGlobTargets:     lc.MaxGlobTargets,
+				MaxConcurrentCats:  lc.MaxConcurrentCats,
+				MaxConcurrentTails: lc.MaxConcurrentTails,
+				ReadRetryInterval:  lc.ReadRetryInterval,
+			},
 		}
 		if s.Kind == Continuous {
 			o.Mode = client.ModeTail

@@ -115,15 +115,14 @@ func RemoteRunner(rc RemoteConfig) RunFunc {
 			Role: logger.Client, Hostname: rc.FullHost, Stdout: w})
 		defer clog.Close()
 		o := client.Options{
-			Mode:          client.ModeMap,
-			Prog:          "dserver",
-			Files:         s.Files,
-			Query:         s.Query,
-			Host:          rc.Host,
-			FullHost:      rc.FullHost,
-			Stdout:        w,
-			Stderr:        w,
-			NonCumulative: s.Kind == Continuous,
+			Mode:     client.ModeMap,
+			Prog:     "dserver",
+			Files:    s.Files,
+			Host:     rc.Host,
+			FullHost: rc.FullHost,
+			Stdout:   w,
+			Stderr:   w,
+			Map:      client.MapOptions{Query: s.Query, NonCumulative: s.Kind == Continuous},
 		}
 		if s.Kind == Continuous {
 			o.Mode = client.ModeTail
