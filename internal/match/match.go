@@ -204,7 +204,7 @@ func (sc *Scanner) NextMatch(block []byte, from int) (start, end int, ok bool) {
 			sc.lastFrom = len(block)
 			return 0, 0, false
 		}
-		start = bytes.LastIndexByte(block[from:i], '\n') + 1 + from
+		start = lastNewline(block[from:i]) + 1 + from
 		end = len(block)
 		if e := bytes.IndexByte(block[i:], '\n'); e >= 0 {
 			end = i + e + 1
@@ -239,7 +239,7 @@ func (sc *Scanner) nextLiteral(block []byte, from int) (start, end int, ok bool)
 			return 0, 0, false
 		}
 		i += from
-		start = bytes.LastIndexByte(block[from:i], '\n') + 1 + from
+		start = lastNewline(block[from:i]) + 1 + from
 		e := bytes.IndexByte(block[i:], '\n')
 		if e < 0 {
 			end = len(block)

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -132,4 +133,24 @@ func FuzzPairScan(f *testing.F) {
 			t.Fatalf("pairScanGeneric: got %d want %d", got, want)
 		}
 	})
+}
+
+// TestLastNewline: the word loop against bytes.LastIndexByte, with
+// newlines and bytes that differ from '\n' in one bit (0x0b, 0x8a) at
+// every position of short slices.
+func TestLastNewline(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const alpha = "\n\x0b\x8a\x00\xffx"
+	for iter := 0; iter < 50000; iter++ {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = 'x'
+			if rng.IntN(6) == 0 {
+				b[i] = alpha[rng.IntN(len(alpha))]
+			}
+		}
+		if got, want := lastNewline(b), bytes.LastIndexByte(b, '\n'); got != want {
+			t.Fatalf("%q: got %d want %d", b, got, want)
+		}
+	}
 }

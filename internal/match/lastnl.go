@@ -1,0 +1,29 @@
+package match
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// lastNewline is bytes.LastIndexByte(b, '\n') eight bytes at a time.
+// bytes.LastIndexByte is a byte loop; every match walks back to its
+// line's start through it (about 170 bytes for status=503 in a DTail
+// log line), which was 4 % of a common-literal grep's CPU.
+func lastNewline(b []byte) int {
+	const lo7, nl8 = 0x7f7f7f7f7f7f7f7f, 0x0a0a0a0a0a0a0a0a
+	i := len(b)
+	for ; i >= 8; i -= 8 {
+		t := binary.LittleEndian.Uint64(b[i-8:]) ^ nl8
+		// 0x80 in exactly the zero bytes of t (no borrow between bytes,
+		// so the highest one is exact too)
+		if z := ^(((t & lo7) + lo7) | t | lo7); z != 0 {
+			return i - 8 + (63-bits.LeadingZeros64(z))/8
+		}
+	}
+	for i--; i >= 0; i-- {
+		if b[i] == '\n' {
+			return i
+		}
+	}
+	return -1
+}
