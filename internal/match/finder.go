@@ -111,6 +111,37 @@ func (f *finder) index(hay []byte) int {
 	return -1
 }
 
+// indexLines is index and the number of '\n' in hay before the result
+// (in all of hay when there is none). In pair mode the vector loop
+// counts them as it passes; otherwise bytes.Count does.
+func (f *finder) indexLines(hay []byte) (int, int) {
+	if !f.calibrated {
+		f.calibrate(hay)
+	}
+	if !f.pair {
+		p := f.index(hay)
+		end := p
+		if p < 0 {
+			end = len(hay)
+		}
+		return p, bytes.Count(hay[:end], newline)
+	}
+	n := len(f.needle)
+	total := 0
+	for i := 0; ; {
+		p, c := pairScanLines(hay, i, n, f.rare, f.rare2, f.needle[f.rare], f.needle[f.rare2], 0, 0)
+		total += c
+		if p < 0 || bytes.Equal(hay[p:p+n], f.needle) {
+			return p, total
+		}
+		// a false candidate: the next scan starts after it
+		if hay[p] == '\n' {
+			total++
+		}
+		i = p + 1
+	}
+}
+
 // setFinder finds the first occurrence of any of a few needles (a
 // literal set from an alternation, or a case-folded literal). Each needle
 // is searched by IndexByte on its rarest byte (both cases for a folded

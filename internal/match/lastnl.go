@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -26,4 +27,20 @@ func lastNewline(b []byte) int {
 		}
 	}
 	return -1
+}
+
+var newline = []byte{'\n'}
+
+// pairScanLinesGeneric is pairScanGeneric and a count of the '\n' in
+// hay[from:p] (hay[from:] when p is -1).
+func pairScanLinesGeneric(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) (int, int) {
+	p := pairScanGeneric(hay, from, n, o1, o2, b1, b2, m1, m2)
+	end := p
+	if p < 0 {
+		end = len(hay)
+	}
+	if from >= end {
+		return p, 0
+	}
+	return p, bytes.Count(hay[from:end], newline)
 }

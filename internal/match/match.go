@@ -232,6 +232,36 @@ func (sc *Scanner) NextMatch(block []byte, from int) (start, end int, ok bool) {
 	return 0, 0, false
 }
 
+// NextMatchLines is NextMatch that also returns the number of '\n' in
+// block[from:start] (in block[from:] when there is no match), which a
+// reader numbering lines would otherwise count in a second pass. For a
+// literal searched in pair mode the vector loop counts them on the way.
+func (sc *Scanner) NextMatchLines(block []byte, from int) (start, end, lines int, ok bool) {
+	if sc.m.kind == Literal && from < len(block) {
+		i, n := sc.f.indexLines(block[from:])
+		if i < 0 {
+			return 0, 0, n, false
+		}
+		i += from
+		// n counts block[from:i]; block[start:i] has no newline
+		start = lastNewline(block[from:i]) + 1 + from
+		end = len(block)
+		if e := bytes.IndexByte(block[i:], '\n'); e >= 0 {
+			end = i + e + 1
+		}
+		return start, end, n, true
+	}
+	start, end, ok = sc.NextMatch(block, from)
+	stop := start
+	if !ok {
+		stop = len(block)
+	}
+	if from < stop {
+		lines = bytes.Count(block[from:stop], newline)
+	}
+	return start, end, lines, ok
+}
+
 func (sc *Scanner) nextLiteral(block []byte, from int) (start, end int, ok bool) {
 	for from < len(block) {
 		i := sc.f.index(block[from:])

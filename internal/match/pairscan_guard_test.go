@@ -30,8 +30,11 @@ func TestPairScanPageEnd(t *testing.T) {
 		hay := page[pg-size:]
 		for i := range hay {
 			hay[i] = 'x'
-			if rng.IntN(50) == 0 {
+			switch rng.IntN(50) {
+			case 0:
 				hay[i] = '5'
+			case 1, 2:
+				hay[i] = '\n'
 			}
 		}
 		for _, n := range []int{1, 2, 3, 10} {
@@ -48,6 +51,9 @@ func TestPairScanPageEnd(t *testing.T) {
 					want := naivePair(hay, from, n, o1, o2, '5', '5', 0, 0)
 					if got := pairScan(hay, from, n, o1, o2, '5', '5', 0, 0); got != want {
 						t.Fatalf("size %d n %d from %d: got %d want %d", size, n, from, got, want)
+					}
+					if got, lines := pairScanLines(hay, from, n, o1, o2, '5', '5', 0, 0); got != want || lines != naiveLines(hay, from, want) {
+						t.Fatalf("lines: size %d n %d from %d: got %d,%d want %d,%d", size, n, from, got, lines, want, naiveLines(hay, from, want))
 					}
 				}
 				copy(hay, h)

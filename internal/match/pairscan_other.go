@@ -7,3 +7,7 @@ package match
 func pairScan(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
 	return pairScanGeneric(hay, from, n, o1, o2, b1, b2, m1, m2)
 }
+
+func pairScanLines(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) (int, int) {
+	return pairScanLinesGeneric(hay, from, n, o1, o2, b1, b2, m1, m2)
+}

@@ -2,7 +2,9 @@ package match
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +16,17 @@ func naivePair(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
 		}
 	}
 	return -1
+}
+
+// naiveLines is the count pairScanLines returns with p.
+func naiveLines(hay []byte, from, p int) int {
+	if p < 0 {
+		p = len(hay)
+	}
+	if from >= p {
+		return 0
+	}
+	return bytes.Count(hay[from:p], []byte{'\n'})
 }
 
 // pairCase draws a hay from a small alphabet (so candidates fall at every
@@ -64,6 +77,10 @@ func TestPairScanVectorAgrees(t *testing.T) {
 			t.Fatalf("pairScanGeneric: hay %q from %d n %d offsets %d,%d bytes %q,%q masks %x,%x: got %d want %d",
 				hay, from, n, o1, o2, b1, b2, m1, m2, got, want)
 		}
+		if got, lines := pairScanLines(hay, from, n, o1, o2, b1, b2, m1, m2); got != want || lines != naiveLines(hay, from, want) {
+			t.Fatalf("pairScanLines: hay %q from %d n %d offsets %d,%d bytes %q,%q masks %x,%x: got %d,%d want %d,%d",
+				hay, from, n, o1, o2, b1, b2, m1, m2, got, lines, want, naiveLines(hay, from, want))
+		}
 	}
 	iters := 30000
 	if raceEnabled {
@@ -86,6 +103,9 @@ func TestPairScanVectorAgrees(t *testing.T) {
 					hay := make([]byte, size)
 					for i := range hay {
 						hay[i] = 'x'
+						if (i*7+p)%5 == 0 {
+							hay[i] = '\n'
+						}
 					}
 					if p+o1 < size {
 						hay[p+o1] = 'A'
@@ -109,6 +129,7 @@ func TestPairScanVectorAgrees(t *testing.T) {
 // and pairScanGeneric with the byte loop on any hay and needle shape.
 func FuzzPairScan(f *testing.F) {
 	f.Add([]byte("status=200 status=503 "+string(make([]byte, 70))+"status=503"), uint16(0), uint8(10), uint8(7), uint8(9), byte('5'), byte('3'), false, false)
+	f.Add([]byte(strings.Repeat("a\nb=5\n\n", 20)), uint16(3), uint8(3), uint8(0), uint8(2), byte('b'), byte('5'), false, false)
 	f.Add(make([]byte, 129), uint16(1), uint8(3), uint8(0), uint8(2), byte(0), byte(0), false, false)
 	f.Add([]byte("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxEeRr"), uint16(5), uint8(2), uint8(0), uint8(1), byte('e'), byte('r'), true, true)
 	f.Fuzz(func(t *testing.T, hay []byte, from uint16, n, o1, o2 uint8, b1, b2 byte, fold1, fold2 bool) {
@@ -132,6 +153,9 @@ func FuzzPairScan(f *testing.F) {
 		if got := pairScanGeneric(hay, ff, nn, oo1, oo2, b1, b2, m1, m2); got != want {
 			t.Fatalf("pairScanGeneric: got %d want %d", got, want)
 		}
+		if got, lines := pairScanLines(hay, ff, nn, oo1, oo2, b1, b2, m1, m2); got != want || lines != naiveLines(hay, ff, want) {
+			t.Fatalf("pairScanLines: got %d,%d want %d,%d", got, lines, want, naiveLines(hay, ff, want))
+		}
 	})
 }
 
@@ -151,6 +175,86 @@ func TestLastNewline(t *testing.T) {
 		}
 		if got, want := lastNewline(b), bytes.LastIndexByte(b, '\n'); got != want {
 			t.Fatalf("%q: got %d want %d", b, got, want)
+		}
+	}
+}
+
+// TestNextMatchLines: the line counts NextMatchLines returns (counted by
+// the vector loop for a literal in pair mode) equal bytes.Count over the
+// same spans, for every match of literal, set and regexp patterns, from
+// every line start and from inside lines.
+func TestNextMatchLines(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&b, "I|%d|status=%d|x\n", i, []int{200, 404, 503}[i%3*(i%7)/6])
+		if i%11 == 0 {
+			b.WriteString("\n\nstatus=503\n") // empty lines and a match at a line start
+		}
+	}
+	text := []byte(b.String())
+	for _, p := range []string{"status=503", "=503|", "status=50[34]", "(?i)STATUS=503", "x"} {
+		m, err := New(p, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := m.NewScanner()
+		if p == "status=503" {
+			sc.f.calibrate(text)
+			if !sc.f.pair {
+				t.Fatalf("%q should use pair mode on this data", p)
+			}
+		}
+		for _, step := range []int{0, 1, 17} {
+			// blocks of different sizes, each searched from 0 like a reader does
+			for off := 0; off < len(text); {
+				end := min(off+4096+step*1000, len(text))
+				end = off + bytes.LastIndexByte(text[off:end], '\n') + 1
+				blk := text[off:end]
+				for from := 0; ; {
+					start, e, lines, ok := sc.NextMatchLines(blk, from)
+					s2, e2, ok2 := m.NewScanner().NextMatch(blk, from)
+					stop := s2
+					if !ok2 {
+						stop = len(blk)
+					}
+					want := bytes.Count(blk[from:stop], []byte{'\n'})
+					if ok != ok2 || (ok && (start != s2 || e != e2)) || lines != want {
+						t.Fatalf("%q from %d: got %d,%d,%d,%v want %d,%d,%d,%v", p, from, start, e, lines, ok, s2, e2, want, ok2)
+					}
+					if !ok {
+						break
+					}
+					from = e
+					if step == 17 && from < len(blk) {
+						from += 3 // a reader never does this, but counts must still be exact
+						if from > len(blk) {
+							from = len(blk)
+						}
+					}
+				}
+				off = end
+			}
+		}
+	}
+}
+
+// TestIndexLinesFalseCandidates: a pair-mode finder whose two bytes occur
+// often without the rest of the needle (a newline right before them), so
+// that the count goes on correctly after a rejected candidate.
+func TestIndexLinesFalseCandidates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const alpha = "\n=5ax"
+	for iter := 0; iter < 20000; iter++ {
+		needle := []byte("a=5x")
+		f := &finder{needle: needle, calibrated: true, pair: true, rare: 1, rare2: 2}
+		hay := make([]byte, rng.IntN(200))
+		for i := range hay {
+			hay[i] = alpha[rng.IntN(len(alpha))]
+		}
+		p, lines := f.indexLines(hay)
+		want := bytes.Index(hay, needle)
+		if p != want || lines != naiveLines(hay, 0, want) {
+			t.Fatalf("%q: got %d,%d want %d,%d", hay, p, lines, want, naiveLines(hay, 0, want))
 		}
 	}
 }

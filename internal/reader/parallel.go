@@ -1,7 +1,6 @@
 package reader
 
 import (
-	"bytes"
 	"io"
 	"runtime"
 
@@ -46,12 +45,13 @@ func (p *pipe) parallelWorker() func([]byte, *hits) {
 		var line uint64
 		from := 0
 		for {
-			start, end, ok := sc.NextMatch(data, from)
+			// the scanner counts the lines it passes (one pass, not two)
+			start, end, n, ok := sc.NextMatchLines(data, from)
 			if !ok {
-				line += uint64(bytes.Count(data[from:], nl))
+				line += uint64(n)
 				break
 			}
-			line += uint64(bytes.Count(data[from:start], nl)) + 1
+			line += uint64(n) + 1
 			h.spans = append(h.spans, start, end)
 			h.nos = append(h.nos, line)
 			from = end

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -54,6 +55,58 @@ func TestParallelReadEqualsSerial(t *testing.T) {
 			}
 			if !count && !strings.Contains(serial, "caf") {
 				t.Fatalf("%q: no output at all: %q", p, serial)
+			}
+		}
+	}
+}
+
+// TestGrepLineNumbersExact: the line numbers of a grep equal a count of
+// the file's lines, serial and parallel, on a mapped file where the
+// literal's bytes are all common (the scanner's vector loop counts the
+// newlines it passes, match.Scanner.NextMatchLines) and for other
+// matcher paths; empty lines and matches at block starts included.
+func TestGrepLineNumbersExact(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	var b strings.Builder
+	for i := 0; b.Len() < 3<<20; i++ {
+		fmt.Fprintf(&b, "INFO|%d|status=%d|user=user%04d\n", i, []int{200, 404, 503}[i%3*(i%7)/6], i%10000)
+		if i%1000 == 0 {
+			b.WriteString("\n\nstatus=503\n")
+		}
+	}
+	data := b.String()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"status=503", "(?i)STATUS=503", "status=50[34]"} {
+		re := regexp.MustCompile(p)
+		var want strings.Builder
+		for i, line := range strings.SplitAfter(data, "\n") {
+			if line != "" && re.MatchString(strings.TrimSuffix(line, "\n")) {
+				fmt.Fprintf(&want, "app.log:%d:%s", i+1, line)
+			}
+		}
+		if strings.Count(want.String(), "\n") < 1000 {
+			t.Fatalf("%q: the data should have many matching lines", p)
+		}
+		for _, workers := range []int{1, 2} {
+			var out textSinks
+			r := New(Config{MaxReadWorkers: workers, Limits: NewLimits(2, 2)})
+			m, err := match.New(p, false, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Read(context.Background(), Request{Mode: Grep, Glob: path, Matcher: m}, &out)
+			got := out.String()
+			if got != want.String() {
+				g, w := strings.Split(got, "\n"), strings.Split(want.String(), "\n")
+				for i := range min(len(g), len(w)) {
+					if g[i] != w[i] {
+						t.Fatalf("%q workers %d: line %d: got %q want %q", p, workers, i, g[i], w[i])
+					}
+				}
+				t.Fatalf("%q workers %d: %d lines, want %d", p, workers, len(g), len(w))
 			}
 		}
 	}

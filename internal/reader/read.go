@@ -651,12 +651,12 @@ func (p *pipe) block(data []byte, end source.Ending) error {
 		}
 		from := 0
 		for {
-			start, end, ok := p.scan.NextMatch(data, from)
+			start, end, n, ok := p.scan.NextMatchLines(data, from)
 			if !ok {
-				p.lines += uint64(bytes.Count(data[from:], nl))
+				p.lines += uint64(n)
 				return p.push()
 			}
-			p.lines += uint64(bytes.Count(data[from:start], nl)) + 1
+			p.lines += uint64(n) + 1
 			if p.offsets {
 				p.curOff = p.blockBase + int64(start)
 			}
