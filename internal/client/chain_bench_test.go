@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dtail-go/dtail/internal/color"
+	"github.com/dtail-go/dtail/internal/sink"
 )
 
 // benchFile writes a log of about size bytes (DTail default format lines)
@@ -56,6 +59,38 @@ func BenchmarkServerless(b *testing.B) {
 					b.Fatalf("exit %d", code)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkChainLines is the chain's own cost per line of a serverless
+// file (records of single lines, as grep hands them), printer by
+// printer; it must allocate nothing per line.
+func BenchmarkChainLines(b *testing.B) {
+	recs := make([]sink.Record, 1000)
+	for i := range recs {
+		recs[i] = sink.Record{Line: fmt.Appendf(nil, "INFO|20240102-1000%02d|worker-%d|request id=%08x action=POST took=%dms\n", i%60, i%8, i*7919, i%997), No: uint64(i + 1), Offset: int64(i * 90)}
+	}
+	scheme := color.DefaultScheme()
+	for _, c := range []struct {
+		name string
+		o    Options
+	}{
+		{"plain", Options{Mode: ModeGrep, Output: OutputOptions{Plain: true}}},
+		{"remote", Options{Mode: ModeGrep}},
+		{"colours", Options{Mode: ModeGrep, Output: OutputOptions{Colors: &scheme}}},
+		{"ndjson", Options{Mode: ModeGrep, Output: OutputOptions{NDJSON: true}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			out := sink.NewOutput(io.Discard, 16)
+			defer out.Close()
+			ls := &localSinks{out: out, host: []byte("web1"), chain: newChain(c.o, chainMode{}), diag: &diagWriter{}}
+			f := ls.File(sink.Source{Path: "app.log", ID: "app.log"})
+			b.ReportAllocs()
+			for b.Loop() {
+				f.Lines(recs)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/line")
 		})
 	}
 }
