@@ -180,6 +180,9 @@ type stream struct {
 	// takes the counted lines of a server (remote, counting runs).
 	tw     *clientWindow
 	counts *fileCounts
+	// direct: the chain has no stage before the printer (no window,
+	// count, budget or merge), so put is print.
+	direct bool
 	// fixed: every line of the stream has the same host, percent and id
 	// (one file read here), set once by fix: no per-line comparisons.
 	fixed bool
@@ -191,7 +194,7 @@ type stream struct {
 
 // stream returns a new stream of the chain.
 func (c *chain) stream() *stream {
-	s := &stream{c: c}
+	s := &stream{c: c, direct: c.window == nil && !c.count && c.budget == nil && c.merger == nil}
 	if c.seps {
 		s.seps = c.runSeps
 		if s.seps == nil {
@@ -212,6 +215,10 @@ func (s *stream) fix(l *line) {
 
 // put takes one line through the stages.
 func (s *stream) put(l *line) {
+	if s.direct {
+		s.print(l)
+		return
+	}
 	c := s.c
 	if s.tw != nil && !s.tw.applied && !s.tw.keep(c.window, l) {
 		return
@@ -266,8 +273,10 @@ func (s *stream) print(l *line) {
 	default:
 		s.tmp = s.appendHeader(s.tmp[:0], l)
 		s.buf = paint(s.buf, s.tmp, c.scheme)
-		s.tmp = append(s.tmp, '\n')
-		raw = 0
+		if c.emit != nil {
+			s.tmp = append(s.tmp, '\n')
+			raw = 0
+		}
 	}
 	if c.emit == nil {
 		return

@@ -98,12 +98,21 @@ func (f *localFile) Lines(recs []sink.Record) error {
 	}
 	for i := range recs {
 		r := &recs[i]
-		if r.Run && s.c.copyRuns {
+		f.l.off, f.l.cut = r.Offset, r.Cut
+		switch {
+		case r.Run && s.c.copyRuns:
 			// Plain local cat: the block is already the output.
 			s.buf = append(s.buf, r.Line...)
-		} else {
-			f.l.off, f.l.cut = r.Offset, r.Cut
+		case r.Run:
 			r.Lines(f.put)
+		case s.direct:
+			// One line, and no stage before the printer: the common
+			// case of a grep, one call per line.
+			f.l.content, f.l.no = r.Line, r.No
+			s.print(&f.l)
+		default:
+			f.l.content, f.l.no = r.Line, r.No
+			s.put(&f.l)
 		}
 		if len(s.buf) >= sink.BatchSize {
 			out.Send(s.buf)
