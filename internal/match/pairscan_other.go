@@ -11,3 +11,6 @@ func pairScan(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) int {
 func pairScanLines(hay []byte, from, n, o1, o2 int, b1, b2, m1, m2 byte) (int, int) {
 	return pairScanLinesGeneric(hay, from, n, o1, o2, b1, b2, m1, m2)
 }
+
+// vectorPair: pairScan has no vector loop here.
+func vectorPair() bool { return false }

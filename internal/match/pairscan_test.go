@@ -258,3 +258,26 @@ func TestIndexLinesFalseCandidates(t *testing.T) {
 		}
 	}
 }
+
+// TestRareLiteralPairWithVectors: a needle whose rarest byte occurs about
+// once per line is searched in pair mode where pairScan is a vector loop
+// (an IndexByte call per line costs more), with IndexByte otherwise; the
+// results equal bytes.Index either way.
+func TestRareLiteralPairWithVectors(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 64<<10; i++ {
+		fmt.Fprintf(&b, "INFO|%d|currentConnections=%d|lifetimeConnections=%d|status=200|user=user%04d|bytes=%d\n", i, i%50, 10000+i*7%90000, i%10000, i*31%100000)
+	}
+	text := []byte(b.String())
+	needle := []byte("lifetimeConnections=12345")
+	f := newFinder(needle)
+	f.calibrate(text)
+	if f.pair != vectorPair() {
+		t.Fatalf("pair mode %v, want %v (vector loop %v)", f.pair, vectorPair(), vectorPair())
+	}
+	for _, hay := range [][]byte{text, append(append([]byte(nil), text...), "x|lifetimeConnections=12345|\n"...)} {
+		if got, want := f.index(hay), bytes.Index(hay, needle); got != want {
+			t.Fatalf("got %d want %d", got, want)
+		}
+	}
+}
