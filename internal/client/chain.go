@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dtail-go/dtail/internal/color"
-	"github.com/dtail-go/dtail/internal/protocol"
 	"github.com/dtail-go/dtail/internal/reader"
 	"github.com/dtail-go/dtail/internal/timewindow"
 )
@@ -47,13 +46,14 @@ const (
 // slices belong to the caller and are valid during put only.
 type line struct {
 	host, percent, id []byte
-	// no is the line number, 0 when unknown; noText is the line number
-	// field as a server sent it (REMOTE text prints it as it came), nil
-	// for lines read here.
+	// no is the line number, 0 when unknown, and off the byte offset in
+	// the (decompressed) file, -1 unknown, of a line read here. noText is
+	// the line number field as a server sent it (`N` or `N@OFFSET`),
+	// nil for lines read here: REMOTE text prints it as it came, the
+	// printers that need number or offset parse it (numbers).
 	no     uint64
+	off    int64
 	noText []byte
-	// off is the byte offset in the (decompressed) file, -1 unknown.
-	off int64
 	// content is the line with its newline when it had one.
 	content []byte
 	// cut: a piece of an over-long line split at MaxLineLength; it has
@@ -76,11 +76,13 @@ type chainMode struct {
 	remote bool
 	// stop is called when --max-total was reached.
 	stop func()
-	// emit, if set, takes every printed line on its own (remote: each
-	// line is one Write, so lines of different servers never mix); raw
-	// is the line without colours for the payload log. Without emit a
+	// perLine: every printed line goes out on its own (remote: each
+	// line is one Write, so lines of different servers never mix): to
+	// stdout when set, and without colours to log when set. Otherwise a
 	// stream batches its output (serverless, stream.buf).
-	emit func(out, raw []byte)
+	perLine bool
+	stdout  *Output
+	log     func([]byte)
 	// noColor: the output does not reach a terminal's stdout (remote
 	// runs logging the payload to a file only).
 	noColor bool
@@ -107,7 +109,10 @@ type chain struct {
 	budget *lineBudget
 	merger *timeMerger
 	co     *Coalescer
-	emit   func(out, raw []byte)
+	// perLine, stdout, log: see chainMode.
+	perLine bool
+	stdout  *Output
+	log     func([]byte)
 	// copyRuns: whole blocks of selected lines (sink.Record.Run) are the
 	// output as they are.
 	copyRuns bool
@@ -118,7 +123,8 @@ type chain struct {
 // newChain builds the stages of a run from its options; both modes call
 // it.
 func newChain(o Options, m chainMode) *chain {
-	c := &chain{budget: newLineBudget(o.Grep.MaxTotal, m.stop), co: o.Output.Coalesce, emit: m.emit}
+	c := &chain{budget: newLineBudget(o.Grep.MaxTotal, m.stop), co: o.Output.Coalesce,
+		perLine: m.perLine, stdout: m.stdout, log: m.log}
 	switch {
 	case o.Output.Coalesce != nil:
 		c.printer = printCoalesce
@@ -257,8 +263,10 @@ func (s *stream) print(l *line) {
 		c.co.add(l.host, l.content)
 		return
 	case c.printer == printPlain:
-		if s.seps != nil && !l.headerless && l.no != 0 && s.fileSeps(l.id).separates(l.no) {
-			s.buf = append(s.buf, groupSeparator...)
+		if s.seps != nil && !l.headerless {
+			if no, _ := l.numbers(); no != 0 && s.fileSeps(l.id).separates(no) {
+				s.buf = append(s.buf, groupSeparator...)
+			}
 		}
 		if c.rawEOF && !l.cut && (len(l.content) == 0 || l.content[len(l.content)-1] != '\n') {
 			// The file's last line, without newline, stays so, like cat.
@@ -273,20 +281,25 @@ func (s *stream) print(l *line) {
 	default:
 		s.tmp = s.appendHeader(s.tmp[:0], l)
 		s.buf = paint(s.buf, s.tmp, c.scheme)
-		if c.emit != nil {
+		if c.log != nil {
 			s.tmp = append(s.tmp, '\n')
 			raw = 0
 		}
 	}
-	if c.emit == nil {
+	if !c.perLine {
 		return
 	}
 	out := s.buf[start:]
-	rawLine := out
-	if raw >= 0 {
-		rawLine = s.tmp
+	if c.log != nil {
+		if raw >= 0 {
+			c.log(s.tmp)
+		} else {
+			c.log(out)
+		}
 	}
-	c.emit(out, rawLine)
+	if c.stdout != nil {
+		c.stdout.Write(out)
+	}
 	s.buf = s.buf[:start]
 	// Long lines would otherwise pin large buffers for the whole run.
 	if cap(s.buf) > 4<<20 || cap(s.tmp) > 4<<20 {
@@ -319,7 +332,8 @@ func (s *stream) appendNDJSON(dst []byte, l *line) []byte {
 			s.idB, s.idS = append(s.idB[:0], l.id...), string(l.id)
 		}
 	}
-	return appendNDJSON(dst, s.ts, s.hostS, s.idS, l.no, l.off, l.content)
+	no, off := l.numbers()
+	return appendNDJSON(dst, s.ts, s.hostS, s.idS, no, off, l.content)
 }
 
 // fileSeps returns the separator state of file id.
@@ -374,6 +388,14 @@ func (tw *clientWindow) keep(w *timewindow.Window, l *line) bool {
 	return in
 }
 
+// numbers returns the line number and byte offset of l.
+func (l *line) numbers() (no uint64, off int64) {
+	if l.noText == nil {
+		return l.no, l.off
+	}
+	return parseLineNo(l.noText)
+}
+
 // parseLineNo reads a REMOTE line number field: `N`, or `N@OFFSET` from
 // our servers asked for offsets. Unparsable parts stay 0 and -1.
 func parseLineNo(b []byte) (no uint64, off int64) {
@@ -400,17 +422,4 @@ func parseLineNo(b []byte) (no uint64, off int64) {
 		off = v
 	}
 	return no, off
-}
-
-// remoteLine turns a decoded server message into a chain line: a REMOTE
-// line, or a headerless one.
-func remoteLine(l *line, msg []byte) bool {
-	rl, ok := protocol.ParseRemoteLine(msg)
-	if !ok {
-		*l = line{content: msg, off: -1, headerless: true}
-		return false
-	}
-	no, off := parseLineNo(rl.LineNo)
-	*l = line{host: rl.Host, percent: rl.Percent, id: rl.SourceID, no: no, noText: rl.LineNo, off: off, content: rl.Content}
-	return true
 }

@@ -54,18 +54,17 @@ func remoteChainOutput(t *testing.T, o Options) string {
 	t.Helper()
 	var buf bytes.Buffer
 	rn := &remoteRun{o: o, out: newOutput(&buf, OutputBufferSize, time.Hour), toStdout: true}
-	rn.chain = newChain(o, chainMode{remote: true, stop: func() {}, emit: rn.emit})
+	rn.chain = newChain(o, chainMode{remote: true, stop: func() {}, perLine: true, stdout: rn.out})
 	st := &serverState{name: "web1"}
 	w := rn.chain.stream()
 	w.conn = st.name
-	var l line
 	for _, r := range chainInput {
 		no := fmt.Sprint(r.No)
 		if o.Output.NDJSON {
 			// Our servers add the offset when asked (protocol.OptOffsets).
 			no += fmt.Sprintf("@%d", r.Offset)
 		}
-		rn.payload(st, w, &l, []byte("REMOTE|web1|100|"+no+"|app.log|"+string(r.Line)))
+		rn.payload(st, w, []byte("REMOTE|web1|100|"+no+"|app.log|"+string(r.Line)))
 	}
 	if err := rn.out.Close(); err != nil {
 		t.Fatal(err)

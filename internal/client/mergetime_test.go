@@ -4,14 +4,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dtail-go/dtail/internal/protocol"
 )
 
 func TestTimeMergerOrdersAcrossHosts(t *testing.T) {
 	var got []string
 	m := newTimeMerger(2*time.Second, func(l *line) { got = append(got, string(l.content)) })
 	add := func(conn, msg string) {
-		var l line
-		remoteLine(&l, []byte(msg))
+		rl, _ := protocol.ParseRemoteLine([]byte(msg))
+		l := line{host: rl.Host, percent: rl.Percent, id: rl.SourceID, noText: rl.LineNo, off: -1, content: rl.Content}
 		m.add(conn, &l)
 	}
 	line := func(host, ts, text string) string {

@@ -261,7 +261,16 @@ func RunRemote(ctx context.Context, o Options, r Remote) int {
 	// keep it on SERVER messages): escaping makes bare lines unambiguous.
 	// DTail 4.x servers ignore the key and send REMOTE lines.
 	// grep's `--` separators need the line numbers of the headers.
-	rn.chain = newChain(o, chainMode{remote: true, stop: func() { rn.end(EndMaxTotal) }, emit: rn.emit, noColor: !rn.toStdout})
+	// Payload goes to stdout, the log file or both (spec §5.6.2); NDJSON
+	// objects always go to stdout.
+	cm := chainMode{remote: true, stop: func() { rn.end(EndMaxTotal) }, perLine: true, noColor: !rn.toStdout}
+	if rn.toStdout || o.Output.NDJSON {
+		cm.stdout = out
+	}
+	if rn.toLog && !o.Output.NDJSON {
+		cm.log = log.Raw
+	}
+	rn.chain = newChain(o, cm)
 	rn.bare = rn.chain.printer == printPlain && !rn.chain.seps && !rn.chain.count && rn.chain.merger == nil && q == nil && !r.Interactive
 	if rn.bare {
 		po.Extra[protocol.OptBareLines] = "true"
@@ -600,8 +609,6 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *stream, sl
 
 	st.escaped = false
 	var unescaped []byte
-	// l is the line handed to the output chain.
-	var l line
 	// closed is armed once a DTail 4.x server sent its close.
 	var closed *time.Timer
 	defer func() {
@@ -647,7 +654,7 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *stream, sl
 		}
 		if rn.bare && st.escaped && (len(msg) == 0 || msg[0] != '.') && !bytes.HasPrefix(msg, []byte(protocol.ServerPrefix)) {
 			// A bare line of our server (protocol.AppendBareLine).
-			l = line{content: bytes.TrimPrefix(msg, []byte(protocol.BareLineMark)), off: -1, headerless: true}
+			l := line{content: bytes.TrimPrefix(msg, []byte(protocol.BareLineMark)), off: -1, headerless: true}
 			w.put(&l)
 			continue
 		}
@@ -712,29 +719,41 @@ func (rn *remoteRun) session(ctx context.Context, st *serverState, w *stream, sl
 				rn.diag(w, msg) // a SERVER message without a level
 				continue
 			}
-			rn.payload(st, w, &l, msg)
+			rn.payload(st, w, msg)
 		}
 	}
 }
 
 // payload hands a server's payload message to the output chain: a
 // REMOTE line, a line of an interactive plain session, or the rest of a
-// line a DTail 4.x server cut. l is the caller's scratch line.
-func (rn *remoteRun) payload(st *serverState, w *stream, l *line, msg []byte) {
+// line a DTail 4.x server cut.
+func (rn *remoteRun) payload(st *serverState, w *stream, msg []byte) {
 	if rn.serverPlain.Load() && unreadableWarning(msg) {
 		st.unreadable++
 	}
-	if !remoteLine(l, msg) && !rn.serverPlain.Load() {
+	// l is a local value filled in place: no copies, no write barriers
+	// (this is the client's per-line path).
+	var l line
+	l.off = -1
+	if rl, ok := protocol.ParseRemoteLine(msg); ok {
+		l.host, l.percent, l.id, l.noText, l.content = rl.Host, rl.Percent, rl.SourceID, rl.LineNo, rl.Content
+	} else {
+		l.content, l.headerless = msg, true
 		// Neither a line nor a server message: the rest of a line that
-		// held the delimiter byte, cut off by a DTail 4.x server. It is
-		// printed as the 4.x client would, and counted as altered.
-		l.altered = true
+		// held the delimiter byte, cut off by a DTail 4.x server (unless
+		// an interactive session asked for plain lines). It is printed as
+		// the 4.x client would, and counted as altered.
+		l.altered = !rn.serverPlain.Load()
 	}
 	if rn.o.Grep.Window != nil && w.tw == nil {
 		// No capabilities message at all: an old server.
 		rn.windowCapabilities(st, w, nil)
 	}
-	w.put(l)
+	if w.direct {
+		w.print(&l)
+		return
+	}
+	w.put(&l)
 }
 
 // notice records what a SERVER message says about the run: the exit code
@@ -791,22 +810,6 @@ func errText(err error) string {
 		return "EOF"
 	}
 	return err.Error()
-}
-
-// emit writes one printed line of the chain: stdout, the payload log or
-// both (spec §5.6.2), in a single Write so that lines of different
-// servers never mix. NDJSON objects always go to stdout.
-func (rn *remoteRun) emit(out, raw []byte) {
-	if rn.chain.printer == printNDJSON {
-		rn.out.Write(out)
-		return
-	}
-	if rn.toLog {
-		rn.log.Raw(raw)
-	}
-	if rn.toStdout {
-		rn.out.Write(out)
-	}
 }
 
 // diag writes a SERVER message to stderr, escaped, as one line.
