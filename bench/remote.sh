@@ -17,6 +17,8 @@
 #
 # Comparisons (ours first, baseline second, context after):
 #   dcat --plain med.log through dserver  vs ssh cat med.log    target ≤ 1.0  (/dev/null)
+#   dcat med.log (REMOTE headers, DTail's default output) through dserver
+#                                  vs ssh cat med.log           target ≤ 1.3  (/dev/null)
 #   dcat --plain tiny.log through dserver vs ssh cat tiny.log   target ≤ 1.0  (/dev/null)
 #   dgrep --plain --regex status=503 big.log through dserver
 #                                  vs serverless dgrep           target ≤ 1.2  (pipe)
@@ -254,6 +256,10 @@ compare() {
 compare "dcat --plain $F via dserver vs ssh cat" 1.0 null "$RUNS" -- \
 	-n "dcat server" "$(DCAT_SRV $F)" -n "ssh cat" "$SSH cat $DATA/$F" \
 	-n "dcat serverless" "$BIN/dcat --cfg none --plain $DATA/$F"
+# DTail's default output: every line with its REMOTE header (the client's
+# remote adapter and REMOTE printer per line, not the --plain bare lines).
+compare "dcat $F (REMOTE headers) via dserver vs ssh cat" 1.3 null "$RUNS" -- \
+	-n "dcat server" "$BIN/dcat ${S/--plain/--noColor} --files $DATA/$F" -n "ssh cat" "$SSH cat $DATA/$F"
 compare "dcat --plain $T (10 lines) via dserver vs ssh cat" 1.0 null "$TINY_RUNS" -- \
 	-n "dcat server" "$(DCAT_SRV $T)" -n "ssh cat" "$SSH cat $DATA/$T"
 compare "dgrep --plain --regex $P $G via dserver vs serverless" 1.2 pipe "$RUNS" -- \
