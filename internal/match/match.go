@@ -204,11 +204,7 @@ func (sc *Scanner) NextMatch(block []byte, from int) (start, end int, ok bool) {
 			sc.lastFrom = len(block)
 			return 0, 0, false
 		}
-		start = lastNewline(block[from:i]) + 1 + from
-		end = len(block)
-		if e := bytes.IndexByte(block[i:], '\n'); e >= 0 {
-			end = i + e + 1
-		}
+		start, end = lineAt(block, from, i)
 		sc.scanned += int64(end - from)
 		sc.candLen += int64(end - start)
 		sc.lastFrom = end
@@ -244,11 +240,7 @@ func (sc *Scanner) NextMatchLines(block []byte, from int) (start, end, lines int
 		}
 		i += from
 		// n counts block[from:i]; block[start:i] has no newline
-		start = lastNewline(block[from:i]) + 1 + from
-		end = len(block)
-		if e := bytes.IndexByte(block[i:], '\n'); e >= 0 {
-			end = i + e + 1
-		}
+		start, end = lineAt(block, from, i)
 		return start, end, n, true
 	}
 	start, end, ok = sc.NextMatch(block, from)
@@ -263,22 +255,28 @@ func (sc *Scanner) NextMatchLines(block []byte, from int) (start, end, lines int
 }
 
 func (sc *Scanner) nextLiteral(block []byte, from int) (start, end int, ok bool) {
-	for from < len(block) {
-		i := sc.f.index(block[from:])
-		if i < 0 {
-			return 0, 0, false
-		}
-		i += from
-		start = lastNewline(block[from:i]) + 1 + from
-		e := bytes.IndexByte(block[i:], '\n')
-		if e < 0 {
-			end = len(block)
-		} else {
-			end = i + e + 1
-		}
-		return start, end, true
+	if from >= len(block) {
+		return 0, 0, false
 	}
-	return 0, 0, false
+	i := sc.f.index(block[from:])
+	if i < 0 {
+		return 0, 0, false
+	}
+	start, end = lineAt(block, from, i+from)
+	return start, end, true
+}
+
+// lineAt returns the bounds of the line holding block[i], a candidate
+// found at or after from: its start (not before from, where the caller's
+// previous line ended) and its end after the '\n' (the block's end for
+// a last line without one).
+func lineAt(block []byte, from, i int) (start, end int) {
+	start = lastNewline(block[from:i]) + 1 + from
+	end = len(block)
+	if e := bytes.IndexByte(block[i:], '\n'); e >= 0 {
+		end = i + e + 1
+	}
+	return start, end
 }
 
 func trimNL(b []byte) []byte {
