@@ -357,15 +357,15 @@ func (s *stream) fileSeps(id []byte) *fileSeps {
 // grep -c (`name:count`) and grep -l (`name`) for a serverless run, with
 // the host in front (`host:name:count`) for a remote one. Nothing for a
 // file without matches under --files-with-matches.
-func (c *chain) appendCount(dst []byte, host, name string, n uint64, fwm bool) []byte {
-	if fwm && n == 0 {
+func (c *chain) appendCount(dst []byte, host, name string, n uint64) []byte {
+	if c.fwm && n == 0 {
 		return dst
 	}
 	if host != "" {
 		dst = append(append(dst, host...), ':')
 	}
 	dst = append(dst, name...)
-	if !fwm {
+	if !c.fwm {
 		dst = append(dst, ':')
 		dst = strconv.AppendUint(dst, n, 10)
 	}

@@ -30,7 +30,7 @@ func serverlessChainOutput(t *testing.T, o Options) string {
 	t.Helper()
 	var buf bytes.Buffer
 	out := sink.NewOutput(&buf, 4)
-	ls := &localSinks{out: out, host: []byte("web1"), fwm: o.Grep.FilesWithMatches,
+	ls := &localSinks{out: out, host: []byte("web1"),
 		chain: newChain(o, chainMode{stop: func() {}}), diag: &diagWriter{}}
 	src := sink.Source{Path: "app.log", ID: "app.log"}
 	f := ls.File(src)

@@ -118,7 +118,7 @@ func (rn *remoteRun) finishExtras(states []*serverState) Receipt {
 				}
 			}
 			for id, n := range st.counts.m {
-				if l := c.appendCount(nil, st.name, id, n, c.fwm); l != nil {
+				if l := c.appendCount(nil, st.name, id, n); l != nil {
 					lines = append(lines, string(l))
 				}
 			}

@@ -23,7 +23,6 @@ type localSinks struct {
 	diag  *diagWriter
 	log   Logger
 	tally sink.Tally
-	fwm   bool
 }
 
 // diagWriter prints one-line diagnostics (`prog: text`) to stderr.
@@ -140,7 +139,7 @@ func (f *localFile) Close(d sink.Done) {
 	ls := f.ls
 	ls.tally.Done(d)
 	if d.Counted {
-		f.s.buf = ls.chain.appendCount(f.s.buf, "", d.Source.Path, d.Count, ls.fwm)
+		f.s.buf = ls.chain.appendCount(f.s.buf, "", d.Source.Path, d.Count)
 	}
 	ls.out.Send(f.s.buf)
 	f.s.buf = nil

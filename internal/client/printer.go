@@ -66,7 +66,7 @@ func (h *headerWriter) appendNumbered(dst []byte, no uint64, content []byte) []b
 	return append(dst, trimEOL(content)...)
 }
 
-// paint appends line (from appendLine) with colours when scheme is set,
+// paint appends line (from appendRaw or appendNumbered) with colours when scheme is set,
 // and the newline.
 func paint(dst, line []byte, scheme *color.Scheme) []byte {
 	if scheme != nil {

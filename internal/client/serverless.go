@@ -220,7 +220,7 @@ func RunServerless(ctx context.Context, o Options) int {
 	})
 	out := sink.NewOutput(teeWriter(o.Stdout, o.Output.PayloadLog), 16)
 	ls := &localSinks{
-		out: out, host: []byte(o.Host), fwm: o.Grep.FilesWithMatches,
+		out: out, host: []byte(o.Host),
 		chain: newChain(o, chainMode{stop: cancelRun}),
 		diag:  &diagWriter{w: o.Stderr, prog: o.Prog, hideWarnings: o.HideWarnings}, log: o.Logger,
 	}
