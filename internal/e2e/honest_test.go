@@ -136,23 +136,19 @@ func TestHonestServerLogLevel(t *testing.T) {
 func TestHonestInterruptedRemote(t *testing.T) {
 	u := newDefaultUser(t)
 	dir := newWorkDir(t)
-	var b bytes.Buffer
-	for i := 0; b.Len() < 24<<20; i++ {
-		fmt.Fprintf(&b, "big line %08d padding padding padding padding padding padding\n", i)
-	}
-	big := writeOwned(t, filepath.Join(dir, "big.log"), b.Bytes(), 0o644)
+	big, size := writeBigLog(t, dir)
 	for _, kind := range honestKinds(t) {
 		t.Run(kind.name, func(t *testing.T) {
 			srv := startDServer(t, withKind(kind), withUsers(map[string][]byte{acct.name: u.pub}))
 			r := u.client("dcat", srv, "--plain", "--receipt", "text", "--files", big)
 			code, stdout, stderr := interruptAfterOutput(t, r, nil, true)
-			if stdout >= int64(b.Len()) && code == 0 && strings.Contains(stderr, "receipt: complete") {
+			if stdout >= size && code == 0 && strings.Contains(stderr, "receipt: complete") {
 				// The read won the race with the second Ctrl+C: every
 				// byte arrived, so complete and exit 0 are the truth.
 				t.Skipf("the whole file arrived before the interrupt took effect (%d bytes); nothing to check", stdout)
 			}
 			if code != 130 {
-				t.Errorf("exit %d after Ctrl+C twice (%d of %d bytes), want 130; stderr:\n%s", code, stdout, b.Len(), stderr)
+				t.Errorf("exit %d after Ctrl+C twice (%d of %d bytes), want 130; stderr:\n%s", code, stdout, size, stderr)
 			}
 			if !strings.Contains(stderr, "receipt: INCOMPLETE") || !strings.Contains(stderr, "interrupted (SIGINT)") {
 				t.Errorf("receipt does not say interrupted:\n%s", stderr)
@@ -321,11 +317,7 @@ func TestHonestDelimiterInLine(t *testing.T) {
 func TestHonestInterruptBlockedStdout(t *testing.T) {
 	u := newDefaultUser(t)
 	dir := newWorkDir(t)
-	var b bytes.Buffer
-	for i := 0; b.Len() < 24<<20; i++ {
-		fmt.Fprintf(&b, "big line %08d padding padding padding padding padding padding\n", i)
-	}
-	big := writeOwned(t, filepath.Join(dir, "big.log"), b.Bytes(), 0o644)
+	big, _ := writeBigLog(t, dir)
 	srv := startDServer(t, withUsers(map[string][]byte{acct.name: u.pub}))
 	r := u.client("dcat", srv, "--plain", "--receipt", "text", "--files", big)
 	pr, pw, err := os.Pipe()
@@ -381,4 +373,16 @@ func unixIoctlFIONREAD(f *os.File, n *int) error {
 	v, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ)
 	*n = v
 	return err
+}
+
+// writeBigLog writes dir/big.log, 24 MB of numbered lines owned by the
+// test account: enough that a remote cat is still running when the
+// interrupt tests press Ctrl+C. It returns the path and the size.
+func writeBigLog(t *testing.T, dir string) (string, int64) {
+	t.Helper()
+	var b bytes.Buffer
+	for i := 0; b.Len() < 24<<20; i++ {
+		fmt.Fprintf(&b, "big line %08d padding padding padding padding padding padding\n", i)
+	}
+	return writeOwned(t, filepath.Join(dir, "big.log"), b.Bytes(), 0o644), int64(b.Len())
 }
